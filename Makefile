@@ -1,0 +1,29 @@
+# The two commands: `make run` and `make test`. Both build .venv from the requirements
+# files on first use (and again when they change); nothing else needs installing by hand.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+DEPS := $(VENV)/.installed
+
+.PHONY: run test
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# moto (the embedded DynamoDB) is a development tool, so `make run` uses the dev
+# requirements too; requirements.txt alone is what ships to Lambda.
+$(DEPS): requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+run: $(DEPS)
+	$(PY) -m triggerapi.devstack
+
+test: $(DEPS)
+	$(PY) -m pytest
+
+.PHONY: lint
+lint: $(DEPS)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .

@@ -1,0 +1,94 @@
+"""One table, `{prefix}-Events`, partitioned by tenant. Sort keys: `evt_<ULID>` for events,
+`idem#<key>` for idempotency records, so a tenant's events sort by creation."""
+
+import json
+from datetime import UTC, datetime
+
+from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
+from pynamodb.models import Model
+
+from triggerapi.store import StoreMeta, table_name
+
+UNDELIVERED = "undelivered"
+DELIVERED = "delivered"
+FAILED = "failed"
+STATUSES = (UNDELIVERED, DELIVERED, FAILED)
+
+
+class StatusIndex(GlobalSecondaryIndex["Event"]):
+    """A tenant's events in one status, oldest first: the inbox the list endpoint pages."""
+
+    class Meta:
+        index_name = "status-index"
+        projection = AllProjection()
+
+    tenant_status = UnicodeAttribute(hash_key=True)
+    event_id = UnicodeAttribute(range_key=True, attr_name="sk")
+
+
+class InboxIndex(GlobalSecondaryIndex["Event"]):
+    """Sparse: only undelivered events carry its keys, sorted by when they may next be
+    claimed, so a claim reads exactly the claimable events and nothing else."""
+
+    class Meta:
+        index_name = "inbox-index"
+        projection = IncludeProjection(["attempts", "expires_at", "event_type"])
+
+    inbox_tenant = UnicodeAttribute(hash_key=True)
+    inbox_key = UnicodeAttribute(range_key=True)
+
+
+class Event(Model):
+    class Meta(StoreMeta):
+        table_name = table_name("Events")
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    event_id = UnicodeAttribute(range_key=True, attr_name="sk")
+    created_at = NumberAttribute()
+    status = UnicodeAttribute(default=UNDELIVERED)
+    # The payload as compact JSON text: DynamoDB numbers can't hold every JSON number
+    # (big ints, 1e300) and maps reorder keys; text round-trips exactly.
+    payload = UnicodeAttribute()
+    event_type = UnicodeAttribute(null=True)
+    attempts = NumberAttribute(default=0)
+    lease_expires_at = NumberAttribute(null=True)
+    delivered_at = NumberAttribute(null=True)
+    expires_at = TTLAttribute()
+    tenant_status = UnicodeAttribute(null=True)
+    inbox_tenant = UnicodeAttribute(null=True)
+    inbox_key = UnicodeAttribute(null=True)
+
+    status_index = StatusIndex()
+    inbox_index = InboxIndex()
+
+    def is_live(self, now: datetime | None = None) -> bool:
+        """DynamoDB deletes expired items lazily; until it does, they must stay invisible."""
+        return self.expires_at > (now or datetime.now(UTC))
+
+    def payload_object(self) -> dict:
+        return json.loads(self.payload)
+
+
+def inbox_key(visible_at_ms: int, event_id: str) -> str:
+    return f"{visible_at_ms:013d}#{event_id}"
+
+
+class IdempotencyRecord(Model):
+    """What a request with an Idempotency-Key produced, kept 24 h, in the events table."""
+
+    class Meta(StoreMeta):
+        table_name = table_name("Events")
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    record_key = UnicodeAttribute(range_key=True, attr_name="sk")
+    request_hash = UnicodeAttribute()
+    state = UnicodeAttribute()
+    # The response body the request produced (or will produce): JSON text.
+    response = UnicodeAttribute()
+    lease_until = NumberAttribute(default=0)
+    expires_at = TTLAttribute()
+
+    @staticmethod
+    def key_for(idempotency_key: str) -> str:
+        return f"idem#{idempotency_key}"

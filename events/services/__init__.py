@@ -1,0 +1,23 @@
+"""Writes. Every read-modify-write is one conditional write (or a transaction)."""
+
+from events.services.delivery import (
+    event_ack,
+    event_ack_many,
+    event_claim,
+    event_delete,
+    event_release,
+    event_retry,
+)
+from events.services.ingest import Ingested, event_create, event_create_batch
+
+__all__ = [
+    "Ingested",
+    "event_ack",
+    "event_ack_many",
+    "event_claim",
+    "event_create",
+    "event_create_batch",
+    "event_delete",
+    "event_release",
+    "event_retry",
+]

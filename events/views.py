@@ -1,0 +1,118 @@
+from django.urls import reverse
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from events import selectors, services
+from events.parsers import request_json
+from events.serializers import (
+    MAX_BATCH_BYTES,
+    MAX_EVENT_BYTES,
+    AckManySerializer,
+    BatchSerializer,
+    ClaimSerializer,
+    EventSerializer,
+    ListQuerySerializer,
+    PayloadSerializer,
+    ReceiptSerializer,
+    ReleaseSerializer,
+)
+from events.services.common import EventNotFound
+
+MAX_OPTIONS_BYTES = 64 * 1024
+
+
+def _valid(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _idempotency_key(request) -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not (1 <= len(key) <= 255 and all(" " <= c <= "~" for c in key)):
+        raise ValidationError({"Idempotency-Key": ["Must be 1 to 255 printable ASCII characters."]})
+    return key
+
+
+def _ingested(result: services.Ingested, body, headers: dict) -> Response:
+    if result.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(body, status=status.HTTP_200_OK if result.replayed else status.HTTP_201_CREATED, headers=headers)
+
+
+class EventViewSet(viewsets.ViewSet):
+    """A tenant's events: ingest them, read them, and consume them (claim, ack, release)."""
+
+    lookup_field = "event_id"
+    lookup_value_regex = "[^/]+"
+    default_scope = "consume"
+    required_scopes = {"create": "ingest", "batch": "ingest"}
+
+    def create(self, request):
+        payload = _valid(PayloadSerializer, request_json(request, max_bytes=MAX_EVENT_BYTES))
+        result = services.event_create(
+            tenant_id=request.user.tenant_id, payload=payload, idempotency_key=_idempotency_key(request)
+        )
+        receipt = result.receipts[0]
+        location = request.build_absolute_uri(reverse("event-detail", kwargs={"event_id": receipt["id"]}))
+        return _ingested(result, ReceiptSerializer(receipt).data, {"Location": location})
+
+    @action(detail=False, methods=["post"])
+    def batch(self, request):
+        payloads = _valid(BatchSerializer, request_json(request, max_bytes=MAX_BATCH_BYTES))["events"]
+        result = services.event_create_batch(
+            tenant_id=request.user.tenant_id, payloads=payloads, idempotency_key=_idempotency_key(request)
+        )
+        return _ingested(result, {"events": ReceiptSerializer(result.receipts, many=True).data}, {})
+
+    def list(self, request):
+        page = selectors.event_list(
+            tenant_id=request.user.tenant_id, **_valid(ListQuerySerializer, request.query_params)
+        )
+        return Response(
+            {
+                "events": EventSerializer(page.events, many=True).data,
+                "next_cursor": page.next_cursor,
+                "has_more": page.has_more,
+            }
+        )
+
+    def retrieve(self, request, event_id: str):
+        event = selectors.event_get(tenant_id=request.user.tenant_id, event_id=event_id)
+        if event is None:
+            raise EventNotFound(event_id)
+        return Response(EventSerializer(event).data)
+
+    def destroy(self, request, event_id: str):
+        services.event_delete(tenant_id=request.user.tenant_id, event_id=event_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @action(detail=True, methods=["post"])
+    def ack(self, request, event_id: str):
+        event = services.event_ack(tenant_id=request.user.tenant_id, event_id=event_id)
+        return Response({"id": event.event_id, "status": "acknowledged"})
+
+    @action(detail=False, methods=["post"], url_path="ack", url_name="ack-many")
+    def ack_many(self, request):
+        ids = _valid(AckManySerializer, request_json(request, max_bytes=MAX_OPTIONS_BYTES))["ids"]
+        acknowledged, not_found = services.event_ack_many(tenant_id=request.user.tenant_id, event_ids=ids)
+        return Response({"acknowledged": acknowledged, "not_found": not_found})
+
+    @action(detail=False, methods=["post"])
+    def claim(self, request):
+        options = _valid(ClaimSerializer, request_json(request, max_bytes=MAX_OPTIONS_BYTES, required=False) or {})
+        events = services.event_claim(tenant_id=request.user.tenant_id, **options)
+        return Response({"events": EventSerializer(events, many=True).data})
+
+    @action(detail=True, methods=["post"])
+    def release(self, request, event_id: str):
+        options = _valid(ReleaseSerializer, request_json(request, max_bytes=MAX_OPTIONS_BYTES, required=False) or {})
+        event = services.event_release(tenant_id=request.user.tenant_id, event_id=event_id, **options)
+        return Response(EventSerializer(event).data)
+
+    @action(detail=True, methods=["post"])
+    def retry(self, request, event_id: str):
+        event = services.event_retry(tenant_id=request.user.tenant_id, event_id=event_id)
+        return Response(EventSerializer(event).data)

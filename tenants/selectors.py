@@ -1,0 +1,42 @@
+from django.conf import settings
+from django.core.cache import cache
+
+from tenants.keys import Principal, hash_key, looks_like_key
+from tenants.models import ACTIVE, ApiKey
+from tenants.services import api_key_touch
+
+_UNKNOWN = "unknown"
+
+
+def _cache_key(key_hash: str) -> str:
+    return f"apikey:{key_hash}"
+
+
+def tenant_get_by_api_key(*, api_key: str) -> Principal | None:
+    """The principal for an active key, or None. Verified keys (and unknown ones) are
+    remembered for AUTH_CACHE_SECONDS, so a warm request makes no store call."""
+    if not looks_like_key(api_key):
+        return None
+    key_hash = hash_key(api_key)
+    cached = cache.get(_cache_key(key_hash)) if settings.AUTH_CACHE_SECONDS else None
+    if cached is not None:
+        return None if cached == _UNKNOWN else cached
+
+    try:
+        record = ApiKey.get(key_hash, consistent_read=True)
+    except ApiKey.DoesNotExist:
+        record = None
+    principal = None
+    if record is not None and record.status == ACTIVE:
+        principal = Principal(tenant_id=record.tenant_id, scopes=frozenset(record.scopes), key_prefix=record.prefix)
+        api_key_touch(key=record)
+    if settings.AUTH_CACHE_SECONDS:
+        cache.set(_cache_key(key_hash), principal or _UNKNOWN, settings.AUTH_CACHE_SECONDS)
+    return principal
+
+
+def api_key_list(*, tenant_id: str | None = None) -> list[ApiKey]:
+    """Keys of one tenant (oldest first), or of every tenant (by tenant, then age)."""
+    if tenant_id:
+        return list(ApiKey.tenant_index.query(tenant_id))
+    return sorted(ApiKey.scan(), key=lambda k: (k.tenant_id, k.created_at))

@@ -1,0 +1,64 @@
+import pytest
+from django.core.cache import cache
+from moto import mock_aws
+from rest_framework.test import APIClient
+
+from tenants.services import api_key_issue
+from triggerapi.tables import tables_create
+
+
+@pytest.fixture(autouse=True)
+def store(request):
+    """Unit and API tests get fresh tables on moto's in-process mock, and a cold key cache.
+    Integration tests bring their own (a moto server process)."""
+    cache.clear()
+    if request.node.get_closest_marker("integration"):
+        yield None
+        return
+    with mock_aws():
+        tables_create()
+        yield
+    cache.clear()
+
+
+@pytest.fixture
+def issue_key():
+    def issue(tenant_id: str, scopes: tuple[str, ...] = ("ingest", "consume")) -> str:
+        return api_key_issue(tenant_id=tenant_id, scopes=scopes)[1]
+
+    return issue
+
+
+@pytest.fixture
+def client_for(issue_key):
+    """A DRF test client authenticated as a tenant (a new key each call)."""
+
+    def make(tenant_id: str, scopes: tuple[str, ...] = ("ingest", "consume")) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_key(tenant_id, scopes)}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def acme(client_for) -> APIClient:
+    return client_for("acme")
+
+
+@pytest.fixture
+def globex(client_for) -> APIClient:
+    return client_for("globex")
+
+
+@pytest.fixture
+def create_event():
+    """Posts a payload and returns the new event's id."""
+
+    def create(client: APIClient, payload: dict | None = None) -> str:
+        body = payload if payload is not None else {"event_type": "test.created"}
+        response = client.post("/v1/events", body, format="json")
+        assert response.status_code == 201, response.content
+        return response.json()["id"]
+
+    return create

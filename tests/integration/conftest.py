@@ -1,0 +1,56 @@
+"""Real parts: a moto server process on a free loopback port, the management commands run
+against it as a user would run them, and the app served by gunicorn over HTTP."""
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.integration.live import Api, manage, server_env, start_api, start_store
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if Path(str(item.fspath)).is_relative_to(Path(__file__).parent):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def dynamodb_url():
+    store, url = start_store()
+    yield url
+    store.stop()
+
+
+@pytest.fixture(scope="session")
+def live_env(dynamodb_url) -> dict:
+    env = server_env(dynamodb_url)
+    manage(env, "create_tables")
+    return env
+
+
+@pytest.fixture(scope="session")
+def live_url(live_env):
+    api, url = start_api(live_env)
+    yield url
+    api.stop()
+
+
+@pytest.fixture(scope="session")
+def new_key(live_env):
+    """Runs `issue_key --json` against the store; each call is a new tenant unless named."""
+
+    def issue(tenant: str | None = None, scopes: str = "ingest,consume") -> tuple[str, str]:
+        tenant = tenant or f"t-{uuid.uuid4().hex[:12]}"
+        return tenant, json.loads(manage(live_env, "issue_key", tenant, "--scopes", scopes, "--json"))["key"]
+
+    return issue
+
+
+@pytest.fixture
+def api_for(live_url, new_key):
+    def make(tenant: str | None = None) -> Api:
+        return Api(live_url, new_key(tenant)[1])
+
+    return make

@@ -1,0 +1,108 @@
+"""Starting the real parts: a moto server process, the management commands run as a user
+runs them, and the app served by gunicorn."""
+
+import os
+import re
+import subprocess
+import sys
+import threading
+import uuid
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+STARTUP_SECONDS = 60
+
+
+class Child:
+    """A child process whose output is drained on a thread (so it never blocks on a full
+    pipe) and searched for the line that says it is ready."""
+
+    def __init__(self, args: list[str], env: dict, ready: str):
+        self.lines: list[str] = []
+        self._ready_re = re.compile(ready)
+        self._match: re.Match | None = None
+        self._ready = threading.Event()
+        self.process = subprocess.Popen(
+            args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self) -> None:
+        for line in self.process.stdout:
+            self.lines.append(line)
+            if not self._ready.is_set() and (match := self._ready_re.search(line)):
+                self._match = match
+                self._ready.set()
+        self._ready.set()
+
+    def wait_ready(self) -> re.Match:
+        self._ready.wait(STARTUP_SECONDS)
+        if self._match is None:
+            self.stop()
+            raise RuntimeError("child did not start:\n" + "".join(self.lines[-50:]))
+        return self._match
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def start_store() -> tuple[Child, str]:
+    store = Child(
+        [sys.executable, "-m", "triggerapi.localstore", "--port", "0"], dict(os.environ), r"listening on (\S+)"
+    )
+    return store, store.wait_ready().group(1)
+
+
+def server_env(dynamodb_url: str, **extra: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "AWS_PROFILE", "DJANGO_SETTINGS_MODULE")}
+    env.update(
+        DYNAMODB_HOST=dynamodb_url,
+        TABLE_PREFIX=f"It{uuid.uuid4().hex[:8]}",
+        SECRET_KEY="integration-tests-secret",
+        AWS_ACCESS_KEY_ID="local",
+        AWS_SECRET_ACCESS_KEY="local",
+        **extra,
+    )
+    return env
+
+
+def manage(env: dict, *args: str) -> str:
+    result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def start_api(env: dict, workers: int = 2) -> tuple[Child, str]:
+    args = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "triggerapi.wsgi",
+        "--bind",
+        "127.0.0.1:0",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        "8",
+    ]
+    api = Child(args, env, r"Listening at: (http://\S+)")
+    return api, api.wait_ready().group(1)
+
+
+class Api:
+    """requests against the live server as one tenant."""
+
+    def __init__(self, base_url: str, key: str | None):
+        self.base_url = base_url
+        self.session = requests.Session()
+        if key:
+            self.session.headers["Authorization"] = f"Bearer {key}"
+
+    def __getattr__(self, method):
+        return lambda path, **kwargs: self.session.request(method.upper(), self.base_url + path, timeout=30, **kwargs)

@@ -1,0 +1,102 @@
+import pytest
+from django.test import override_settings
+from rest_framework.test import APIClient
+
+from tenants.services import api_key_revoke
+from tests.store_hooks import store_calls
+
+
+def get_with(authorization: str | None):
+    client = APIClient()
+    if authorization is not None:
+        client.credentials(HTTP_AUTHORIZATION=authorization)
+    return client.get("/v1/events")
+
+
+def assert_401(response):
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Bearer"
+    assert response.json()["error"]["code"] == "authentication_failed"
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        None,
+        "",
+        "Bearer",
+        "Bearer a b",
+        "Basic dXNlcjpwYXNz",
+        "Token tk_live_x",
+        "Bearer tk_live_short",
+        "Bearer tk_live_" + "A" * 43,
+        "Bearer sk_live_" + "A" * 43,
+    ],
+    ids=["missing", "empty", "no-key", "two-parts", "basic", "token-scheme", "short", "unknown", "wrong-prefix"],
+)
+def test_missing_malformed_or_unknown_key_is_401(authorization):
+    assert_401(get_with(authorization))
+
+
+def test_valid_key_is_accepted_case_insensitively_on_the_scheme(issue_key):
+    key = issue_key("acme")
+
+    assert get_with(f"bearer {key}").status_code == 200
+
+
+def test_revoked_key_is_401_once_the_cache_has_expired(issue_key):
+    key = issue_key("acme")
+    assert get_with(f"Bearer {key}").status_code == 200
+
+    api_key_revoke(key_or_prefix=key)
+
+    with override_settings(AUTH_CACHE_SECONDS=0):
+        assert_401(get_with(f"Bearer {key}"))
+
+
+def test_revoked_key_is_401_when_it_was_never_cached(issue_key):
+    key = issue_key("acme")
+    api_key_revoke(key_or_prefix=key)
+
+    assert_401(get_with(f"Bearer {key}"))
+
+
+def test_ingest_only_key_cannot_list(client_for):
+    response = client_for("acme", scopes=("ingest",)).get("/v1/events")
+
+    assert response.status_code == 403
+    assert response.json()["error"] == {
+        "code": "permission_denied",
+        "message": "This API key does not have the 'consume' scope.",
+        "details": {},
+    }
+
+
+def test_ingest_only_key_can_create(client_for):
+    assert client_for("acme", scopes=("ingest",)).post("/v1/events", {"a": 1}, format="json").status_code == 201
+
+
+def test_consume_only_key_cannot_create(client_for):
+    response = client_for("acme", scopes=("consume",)).post("/v1/events", {"a": 1}, format="json")
+
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "permission_denied"
+
+
+def test_warm_key_cache_makes_no_key_lookup(issue_key):
+    key = issue_key("acme")
+    get_with(f"Bearer {key}")
+
+    with store_calls() as calls:
+        get_with(f"Bearer {key}")
+
+    assert calls["GetItem"] == 0
+
+
+def test_cold_key_cache_makes_one_key_lookup(issue_key):
+    key = issue_key("acme")
+
+    with store_calls() as calls:
+        get_with(f"Bearer {key}")
+
+    assert calls["GetItem"] == 1

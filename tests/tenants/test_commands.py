@@ -1,0 +1,62 @@
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from tenants.selectors import tenant_get_by_api_key
+
+
+def run(*args) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def test_issue_key_prints_the_key_last():
+    key = run("issue_key", "acme", "--scopes", "ingest").strip().splitlines()[-1]
+
+    assert tenant_get_by_api_key(api_key=key).scopes == frozenset({"ingest"})
+
+
+def test_issue_key_json():
+    data = json.loads(run("issue_key", "acme", "--json"))
+
+    assert set(data) == {"tenant", "key", "prefix", "scopes"}
+    assert (data["tenant"], data["scopes"]) == ("acme", ["consume", "ingest"])
+    assert data["key"].startswith(data["prefix"])
+
+
+def test_issue_key_with_bad_scope_is_a_command_error():
+    with pytest.raises(CommandError):
+        run("issue_key", "acme", "--scopes", "root")
+
+
+def test_seed_tenants_prints_keys_and_exports_once_then_says_nothing_changed():
+    first = run("seed_tenants")
+    second = run("seed_tenants")
+
+    for tenant in ("ACME", "GLOBEX", "INITECH"):
+        assert f"export {tenant}_API_KEY=tk_live_" in first
+    assert "export API_KEYS=tk_live_" in first and "export TENANT_NAMES=acme,globex,initech" in first
+    assert "nothing changed" in second and "tk_live_" not in second
+
+
+def test_list_keys_masks_keys_and_revoke_key_revokes_by_prefix():
+    key = json.loads(run("issue_key", "acme", "--json"))["key"]
+
+    listed = run("list_keys", "acme")
+    prefix = listed.splitlines()[1].split()[1]
+    revoked = run("revoke_key", prefix)
+
+    assert key not in listed and key[:16] in listed and "active" in listed
+    assert "Revoked" in revoked
+    assert "revoked" in run("list_keys")
+    assert tenant_get_by_api_key(api_key=key) is None
+
+
+def test_create_tables_is_safe_to_run_again():
+    output = run("create_tables")
+
+    assert "Test-Events: already exists, TTL on expires_at" in output
+    assert "Test-TenantApiKeys: already exists" in output

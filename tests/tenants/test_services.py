@@ -1,0 +1,82 @@
+import pytest
+
+from tenants.keys import hash_key
+from tenants.models import ApiKey
+from tenants.selectors import api_key_list, tenant_get_by_api_key
+from tenants.services import ApiKeyError, api_key_issue, api_key_revoke, api_key_touch, tenants_seed
+
+
+def test_issued_key_is_stored_only_as_a_hash_with_a_display_prefix():
+    record, key = api_key_issue(tenant_id="acme")
+
+    assert key.startswith("tk_live_") and len(key) >= 8 + 43
+    stored = ApiKey.get(hash_key(key))
+    assert key not in str(stored.attribute_values)
+    assert stored.prefix == key[:16] and stored.last4 == key[-4:]
+    assert stored.masked == f"{key[:16]}…{key[-4:]}"
+    assert stored.scopes == {"ingest", "consume"}
+
+
+def test_keys_are_unique_and_random():
+    keys = {api_key_issue(tenant_id="acme")[1] for _ in range(20)}
+
+    assert len(keys) == 20
+
+
+@pytest.mark.parametrize("tenant_id", ["", "Acme", "a b", "x" * 64, "-lead"])
+def test_bad_tenant_ids_are_refused(tenant_id):
+    with pytest.raises(ApiKeyError):
+        api_key_issue(tenant_id=tenant_id)
+
+
+@pytest.mark.parametrize("scopes", [(), ("admin",), ("ingest", "bogus")])
+def test_bad_scopes_are_refused(scopes):
+    with pytest.raises(ApiKeyError):
+        api_key_issue(tenant_id="acme", scopes=scopes)
+
+
+def test_principal_carries_tenant_and_scopes():
+    _, key = api_key_issue(tenant_id="acme", scopes=("ingest",))
+
+    principal = tenant_get_by_api_key(api_key=key)
+
+    assert (principal.tenant_id, principal.scopes, principal.is_authenticated) == ("acme", frozenset({"ingest"}), True)
+
+
+def test_revoke_by_prefix_as_list_keys_shows_it():
+    record, key = api_key_issue(tenant_id="acme")
+
+    api_key_revoke(key_or_prefix=record.masked)
+
+    assert ApiKey.get(hash_key(key)).status == "revoked"
+    assert tenant_get_by_api_key(api_key=key) is None
+
+
+def test_revoke_unknown_key_is_an_error():
+    with pytest.raises(ApiKeyError):
+        api_key_revoke(key_or_prefix="tk_live_" + "Z" * 43)
+
+
+def test_last_used_is_written_at_most_once_an_hour(monkeypatch):
+    record, key = api_key_issue(tenant_id="acme")
+    api_key_touch(key=record)
+    first = ApiKey.get(hash_key(key)).last_used_at
+
+    stale = ApiKey.get(hash_key(key))
+    stale.last_used_at = None
+    api_key_touch(key=stale)
+
+    assert ApiKey.get(hash_key(key)).last_used_at == first
+
+
+def test_seed_creates_three_tenants_once_and_rotate_replaces_their_keys():
+    first = tenants_seed()
+    again = tenants_seed()
+    rotated = tenants_seed(rotate=True)
+
+    assert [t for t, _ in first] == ["acme", "globex", "initech"] and all(k for _, k in first)
+    assert again == [("acme", None), ("globex", None), ("initech", None)]
+    assert all(k for _, k in rotated)
+    assert tenant_get_by_api_key(api_key=first[0][1]) is None
+    assert tenant_get_by_api_key(api_key=rotated[0][1]).tenant_id == "acme"
+    assert [k.status for k in api_key_list(tenant_id="acme")] == ["revoked", "active"]

@@ -1,0 +1,142 @@
+"""The contract's error envelope, for every error: ours, DRF's and Django's."""
+
+import logging
+import math
+from contextlib import contextmanager
+
+from django.core.exceptions import DisallowedHost, RequestDataTooBig
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+from triggerapi.store import is_store_unavailable
+
+logger = logging.getLogger(__name__)
+
+
+class MalformedJSON(exceptions.ParseError):
+    default_detail = "The request body is not valid JSON."
+    default_code = "malformed_json"
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
+
+
+class IdempotencyKeyReused(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "This Idempotency-Key was already used with a different request body."
+    default_code = "idempotency_key_reused"
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The resource is not in a state that allows this."
+    default_code = "conflict"
+
+
+class ServiceUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The event store is unavailable or throttling; retry after the given delay."
+    default_code = "service_unavailable"
+
+    def __init__(self, detail=None, *, details: dict | None = None, retry_after: int = 1):
+        super().__init__(detail)
+        self.details = details or {}
+        self.wait = retry_after
+
+
+# DRF's own exceptions, named as the contract names them.
+CODES = {
+    exceptions.NotAuthenticated: "authentication_failed",
+    exceptions.AuthenticationFailed: "authentication_failed",
+    exceptions.PermissionDenied: "permission_denied",
+    exceptions.NotFound: "not_found",
+    exceptions.ValidationError: "validation_error",
+    exceptions.ParseError: "malformed_json",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.Throttled: "rate_limited",
+}
+
+
+def envelope(code: str, message: str, details: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def _code_of(exc: exceptions.APIException) -> str:
+    for cls in type(exc).__mro__:
+        if cls in CODES:
+            return CODES[cls]
+    return exc.default_code
+
+
+def _message_and_details(exc: exceptions.APIException) -> tuple[str, dict]:
+    if isinstance(exc, exceptions.ValidationError):
+        details = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        field, problems = next(iter(details.items()))
+        first = problems[0] if isinstance(problems, list) and problems else problems
+        return f"Invalid request: {field}: {first}", details
+    return str(exc.detail), getattr(exc, "details", {})
+
+
+def exception_handler(exc, context):
+    """DRF's hook: turn any exception raised in a view into the contract's envelope."""
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(str(exc) or "Not found.")
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
+    elif is_store_unavailable(exc):
+        logger.warning("Store unavailable: %s (%s)", type(exc).__name__, exc)
+        exc = ServiceUnavailable()
+    if not isinstance(exc, exceptions.APIException):
+        logger.error("Unhandled error", exc_info=exc)
+        return Response(envelope("internal_error", "Internal server error."), status=500)
+
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(math.ceil(exc.wait))
+    message, details = _message_and_details(exc)
+    return Response(envelope(_code_of(exc), message, details), status=exc.status_code, headers=headers)
+
+
+def json_error(status_code: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse(envelope(code, message), status=status_code)
+
+
+def not_found(request, exception=None, **kwargs):
+    return json_error(404, "not_found", f"No route for {request.method} {request.path}.")
+
+
+def bad_request(request, exception=None):
+    if isinstance(exception, DisallowedHost):
+        return json_error(400, "validation_error", "The Host header names a host this API does not serve.")
+    return json_error(400, "validation_error", "Bad request.")
+
+
+def permission_denied(request, exception=None):
+    return json_error(403, "permission_denied", "Permission denied.")
+
+
+def server_error(request):
+    return json_error(500, "internal_error", "Internal server error.")
+
+
+@contextmanager
+def uncertain_write(message: str = "The store did not confirm the write, so it may or may not have happened."):
+    """A write the store did not confirm may still have happened; the 503 says so."""
+    try:
+        yield
+    except Exception as exc:
+        if is_store_unavailable(exc):
+            logger.warning("Store unavailable during a write: %s", exc)
+            raise ServiceUnavailable(message) from exc
+        raise

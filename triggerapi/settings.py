@@ -1,0 +1,123 @@
+"""Settings come from the environment (and an optional `.env`); see COMMANDS.md for the list."""
+
+import logging
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.utils import get_random_secret_key
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env")
+
+IS_LAMBDA = bool(env.str("AWS_LAMBDA_FUNCTION_NAME", default=""))
+DEBUG = env.bool("DEBUG", default=False)
+
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if IS_LAMBDA and not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY must be set on Lambda (it signs cursors and browser sessions).")
+    # Locally a per-process key keeps manage.py usable with no configuration; cursors
+    # and browser sessions then last as long as the process.
+    SECRET_KEY = get_random_secret_key()
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
+if IS_LAMBDA:
+    ALLOWED_HOSTS += [f".execute-api.{env.str('AWS_REGION', default='us-east-1')}.amazonaws.com"]
+
+INSTALLED_APPS = [
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "tenants",
+    "events",
+]
+
+MIDDLEWARE = [
+    "triggerapi.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    # Checks the Host header before any view runs, so a bad host never half-does a write.
+    "django.middleware.common.CommonMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+]
+
+APPEND_SLASH = False
+ROOT_URLCONF = "triggerapi.urls"
+WSGI_APPLICATION = "triggerapi.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+    }
+]
+
+# No relational database: everything lives in DynamoDB.
+DATABASES: dict = {}
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "triggerapi",
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
+    }
+}
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+# A packaged build collects static files into staticfiles/ (collectstatic needs the folder
+# to exist); without that folder they are served straight from the apps.
+_COLLECTED = BASE_DIR / "staticfiles"
+STATIC_ROOT = _COLLECTED if _COLLECTED.is_dir() else None
+WHITENOISE_USE_FINDERS = STATIC_ROOT is None
+
+# Batches are the largest bodies the API takes (1 MiB); single events are checked at 256 KiB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["tenants.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["tenants.permissions.HasScope"],
+    "DEFAULT_PARSER_CLASSES": ["events.parsers.StrictJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "EXCEPTION_HANDLER": "triggerapi.exceptions.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+    "UNAUTHENTICATED_TOKEN": None,
+}
+
+# DynamoDB
+DYNAMODB_HOST = env.str("DYNAMODB_HOST", default="") or None
+AWS_REGION = env.str("AWS_REGION", default="us-east-1")
+TABLE_PREFIX = env.str("TABLE_PREFIX", default="TriggerApi")
+
+# Delivery and retention
+MAX_ATTEMPTS = env.int("MAX_ATTEMPTS", default=5)
+RETENTION_DAYS = env.int("RETENTION_DAYS", default=30)
+DELIVERED_RETENTION_DAYS = env.int("DELIVERED_RETENTION_DAYS", default=7)
+AUTH_CACHE_SECONDS = env.int("AUTH_CACHE_SECONDS", default=60)
+
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "triggerapi.middleware.RequestIdLogFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Our access log line replaces Django's own request warnings.
+        "django.request": {"level": "ERROR"},
+        "botocore": {"level": "WARNING"},
+        "pynamodb": {"level": "WARNING"},
+    },
+}
+logging.captureWarnings(True)

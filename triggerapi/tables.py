@@ -1,0 +1,39 @@
+"""The two tables: created with their indexes and TTL, idempotently."""
+
+from dataclasses import dataclass
+
+from events.models import Event
+from tenants.models import ApiKey
+
+MODELS = (ApiKey, Event)
+
+
+@dataclass
+class TableState:
+    name: str
+    created: bool
+    ttl_attribute: str | None
+
+
+def tables_create() -> list[TableState]:
+    states = []
+    for model in MODELS:
+        existed = model.exists()
+        if not existed:
+            # PynamoDB enables TTL on a table it creates; an existing table is checked below.
+            model.create_table(wait=True)
+        ttl = model._ttl_attribute()
+        if ttl is not None and existed:
+            _ensure_ttl(model, ttl.attr_name)
+        states.append(TableState(model.Meta.table_name, not existed, ttl.attr_name if ttl else None))
+    return states
+
+
+def _ensure_ttl(model, attribute: str) -> None:
+    client = model._get_connection().connection.client
+    described = client.describe_time_to_live(TableName=model.Meta.table_name)["TimeToLiveDescription"]
+    if described.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
+        client.update_time_to_live(
+            TableName=model.Meta.table_name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute},
+        )

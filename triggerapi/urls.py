@@ -1,0 +1,22 @@
+from django.urls import path, re_path
+from rest_framework.routers import SimpleRouter
+
+from events.views import EventViewSet
+from triggerapi import exceptions, views
+
+router = SimpleRouter()
+router.trailing_slash = "/?"
+router.register("v1/events", EventViewSet, basename="event")
+
+urlpatterns = [
+    path("health", views.health, name="health"),
+    path("health/ready", views.ready, name="health-ready"),
+    *router.urls,
+    # Last: any other path is a JSON 404, also with DEBUG on.
+    re_path(r"^", exceptions.not_found),
+]
+
+handler400 = "triggerapi.exceptions.bad_request"
+handler403 = "triggerapi.exceptions.permission_denied"
+handler404 = "triggerapi.exceptions.not_found"
+handler500 = "triggerapi.exceptions.server_error"
