@@ -15,8 +15,14 @@ def _event_systems():
     return [model._get_connection().connection.client.meta.events for model in MODELS]
 
 
+def fake_response(status: int) -> AWSResponse:
+    return AWSResponse("http://store", status, {}, None)
+
+
 @contextmanager
-def _hooked(event_name: str, handler):
+def hooked(event_name: str, handler):
+    """Register a botocore handler on every model's client; a `before-call` handler that
+    returns (response, parsed) answers the call instead of the store."""
     systems = _event_systems()
     for events in systems:
         events.register(event_name, handler)
@@ -35,7 +41,7 @@ def store_calls():
     def count(model, **kwargs):
         calls[model.name] += 1
 
-    with _hooked("before-call.dynamodb", count):
+    with hooked("before-call.dynamodb", count):
         yield calls
 
 
@@ -45,9 +51,8 @@ def store_failing(code: str = "ProvisionedThroughputExceededException", operatio
 
     def fail(model, **kwargs):
         if operations is None or model.name in operations:
-            response = AWSResponse("http://store", 400, {}, None)
-            return response, {"Error": {"Code": code, "Message": "injected by the test"}}
+            return fake_response(400), {"Error": {"Code": code, "Message": "injected by the test"}}
         return None
 
-    with _hooked("before-call.dynamodb", fail):
+    with hooked("before-call.dynamodb", fail):
         yield

@@ -65,3 +65,28 @@ def test_delete_is_204_with_no_body_then_404(acme, create_event):
 
 def test_delete_of_malformed_id_is_404(acme):
     assert acme.delete("/v1/events/not-an-id").status_code == 404
+
+
+def test_batch_ack_acknowledges_known_ids_and_lists_the_rest_as_not_found(acme, create_event):
+    ids = [create_event(acme) for _ in range(3)]
+    acme.post(f"/v1/events/{ids[0]}/ack")
+
+    response = acme.post("/v1/events/ack", {"ids": [*ids, "evt_01JD7Z8X4Q2N3M5P6R7S8T9V0W", "junk"]}, format="json")
+
+    assert response.status_code == 200
+    assert response.json() == {"acknowledged": ids, "not_found": ["evt_01JD7Z8X4Q2N3M5P6R7S8T9V0W", "junk"]}
+
+
+def test_batch_ack_needs_1_to_100_ids(acme):
+    for ids in ([], ["evt_01JD7Z8X4Q2N3M5P6R7S8T9V0W"] * 101):
+        response = acme.post("/v1/events/ack", {"ids": ids}, format="json")
+        assert response.status_code == 400
+        assert "ids" in response.json()["error"]["details"]
+
+
+def test_create_tables_turns_on_ttl_for_events():
+    client = Event._get_connection().connection.client
+
+    described = client.describe_time_to_live(TableName=Event.Meta.table_name)["TimeToLiveDescription"]
+
+    assert (described["TimeToLiveStatus"], described["AttributeName"]) == ("ENABLED", "expires_at")
