@@ -1,4 +1,5 @@
 from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from events.views import EventViewSet
@@ -12,6 +13,8 @@ urlpatterns = [
     path("health", views.health, name="health"),
     path("health/ready", views.ready, name="health-ready"),
     *router.urls,
+    re_path(r"^v1/schema/?$", SpectacularAPIView.as_view(), name="schema"),
+    re_path(r"^v1/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     # Last: any other path is a JSON 404, also with DEBUG on.
     re_path(r"^", exceptions.not_found),
 ]
