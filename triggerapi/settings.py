@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "tenants",
     "events",
+    "browser",
 ]
 
 MIDDLEWARE = [
@@ -42,6 +43,11 @@ MIDDLEWARE = [
     # Checks the Host header before any view runs, so a bad host never half-does a write.
     "django.middleware.common.CommonMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The browsable API's login: a session in a signed cookie, and CSRF for the forms that
+    # use it. API views are CSRF-exempt here; DRF checks CSRF itself for cookie-authenticated
+    # writes (tenants.authentication.ApiKeySessionAuthentication).
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
 ]
 
 APPEND_SLASH = False
@@ -83,13 +89,28 @@ WHITENOISE_USE_FINDERS = STATIC_ROOT is None
 # Batches are the largest bodies the API takes (1 MiB); single events are checked at 256 KiB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
+# Browser sessions live in a signed cookie (no database to keep them in). The cookie holds
+# the key's hash, never the key; it is HttpOnly, and Secure behind API Gateway's https.
+SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+SESSION_COOKIE_AGE = 12 * 3600
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = IS_LAMBDA
+# DRF's pages and Swagger UI take the token from the page, so scripts need not read the cookie.
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SECURE = IS_LAMBDA
+
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["tenants.authentication.ApiKeyAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # The header comes first: its WWW-Authenticate: Bearer is what a 401 carries.
+        "tenants.authentication.ApiKeyAuthentication",
+        "tenants.authentication.ApiKeySessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["tenants.permissions.HasScope"],
     "DEFAULT_PARSER_CLASSES": ["events.parsers.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        "browser.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_SCHEMA_CLASS": "triggerapi.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "triggerapi.exceptions.exception_handler",
