@@ -20,7 +20,15 @@ $(DEPS): requirements.txt requirements-dev.txt | $(PY)
 run: $(DEPS)
 	$(PY) -m triggerapi.devstack
 
-test: $(DEPS)
+# The browser tests drive Debian's Chromium; `make test` installs it when it is missing.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core
+
+test: $(DEPS) $(CHROMIUM)
 	$(PY) -m pytest
 
 .PHONY: lint
