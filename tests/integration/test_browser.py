@@ -28,7 +28,7 @@ def create_from_the_form(page, payload: str) -> str:
 
 
 def test_a_tenant_logs_in_creates_an_event_acks_it_sees_it_delivered_and_logs_out(page, live_url, new_key, screenshot):
-    tenant, key = new_key()
+    tenant, key = new_key("acme")
     log_in(page, live_url, key)
     expect(page).to_have_url(f"{live_url}/v1/events")
     expect(response_info(page)).to_contain_text("HTTP 200 OK")
