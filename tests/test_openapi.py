@@ -81,7 +81,7 @@ def test_every_error_response_is_the_envelope_and_every_response_carries_x_reque
         assert {"$ref": "#/components/parameters/RequestId"} in op["parameters"]
         for status, response in op["responses"].items():
             assert "X-Request-ID" in response["headers"]
-            if status >= "400":
+            if int(status) >= 400:
                 assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
 
 

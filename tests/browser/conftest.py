@@ -1,9 +1,7 @@
 import pytest
 from django.test import Client
 
-
-def csrf_token(client: Client) -> str:
-    return client.cookies["csrftoken"].value
+from tests.browser.session import csrf_token
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from tenants.keys import hash_key
 from tenants.services import api_key_revoke
-from tests.browser.conftest import csrf_token
+from tests.browser.session import csrf_token
 
 SESSION_SALT = "django.contrib.sessions.backends.signed_cookies"
 
