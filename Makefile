@@ -27,3 +27,8 @@ test: $(DEPS)
 lint: $(DEPS)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+.PHONY: bench
+# Prints the worker's drain rate through the real stack (not a test: numbers, no verdict).
+bench: $(DEPS)
+	$(PY) scripts/bench_drain.py
