@@ -27,3 +27,11 @@ test: $(DEPS)
 lint: $(DEPS)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# The Lambda zip, built from requirements.txt and the app's source only (docs/DEPLOY.md).
+.PHONY: package bench-coldstart
+package: $(DEPS)
+	$(PY) scripts/package.py
+
+bench-coldstart: package
+	$(PYTHON) scripts/bench_coldstart.py dist/triggerapi-prod.zip
