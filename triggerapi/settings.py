@@ -73,9 +73,12 @@ TIME_ZONE = "UTC"
 USE_I18N = False
 USE_TZ = True
 
-# Relative, so Django puts the script prefix in front: behind API Gateway's default URL every
-# path starts with the stage (`/prod/static/...`); on a custom domain it does not.
-STATIC_URL = "static/"
+STATIC_URL = "/static/"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Links /prod/static/... behind API Gateway's default URL, where the stage is in the path.
+    "staticfiles": {"BACKEND": "triggerapi.staticfiles.ScriptPrefixedStaticFilesStorage"},
+}
 # A packaged build collects static files into staticfiles/ (collectstatic needs the folder
 # to exist); without that folder they are served straight from the apps.
 _COLLECTED = BASE_DIR / "staticfiles"
