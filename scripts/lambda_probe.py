@@ -54,7 +54,8 @@ def rest_event(method: str, path: str, *, body=None, headers=None, query=None, b
 def _foreign_modules(package_dir: str) -> list[str]:
     allowed = (os.path.realpath(package_dir), os.path.realpath(sysconfig.get_paths()["stdlib"]))
     files = {name: getattr(module, "__file__", None) for name, module in list(sys.modules.items())}
-    return sorted(name for name, path in files.items() if path and not os.path.realpath(path).startswith(allowed))
+    files = {name: os.path.realpath(path) for name, path in files.items() if path and path != __file__}
+    return sorted(name for name, path in files.items() if not path.startswith(allowed))
 
 
 def main() -> None:
