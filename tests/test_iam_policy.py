@@ -78,32 +78,32 @@ def exercise_the_app() -> None:
     call_command("revoke_key", key)
 
 
-def stage_policy(stage: str) -> tuple[list[dict], str]:
-    """The stage's policy statements and its table prefix."""
-    config = stage_config(stage)
-    policy = json.loads((ROOT / config["attach_policy"]).read_text())
-    return policy["Statement"], config["environment_variables"]["TABLE_PREFIX"]
+def stage_policy(config: dict) -> list[dict]:
+    return json.loads((ROOT / config["attach_policy"]).read_text())["Statement"]
 
 
 def grants(statements: list[dict]) -> set[tuple[str, str]]:
     return {(action, resource) for st in statements for action in st["Action"] for resource in st["Resource"]}
 
 
-def arn(table: str, index: str | None, prefix: str) -> str:
-    """The tests' tables are Test-*; the stage's are {prefix}-*."""
-    name = f"{prefix}-{table.split('-', 1)[1]}"
-    return f"arn:aws:dynamodb:us-east-1:123456789012:table/{name}" + (f"/index/{index}" if index else "")
+def arn(table: str, index: str | None, config: dict) -> str:
+    """The ARN the stage's table or index has; the tests' tables are Test-*."""
+    name = f"{config['environment_variables']['TABLE_PREFIX']}-{table.split('-', 1)[1]}"
+    path = f"table/{name}" + (f"/index/{index}" if index else "")
+    return f"arn:aws:dynamodb:{config['aws_region']}:123456789012:{path}"
 
 
 @pytest.mark.parametrize("stage", ["prod", "dev"])
 def test_the_policy_allows_exactly_the_store_calls_the_code_makes(stage):
-    statements, prefix = stage_policy(stage)
+    config = stage_config(stage)
     for model in (ApiKey, Event):
         model.delete_table()
     with recorded_calls() as calls:
         exercise_the_app()
-    needed = {(f"dynamodb:{action}", arn(table, index, prefix)) for action, table, index in calls}
-    granted = {(action, resource) for action, resource in grants(statements) if action.startswith("dynamodb:")}
+    needed = {(f"dynamodb:{action}", arn(table, index, config)) for action, table, index in calls}
+    granted = {
+        (action, resource) for action, resource in grants(stage_policy(config)) if action.startswith("dynamodb:")
+    }
 
     def allowed(action: str, resource: str) -> bool:
         return any(action == g_action and fnmatch(resource, g_resource) for g_action, g_resource in granted)
