@@ -6,6 +6,7 @@ is applied on top: the ALLOWED_HOSTS that triggerapi.settings computes on Lambda
 a fresh interpreter), and the models re-pointed at the moto server's tables."""
 
 import contextlib
+import functools
 import json
 import os
 import subprocess
@@ -34,6 +35,7 @@ def write_zappa_settings(folder: Path, stage: str = "prod") -> None:
     (folder / f"{SETTINGS_MODULE}.py").write_text(cli.get_zappa_settings_string())
 
 
+@functools.cache
 def lambda_settings(*names: str) -> dict:
     """Settings as triggerapi.settings computes them on Lambda."""
     code = f"import json, triggerapi.settings as s; print(json.dumps({{n: getattr(s, n) for n in {names!r}}}))"
