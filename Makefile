@@ -41,3 +41,16 @@ test: $(DEPS) $(CHROMIUM) $(NODE_DEPS)
 lint: $(DEPS)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+.PHONY: bench
+# Prints the worker's drain rate through the real stack (not a test: numbers, no verdict).
+bench: $(DEPS)
+	$(PY) scripts/bench_drain.py
+
+# The Lambda zip, built from requirements.txt and the app's source only (docs/DEPLOY.md).
+.PHONY: package bench-coldstart
+package: $(DEPS)
+	$(PY) scripts/package.py
+
+bench-coldstart: package
+	$(PYTHON) scripts/bench_coldstart.py dist/triggerapi-prod.zip

@@ -93,8 +93,8 @@ class EventViewSet(viewsets.ViewSet):
 
     @action(detail=True, methods=["post"])
     def ack(self, request, event_id: str):
-        event = services.event_ack(tenant_id=request.user.tenant_id, event_id=event_id)
-        return Response({"id": event.event_id, "status": "acknowledged"})
+        services.event_ack(tenant_id=request.user.tenant_id, event_id=event_id)
+        return Response({"id": event_id, "status": "acknowledged"})
 
     @action(detail=False, methods=["post"], url_path="ack", url_name="ack-many")
     def ack_many(self, request):

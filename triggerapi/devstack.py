@@ -2,6 +2,7 @@
 tenants (keys printed once), and the API on http://127.0.0.1:8000. Ctrl-C stops it all."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -24,6 +25,8 @@ def _start_store() -> tuple[subprocess.Popen, str]:
 
 
 def main() -> None:
+    # A plain `kill` should clean up like Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     started = time.monotonic()
     children: list[subprocess.Popen] = []
     try:

@@ -32,12 +32,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8001)
     args = parser.parse_args(argv)
 
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from moto.moto_server.werkzeug_app import MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
+    class KeepAlive(MotoRequestHandler):
+        protocol_version = "HTTP/1.1"
+
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    app = Serialized(DomainDispatcherApplication(create_backend_app))
-    server = make_server(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
+    # Only DynamoDB: moto's multi-service dispatcher would match every request's host
+    # against hundreds of services first.
+    app = Serialized(create_backend_app("dynamodb"))
+    server = make_server(args.host, args.port, app, threaded=True, request_handler=KeepAlive)
     # The first line is the contract with whoever started us (make run, the test fixtures).
     print(f"listening on http://{args.host}:{server.server_port}", flush=True)
     try:

@@ -10,7 +10,9 @@ from django.core.management.utils import get_random_secret_key
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env")
+if (BASE_DIR / ".env").is_file():
+    # Only a developer's checkout has one; django-environ logs a warning for each read without.
+    environ.Env.read_env(BASE_DIR / ".env")
 
 IS_LAMBDA = bool(env.str("AWS_LAMBDA_FUNCTION_NAME", default=""))
 DEBUG = env.bool("DEBUG", default=False)
@@ -80,6 +82,11 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "/static/"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Links /prod/static/... behind API Gateway's default URL, where the stage is in the path.
+    "staticfiles": {"BACKEND": "triggerapi.staticfiles.ScriptPrefixedStaticFilesStorage"},
+}
 # A packaged build collects static files into staticfiles/ (collectstatic needs the folder
 # to exist); without that folder they are served straight from the apps.
 _COLLECTED = BASE_DIR / "staticfiles"
@@ -142,6 +149,8 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         "botocore": {"level": "WARNING"},
         "pynamodb": {"level": "WARNING"},
+        # On Lambda, Zappa logs its own line per request too; ours has the request id.
+        "zappa": {"level": "WARNING"},
     },
 }
 logging.captureWarnings(True)

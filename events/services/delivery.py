@@ -19,14 +19,21 @@ def _live(now: int):
     return Event.event_id.exists() & (Event.expires_at > as_datetime(now))
 
 
-def _update(*, tenant_id: str, event_id: str, actions: list, condition, explain: Callable[[Event], Event]) -> Event:
+def _update(
+    *, tenant_id: str, event_id: str, actions: list, condition, explain: Callable[[Event], Event | None], returns=True
+) -> Event | None:
     """Apply `actions` if `condition` holds; otherwise let `explain` judge the current event
-    (return it for an idempotent repeat, or raise). A missing event is 404."""
+    (return it for an idempotent repeat, or raise). A missing event is 404. With `returns`
+    False the store sends nothing back, which is cheaper when the caller needs no event."""
     if not is_event_id(event_id):
         raise EventNotFound(event_id)
-    event = Event(tenant_id, event_id)
+    condition = _live(now_ms()) & condition
     try:
-        event.update(actions=actions, condition=_live(now_ms()) & condition)
+        if not returns:
+            Event._get_connection().update_item(tenant_id, range_key=event_id, actions=actions, condition=condition)
+            return None
+        event = Event(tenant_id, event_id)
+        event.update(actions=actions, condition=condition)
         return event
     except UpdateError as exc:
         if not is_condition_failure(exc):
@@ -49,20 +56,20 @@ def _delivered_actions(tenant_id: str, now: int) -> list:
     ]
 
 
-def _already_delivered(current: Event) -> Event:
+def _already_delivered(current: Event) -> None:
     if current.status != DELIVERED:
         raise Conflict(f"Event {current.event_id} changed while it was being acknowledged; retry.")
-    return current
 
 
-def event_ack(*, tenant_id: str, event_id: str) -> Event:
+def event_ack(*, tenant_id: str, event_id: str) -> None:
     """Mark delivered (whatever the lease). Acking a delivered event changes nothing."""
-    return _update(
+    _update(
         tenant_id=tenant_id,
         event_id=event_id,
         actions=_delivered_actions(tenant_id, now_ms()),
         condition=Event.status != DELIVERED,
         explain=_already_delivered,
+        returns=False,
     )
 
 

@@ -162,11 +162,18 @@ def test_event_claimed_max_attempts_times_becomes_failed_instead_of_being_handed
     assert acme.get("/v1/events?status=undelivered").json()["events"] == []
 
 
-def test_retry_puts_a_failed_event_back_with_attempts_reset(acme, create_event, clock, settings):
+@pytest.fixture
+def failed_event(acme, create_event, clock, settings) -> str:
+    """An event that used up its one attempt and was turned `failed` by the next claim."""
     settings.MAX_ATTEMPTS = 1
     event_id = create_event(acme)
     exhaust(acme, event_id, clock, 1)
     claim(acme)
+    return event_id
+
+
+def test_retry_puts_a_failed_event_back_with_attempts_reset(acme, failed_event):
+    event_id = failed_event
 
     retried = acme.post(f"/v1/events/{event_id}/retry")
 
@@ -191,23 +198,13 @@ def test_retry_of_an_event_that_is_not_failed_is_409(acme, create_event, state):
     }
 
 
-def test_release_of_a_failed_event_is_409(acme, create_event, clock, settings):
-    settings.MAX_ATTEMPTS = 1
-    event_id = create_event(acme)
-    exhaust(acme, event_id, clock, 1)
-    claim(acme)
-
-    assert acme.post(f"/v1/events/{event_id}/release").status_code == 409
+def test_release_of_a_failed_event_is_409(acme, failed_event):
+    assert acme.post(f"/v1/events/{failed_event}/release").status_code == 409
 
 
-def test_ack_of_a_failed_event_delivers_it(acme, create_event, clock, settings):
-    settings.MAX_ATTEMPTS = 1
-    event_id = create_event(acme)
-    exhaust(acme, event_id, clock, 1)
-    claim(acme)
-
-    assert acme.post(f"/v1/events/{event_id}/ack").status_code == 200
-    assert acme.get(f"/v1/events/{event_id}").json()["status"] == "delivered"
+def test_ack_of_a_failed_event_delivers_it(acme, failed_event):
+    assert acme.post(f"/v1/events/{failed_event}/ack").status_code == 200
+    assert acme.get(f"/v1/events/{failed_event}").json()["status"] == "delivered"
 
 
 def test_expired_event_is_never_claimed(acme, create_event):

@@ -3,6 +3,7 @@ from datetime import UTC, datetime
 from django.core.management.base import BaseCommand
 
 from tenants.selectors import api_key_list
+from triggerapi.text import table
 
 
 def _when(ms: int | None) -> str:
@@ -23,8 +24,5 @@ class Command(BaseCommand):
         if not rows:
             self.stdout.write("No keys." if not tenant else f"No keys for tenant {tenant}.")
             return
-        header = ("TENANT", "KEY", "SCOPES", "STATUS", "CREATED (UTC)", "LAST USED (UTC)")
-        widths = [max(len(str(row[i])) for row in (header, *rows)) for i in range(len(header))]
-        for row in (header, *rows):
-            cells = (str(cell).ljust(width) for cell, width in zip(row, widths, strict=True))
-            self.stdout.write("  ".join(cells).rstrip())
+        for line in table(("TENANT", "KEY", "SCOPES", "STATUS", "CREATED (UTC)", "LAST USED (UTC)"), rows):
+            self.stdout.write(line)

@@ -1,0 +1,76 @@
+import os
+import signal
+
+from django.core.management.base import BaseCommand, CommandError
+
+from events.serializers import MAX_BATCH_EVENTS, MAX_LEASE_SECONDS
+from events.worker import Worker, WorkerOptions, load_handler, log_event, tenants_from
+
+
+def _csv(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def _in_range(name: str, low: int, high: int):
+    def parse(text: str) -> int:
+        value = int(text)
+        if not low <= value <= high:
+            raise ValueError(f"{name} must be {low} to {high}")
+        return value
+
+    parse.__name__ = name
+    return parse
+
+
+class Command(BaseCommand):
+    help = (
+        "Consume each tenant's inbox over HTTP: claim, handle, ack, release on error. "
+        "Environment fallbacks: API_URL, API_KEY(S), TENANT_NAME(S), POLL_INTERVAL."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--api-url", default=os.environ.get("API_URL", "http://127.0.0.1:8000"))
+        parser.add_argument("--api-key", action="append", dest="api_keys", help="repeat for several tenants")
+        parser.add_argument(
+            "--tenant-name", action="append", dest="tenant_names", help="names for the logs, in key order"
+        )
+        parser.add_argument("--batch", type=_in_range("batch", 1, MAX_BATCH_EVENTS), default=10, help="claim limit")
+        parser.add_argument("--lease", type=_in_range("lease", 1, MAX_LEASE_SECONDS), default=30, help="seconds")
+        parser.add_argument("--poll-interval", type=float, default=float(os.environ.get("POLL_INTERVAL", 5)))
+        parser.add_argument("--handler", default=None, help="dotted path of a callable taking the event dict")
+        parser.add_argument("--once", action="store_true", help="drain what is there, then exit")
+        parser.add_argument("--max-events", type=int, default=None)
+
+    def handle(self, *args, **options):
+        keys = options["api_keys"] or _csv(os.environ.get("API_KEYS")) or _csv(os.environ.get("API_KEY"))
+        names = options["tenant_names"] or _csv(os.environ.get("TENANT_NAMES")) or _csv(os.environ.get("TENANT_NAME"))
+        if not keys:
+            raise CommandError("No API key: pass --api-key (repeatable) or set API_KEYS (comma-separated) or API_KEY.")
+        try:
+            tenants = tenants_from(keys, names)
+            handler = load_handler(options["handler"]) if options["handler"] else log_event
+        except (ValueError, ImportError, TypeError) as exc:
+            raise CommandError(str(exc)) from None
+        worker_options = WorkerOptions(
+            api_url=options["api_url"],
+            batch=options["batch"],
+            lease_seconds=options["lease"],
+            poll_interval=options["poll_interval"],
+            once=options["once"],
+            max_events=options["max_events"],
+        )
+        worker = Worker(tenants, worker_options, handler=handler, out=self.stdout)
+        self.stdout.write(
+            f"Worker for {', '.join(t.name for t in tenants)} on {worker_options.api_url}"
+            f"{' (--once)' if worker_options.once else ''}; Ctrl-C stops it cleanly."
+        )
+        previous = {
+            signum: signal.signal(signum, lambda *_: worker.stop()) for signum in (signal.SIGINT, signal.SIGTERM)
+        }
+        try:
+            stats = worker.run()
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+        if any(s.key_rejected for s in stats):
+            raise SystemExit(1)

@@ -1,0 +1,111 @@
+"""The worker: simulates the downstream engine that consumes each tenant's inbox. Tenants
+are served side by side (a thread each, a keep-alive session each), so one slow tenant does
+not stall the others. `run_worker` parses arguments; this module does the work."""
+
+import io
+import logging
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TextIO
+
+from django.utils.module_loading import import_string
+
+from events.worker.client import TenantClient
+from events.worker.report import Reporter, TenantStats
+from events.worker.tenant import Budget, TenantWorker
+
+logger = logging.getLogger("triggerapi.worker")
+
+__all__ = ["Tenant", "Worker", "WorkerOptions", "lambda_drain", "load_handler", "log_event", "tenants_from"]
+
+
+@dataclass(frozen=True)
+class Tenant:
+    name: str
+    api_key: str
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    api_url: str
+    batch: int = 10
+    lease_seconds: int = 30
+    poll_interval: float = 5.0
+    once: bool = False
+    max_events: int | None = None
+
+
+def log_event(event: dict) -> None:
+    """The default handler: one log line per event."""
+    logger.info("handled %s type=%s attempts=%s", event["id"], event.get("event_type"), event.get("attempts"))
+
+
+def load_handler(dotted_path: str) -> Callable[[dict], object]:
+    handler = import_string(dotted_path)
+    if not callable(handler):
+        raise TypeError(f"{dotted_path} is not callable")
+    return handler
+
+
+def tenants_from(keys: list[str], names: list[str]) -> list[Tenant]:
+    """Pair keys with names; a key without a name is called tenant-N in the output."""
+    if len(names) > len(keys):
+        raise ValueError(f"{len(names)} tenant names for {len(keys)} API keys")
+    return [Tenant(names[i] if i < len(names) else f"tenant-{i + 1}", key) for i, key in enumerate(keys)]
+
+
+class Worker:
+    def __init__(self, tenants: list[Tenant], options: WorkerOptions, *, handler=log_event, out: TextIO):
+        self.stop_event = threading.Event()
+        self.reporter = Reporter(out)
+        budget = Budget(options.max_events)
+        self.tenants = [
+            TenantWorker(
+                name=t.name,
+                client=TenantClient(options.api_url, t.api_key),
+                options=options,
+                stop=self.stop_event,
+                budget=budget,
+                reporter=self.reporter,
+                handler=handler,
+            )
+            for t in tenants
+        ]
+
+    def stop(self) -> None:
+        """Stop claiming; what is in hand is finished (the current event) or released."""
+        self.stop_event.set()
+
+    def run(self) -> list[TenantStats]:
+        threads = [threading.Thread(target=t.run, name=f"worker-{t.stats.name}") for t in self.tenants]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            # A timed join keeps the main thread free to run signal handlers.
+            while thread.is_alive():
+                thread.join(0.2)
+        stats = [t.stats for t in self.tenants]
+        self.reporter.summary(stats)
+        return stats
+
+
+def lambda_drain(event: dict, context) -> dict:
+    """A Zappa scheduled event: drain each configured tenant once (API_URL, API_KEYS,
+    TENANT_NAMES from the environment), stopping well before the Lambda times out."""
+    keys = [k for k in os.environ.get("API_KEYS", "").split(",") if k]
+    names = [n for n in os.environ.get("TENANT_NAMES", "").split(",") if n]
+    worker = Worker(
+        tenants_from(keys, names), WorkerOptions(api_url=os.environ["API_URL"], once=True), out=io.StringIO()
+    )
+    seconds_left = context.get_remaining_time_in_millis() / 1000 - 10 if context else 240
+    timer = threading.Timer(max(1.0, seconds_left), worker.stop)
+    timer.start()
+    try:
+        stats = worker.run()
+    finally:
+        timer.cancel()
+    return {
+        s.name: {"claimed": s.claimed, "acked": s.acked, "released": s.released, "outcome": s.outcome} for s in stats
+    }

@@ -1,0 +1,140 @@
+"""One tenant's loop: claim, handle, ack what was handled, release the rest."""
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+
+from events.worker.client import KeyRejected, Refused, TenantClient, TryLater
+from events.worker.report import Reporter, TenantStats
+from triggerapi.middleware import request_id_var
+
+logger = logging.getLogger("triggerapi.worker")
+
+BACKOFF_BASE_SECONDS = 0.5
+BACKOFF_CAP_SECONDS = 30.0
+# Acks and releases are retried this many times before the lease is left to run out.
+WRITE_ATTEMPTS = 4
+
+
+def backoff(failures: int) -> float:
+    """Exponential, capped, with full jitter so many workers don't retry in step."""
+    return random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (failures - 1)))
+
+
+class Budget:
+    """--max-events, shared by all tenants: how many more events may be claimed."""
+
+    def __init__(self, total: int | None):
+        self.left = total
+        self._lock = threading.Lock()
+
+    def take(self, wanted: int) -> int:
+        if self.left is None:
+            return wanted
+        with self._lock:
+            granted = min(wanted, self.left)
+            self.left -= granted
+            return granted
+
+    def give_back(self, count: int) -> None:
+        if self.left is not None and count > 0:
+            with self._lock:
+                self.left += count
+
+
+class TenantWorker:
+    def __init__(
+        self,
+        *,
+        name: str,
+        client: TenantClient,
+        options,
+        stop: threading.Event,
+        budget: Budget,
+        reporter: Reporter,
+        handler: Callable[[dict], object],
+    ):
+        self.client, self.options, self.stop = client, options, stop
+        self.budget, self.reporter, self.handler = budget, reporter, handler
+        self.stats = TenantStats(name)
+        self.failures = 0
+
+    def run(self) -> TenantStats:
+        # Log lines written on this thread (the handler's too) name the tenant.
+        request_id_var.set(f"worker:{self.stats.name}")
+        try:
+            self.stats.outcome = self._loop()
+        except KeyRejected as exc:
+            self.stats.key_rejected = True
+            self.stats.outcome = f"stopped: API key rejected ({exc})"
+            self.reporter.line(f"{self.stats.name}: the API key was rejected ({exc}); stopping this tenant")
+        except Refused as exc:
+            self.stats.outcome = f"stopped: {exc}"
+            self.reporter.line(f"{self.stats.name}: the API refused a request ({exc}); stopping this tenant")
+        finally:
+            self.stats.finished = time.monotonic()
+            self.client.close()
+        return self.stats
+
+    def _loop(self) -> str:
+        while not self.stop.is_set():
+            limit = self.budget.take(self.options.batch)
+            if limit == 0:
+                return "stopped: --max-events reached"
+            try:
+                events = self.client.claim(limit=limit, lease_seconds=self.options.lease_seconds)
+            except TryLater as exc:
+                self.budget.give_back(limit)
+                self._back_off(exc)
+                continue
+            self.failures = 0
+            self.budget.give_back(limit - len(events))
+            if events:
+                self._process(events)
+            elif self.options.once:
+                return "drained"
+            else:
+                self.stop.wait(self.options.poll_interval)
+        return "stopped by signal"
+
+    def _back_off(self, exc: TryLater) -> None:
+        self.failures += 1
+        delay = exc.retry_after if exc.retry_after is not None else backoff(self.failures)
+        self.reporter.line(f"{self.stats.name}: {exc}; retrying in {delay:.1f}s")
+        self.stop.wait(delay)
+
+    def _process(self, events: list[dict]) -> None:
+        handled, given_back = [], []
+        for event in events:
+            if self.stop.is_set():
+                given_back.append(event["id"])
+                continue
+            try:
+                self.handler(event)
+                handled.append(event["id"])
+            except Exception as exc:
+                logger.warning("%s: handler raised on %s: %r", self.stats.name, event["id"], exc)
+                self.stats.failed += 1
+                given_back.append(event["id"])
+        acked = self._write(lambda: self.client.ack(handled)) if handled else []
+        for event_id in given_back:
+            self._write(lambda event_id=event_id: self.client.release(event_id))
+        self.stats.claimed += len(events)
+        self.stats.acked += len(acked or [])
+        self.stats.released += len(given_back)
+        self.reporter.batch(self.stats, len(events), len(acked or []), len(given_back))
+
+    def _write(self, call: Callable[[], object]):
+        """An ack or release, retried a few times; if it never lands, the lease runs out and
+        the event is handed out again (at least once), so it is logged, not fatal."""
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                return call()
+            except TryLater as exc:
+                if attempt == WRITE_ATTEMPTS:
+                    self.reporter.line(f"{self.stats.name}: gave up writing ({exc}); the lease will run out instead")
+                    return None
+                time.sleep(backoff(attempt))
+        return None

@@ -1,0 +1,161 @@
+"""The worker's loop against a scripted API client: what it acks, releases, waits and reports."""
+
+import io
+import threading
+
+import pytest
+
+from events.worker import WorkerOptions
+from events.worker.client import KeyRejected, TryLater
+from events.worker.report import Reporter
+from events.worker.tenant import BACKOFF_CAP_SECONDS, Budget, TenantWorker, backoff
+
+
+class ScriptedClient:
+    """Answers claim() from a script: a list of events, or an exception to raise."""
+
+    def __init__(self, *claims):
+        self.claims = list(claims)
+        self.acked: list[str] = []
+        self.released: list[str] = []
+
+    def claim(self, *, limit, lease_seconds):
+        answer = self.claims.pop(0) if self.claims else []
+        if isinstance(answer, Exception):
+            raise answer
+        return answer[:limit]
+
+    def ack(self, ids):
+        self.acked += ids
+        return ids
+
+    def release(self, event_id):
+        self.released.append(event_id)
+
+    def close(self):
+        pass
+
+
+class RecordingStop(threading.Event):
+    """A stop event whose waits return at once but are recorded."""
+
+    def __init__(self):
+        super().__init__()
+        self.waits: list[float] = []
+
+    def wait(self, timeout=None):
+        self.waits.append(timeout)
+        return self.is_set()
+
+
+def events(*ids):
+    return [{"id": i, "event_type": "t", "attempts": 1} for i in ids]
+
+
+def run(client, handler=lambda event: None, once=True, max_events=None, stop=None):
+    out = io.StringIO()
+    worker = TenantWorker(
+        name="acme",
+        client=client,
+        options=WorkerOptions(api_url="http://api", once=once, batch=10),
+        stop=stop or RecordingStop(),
+        budget=Budget(max_events),
+        reporter=Reporter(out),
+        handler=handler,
+    )
+    return worker.run(), out.getvalue()
+
+
+def test_handled_events_are_acked_in_one_batch_and_the_tenant_drains():
+    client = ScriptedClient(events("a", "b", "c"))
+
+    stats, out = run(client)
+
+    assert client.acked == ["a", "b", "c"] and client.released == []
+    assert (stats.claimed, stats.acked, stats.released, stats.failed, stats.outcome) == (3, 3, 0, 0, "drained")
+    assert "acme         claimed   3  acked   3  released   0" in out
+
+
+def test_events_whose_handler_raised_are_released_not_acked():
+    def handler(event):
+        if event["id"] == "b":
+            raise ValueError("cannot handle b")
+
+    client = ScriptedClient(events("a", "b", "c"))
+
+    stats, _ = run(client, handler)
+
+    assert client.acked == ["a", "c"] and client.released == ["b"]
+    assert (stats.acked, stats.released, stats.failed) == (2, 1, 1)
+
+
+def test_stop_mid_batch_finishes_the_event_in_hand_and_releases_the_rest():
+    stop = RecordingStop()
+
+    def handler(event):
+        if event["id"] == "b":
+            stop.set()
+
+    client = ScriptedClient(events("a", "b", "c", "d"), events("e"))
+
+    stats, _ = run(client, handler, once=False, stop=stop)
+
+    assert client.acked == ["a", "b"] and client.released == ["c", "d"]
+    assert stats.outcome == "stopped by signal"
+
+
+def test_retry_after_is_honoured_and_the_worker_goes_on():
+    client = ScriptedClient(TryLater("503 service_unavailable", retry_after=7), events("a"))
+    stop = RecordingStop()
+
+    stats, out = run(client, stop=stop)
+
+    assert stop.waits == [7]
+    assert client.acked == ["a"] and stats.outcome == "drained"
+    assert "acme: 503 service_unavailable; retrying in 7.0s" in out
+
+
+def test_network_errors_back_off_exponentially_with_a_cap():
+    client = ScriptedClient(*[TryLater("ConnectionError")] * 12, events("a"))
+    stop = RecordingStop()
+
+    run(client, stop=stop)
+
+    assert len(stop.waits) == 12 and client.acked == ["a"]
+    assert all(0 <= wait <= BACKOFF_CAP_SECONDS for wait in stop.waits)
+
+
+@pytest.mark.parametrize("failures,ceiling", [(1, 0.5), (2, 1.0), (3, 2.0), (10, BACKOFF_CAP_SECONDS)])
+def test_backoff_is_jittered_below_a_doubling_ceiling(failures, ceiling):
+    delays = [backoff(failures) for _ in range(200)]
+
+    assert max(delays) <= ceiling
+    assert len(set(delays)) > 100
+
+
+def test_rejected_key_stops_only_this_tenant_with_a_clear_message():
+    client = ScriptedClient(KeyRejected("401 authentication_failed: Unknown or revoked API key."))
+
+    stats, out = run(client)
+
+    assert stats.key_rejected is True
+    assert "acme: the API key was rejected (401 authentication_failed: Unknown or revoked API key.)" in out
+
+
+def test_max_events_limits_what_is_claimed():
+    client = ScriptedClient(events(*"abcdefghij"), events(*"klmnopqrst"))
+
+    stats, _ = run(client, once=False, max_events=15)
+
+    assert stats.claimed == 15 and len(client.acked) == 15
+    assert stats.outcome == "stopped: --max-events reached"
+
+
+def test_without_once_an_empty_inbox_waits_the_poll_interval():
+    stop = RecordingStop()
+    client = ScriptedClient([], [], events("a"))
+    client.claims.append(KeyRejected("401"))
+
+    run(client, once=False, stop=stop)
+
+    assert stop.waits == [5.0, 5.0]

@@ -1,0 +1,112 @@
+"""The IAM policy a stage's function gets (docs/iam/, attached by zappa_settings.json) allows
+every DynamoDB call the API and its commands make, and nothing they never make.
+
+Every call is recorded at botocore's level, as IAM sees it: the action, and the table or
+index it names. A transaction's items count as the actions they are (a Put inside
+TransactWriteItems needs dynamodb:PutItem), as IAM evaluates them."""
+
+import io
+import json
+from contextlib import contextmanager
+from fnmatch import fnmatch
+
+import pytest
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from events.models import Event
+from tenants.models import ApiKey
+from tests.integration.live import ROOT
+from tests.store_hooks import hooked
+from tests.test_zappa_settings import stage_config
+
+TRANSACTION_ITEMS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
+
+
+def _calls(operation: str, params: dict) -> list[tuple[str, str, str | None]]:
+    """(action, table, index) as IAM authorises the call."""
+    if operation == "BatchWriteItem":
+        return [(operation, table, None) for table in params["RequestItems"]]
+    if operation == "TransactWriteItems":
+        return [
+            (TRANSACTION_ITEMS[kind], body["TableName"], None)
+            for item in params["TransactItems"]
+            for kind, body in item.items()
+        ]
+    return [(operation, params["TableName"], params.get("IndexName"))]
+
+
+@contextmanager
+def recorded_calls():
+    calls: set[tuple[str, str, str | None]] = set()
+
+    def record(params, model, **kwargs):
+        calls.update(_calls(model.name, params))
+
+    with hooked("before-parameter-build.dynamodb", record):
+        yield calls
+
+
+def exercise_the_app() -> None:
+    """create_tables on an empty store and again, the key commands, and every endpoint."""
+    call_command("create_tables")
+    call_command("create_tables")
+    call_command("seed_tenants")
+    out = io.StringIO()
+    call_command("issue_key", "acme", "--json", stdout=out)
+    key = json.loads(out.getvalue())["key"]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    created = client.post("/v1/events", {"event_type": "a"}, format="json").json()["id"]
+    client.post("/v1/events", {"n": 1}, format="json", HTTP_IDEMPOTENCY_KEY="order-1")
+    client.post("/v1/events/batch", {"events": [{"n": 1}, {"n": 2}]}, format="json")
+    client.get("/v1/events")
+    client.get("/v1/events?status=undelivered")
+    client.get(f"/v1/events/{created}")
+    claimed = [event["id"] for event in client.post("/v1/events/claim", {"limit": 2}, format="json").json()["events"]]
+    client.post(f"/v1/events/{claimed[0]}/release")
+    client.post(f"/v1/events/{created}/ack")
+    client.post("/v1/events/ack", {"ids": claimed}, format="json")
+    client.delete(f"/v1/events/{created}")
+    client.get("/health/ready")
+    call_command("list_keys")
+    call_command("revoke_key", key)
+
+
+def stage_policy(config: dict) -> list[dict]:
+    return json.loads((ROOT / config["attach_policy"]).read_text())["Statement"]
+
+
+def grants(statements: list[dict]) -> set[tuple[str, str]]:
+    return {(action, resource) for st in statements for action in st["Action"] for resource in st["Resource"]}
+
+
+def arn(table: str, index: str | None, config: dict) -> str:
+    """The ARN the stage's table or index has; the tests' tables are Test-*."""
+    name = f"{config['environment_variables']['TABLE_PREFIX']}-{table.split('-', 1)[1]}"
+    path = f"table/{name}" + (f"/index/{index}" if index else "")
+    return f"arn:aws:dynamodb:{config['aws_region']}:123456789012:{path}"
+
+
+@pytest.mark.parametrize("stage", ["prod", "dev"])
+def test_the_policy_allows_exactly_the_store_calls_the_code_makes(stage):
+    config = stage_config(stage)
+    for model in (ApiKey, Event):
+        model.delete_table()
+    with recorded_calls() as calls:
+        exercise_the_app()
+    needed = {(f"dynamodb:{action}", arn(table, index, config)) for action, table, index in calls}
+    granted = {
+        (action, resource) for action, resource in grants(stage_policy(config)) if action.startswith("dynamodb:")
+    }
+
+    def allowed(action: str, resource: str) -> bool:
+        return any(action == g_action and fnmatch(resource, g_resource) for g_action, g_resource in granted)
+
+    assert sorted(call for call in needed if not allowed(*call)) == []
+    assert sorted(g for g in granted if not any(a == g[0] and fnmatch(r, g[1]) for a, r in needed)) == []
