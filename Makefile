@@ -20,7 +20,21 @@ $(DEPS): requirements.txt requirements-dev.txt | $(PY)
 run: $(DEPS)
 	$(PY) -m triggerapi.devstack
 
-test: $(DEPS)
+# The browser tests drive Debian's Chromium and the Postman collection runs under newman
+# (npm, pinned by package-lock.json); `make test` installs both when they are missing.
+CHROMIUM := /usr/bin/chromium
+NODE_DEPS := node_modules/.installed
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core
+
+$(NODE_DEPS): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+test: $(DEPS) $(CHROMIUM) $(NODE_DEPS)
 	$(PY) -m pytest
 
 .PHONY: lint

@@ -57,20 +57,32 @@ class BatchSerializer(serializers.Serializer):
 
 
 class ListQuerySerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=STATUSES, required=False)
-    event_type = serializers.CharField(required=False, max_length=255)
+    status = serializers.ChoiceField(choices=STATUSES, required=False, help_text="Only this status, oldest first.")
+    event_type = serializers.CharField(required=False, max_length=255, help_text="Only events of this event_type.")
     limit = StrictIntegerField(required=False, default=50, min_value=1, max_value=100)
-    cursor = serializers.CharField(required=False, max_length=2048)
+    cursor = serializers.CharField(
+        required=False,
+        max_length=2048,
+        help_text="Opaque: `next_cursor` from the previous page of this same query (same tenant, same filters).",
+    )
 
 
 class ClaimSerializer(serializers.Serializer):
     limit = StrictIntegerField(required=False, default=10, min_value=1, max_value=100)
-    lease_seconds = StrictIntegerField(required=False, default=30, min_value=1, max_value=MAX_LEASE_SECONDS)
-    event_type = serializers.CharField(required=False, max_length=255)
+    lease_seconds = StrictIntegerField(
+        required=False, default=30, min_value=1, max_value=MAX_LEASE_SECONDS, help_text="How long the lease runs."
+    )
+    event_type = serializers.CharField(required=False, max_length=255, help_text="Only events of this event_type.")
 
 
 class ReleaseSerializer(serializers.Serializer):
-    delay_seconds = StrictIntegerField(required=False, default=0, min_value=0, max_value=MAX_LEASE_SECONDS)
+    delay_seconds = StrictIntegerField(
+        required=False,
+        default=0,
+        min_value=0,
+        max_value=MAX_LEASE_SECONDS,
+        help_text="The event is not handed to a claim again until this has passed.",
+    )
 
 
 class AckManySerializer(serializers.Serializer):
@@ -86,7 +98,7 @@ class ReceiptSerializer(serializers.Serializer):
 class EventSerializer(serializers.Serializer):
     id = serializers.CharField(source="event_id")
     created_at = serializers.IntegerField()
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=STATUSES)
     payload = serializers.SerializerMethodField()
     event_type = serializers.CharField(allow_null=True)
     attempts = serializers.IntegerField()

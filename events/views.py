@@ -6,6 +6,7 @@ from rest_framework.response import Response
 
 from events import selectors, services
 from events.parsers import request_json
+from events.schema import event_schema
 from events.serializers import (
     MAX_BATCH_BYTES,
     MAX_EVENT_BYTES,
@@ -42,6 +43,7 @@ def _ingested(result: services.Ingested, body, headers: dict) -> Response:
     return Response(body, status=status.HTTP_200_OK if result.replayed else status.HTTP_201_CREATED, headers=headers)
 
 
+@event_schema
 class EventViewSet(viewsets.ViewSet):
     """A tenant's events: ingest them, read them, and consume them (claim, ack, release)."""
 

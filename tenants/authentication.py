@@ -1,7 +1,12 @@
-from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.authentication import BaseAuthentication, SessionAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 
-from tenants.selectors import tenant_get_by_api_key
+from tenants.selectors import tenant_get_by_api_key, tenant_get_by_api_key_hash
+
+# What a browser session holds: the SHA-256 of the key it logged in with, never the key.
+# The session cookie is signed, not encrypted, so it must not carry anything that works as
+# a credential without the signature.
+SESSION_KEY_HASH = "api_key_hash"
 
 
 class ApiKeyAuthentication(BaseAuthentication):
@@ -27,3 +32,24 @@ class ApiKeyAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return "Bearer"
+
+
+class ApiKeySessionAuthentication(SessionAuthentication):
+    """The browsable API's login (browser.views.login): a signed session cookie naming a key.
+
+    A request that carries Authorization is judged by that header alone, so a bad header is
+    401 even beside a good cookie. The key is looked up on every request (through the same
+    cache as the header), so revoking it ends its browser sessions within AUTH_CACHE_SECONDS.
+    Writes need the CSRF token, as with DRF's SessionAuthentication."""
+
+    def authenticate(self, request):
+        if "HTTP_AUTHORIZATION" in request.META:
+            return None
+        key_hash = request.session.get(SESSION_KEY_HASH)
+        if not key_hash:
+            return None
+        principal = tenant_get_by_api_key_hash(key_hash=key_hash)
+        if principal is None:
+            raise AuthenticationFailed("The API key this browser logged in with was revoked; log in again.")
+        self.enforce_csrf(request)
+        return principal, None

@@ -25,6 +25,10 @@ class Principal:
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
 
+    def __str__(self) -> str:
+        # How the browsable API names who is logged in; the prefix is not a secret.
+        return f"{self.tenant_id} ({self.key_prefix}…)"
+
 
 def generate_key() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(_RANDOM_BYTES)

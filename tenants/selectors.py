@@ -17,7 +17,12 @@ def tenant_get_by_api_key(*, api_key: str) -> Principal | None:
     remembered for AUTH_CACHE_SECONDS, so a warm request makes no store call."""
     if not looks_like_key(api_key):
         return None
-    key_hash = hash_key(api_key)
+    return tenant_get_by_api_key_hash(key_hash=hash_key(api_key))
+
+
+def tenant_get_by_api_key_hash(*, key_hash: str) -> Principal | None:
+    """As tenant_get_by_api_key, for callers that hold only the hash: a browser session
+    keeps the hash, so the plaintext key never sits in a cookie."""
     cached = cache.get(_cache_key(key_hash)) if settings.AUTH_CACHE_SECONDS else None
     if cached is not None:
         return None if cached == _UNKNOWN else cached

@@ -32,8 +32,11 @@ if IS_LAMBDA:
 INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "tenants",
     "events",
+    "browser",
 ]
 
 MIDDLEWARE = [
@@ -42,6 +45,11 @@ MIDDLEWARE = [
     # Checks the Host header before any view runs, so a bad host never half-does a write.
     "django.middleware.common.CommonMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The browsable API's login: a session in a signed cookie, and CSRF for the forms that
+    # use it. API views are CSRF-exempt here; DRF checks CSRF itself for cookie-authenticated
+    # writes (tenants.authentication.ApiKeySessionAuthentication).
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
 ]
 
 APPEND_SLASH = False
@@ -88,14 +96,30 @@ WHITENOISE_USE_FINDERS = STATIC_ROOT is None
 # Batches are the largest bodies the API takes (1 MiB); single events are checked at 256 KiB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
+# Browser sessions live in a signed cookie (no database to keep them in). The cookie holds
+# the key's hash, never the key; it is HttpOnly, and Secure behind API Gateway's https.
+SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+SESSION_COOKIE_AGE = 12 * 3600
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = IS_LAMBDA
+# DRF's pages and Swagger UI take the token from the page, so scripts need not read the cookie.
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SECURE = IS_LAMBDA
+
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["tenants.authentication.ApiKeyAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # The header comes first: its WWW-Authenticate: Bearer is what a 401 carries.
+        "tenants.authentication.ApiKeyAuthentication",
+        "tenants.authentication.ApiKeySessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["tenants.permissions.HasScope"],
     "DEFAULT_PARSER_CLASSES": ["events.parsers.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        "browser.renderers.BrowsableAPIRenderer",
     ],
+    "DEFAULT_SCHEMA_CLASS": "triggerapi.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "triggerapi.exceptions.exception_handler",
     "UNAUTHENTICATED_USER": None,
     "UNAUTHENTICATED_TOKEN": None,
@@ -130,3 +154,29 @@ LOGGING = {
     },
 }
 logging.captureWarnings(True)
+
+# OpenAPI 3 at /v1/schema/, Swagger UI at /v1/docs/ (its files served from the sidecar
+# package, so the docs work offline and on Lambda without a CDN).
+SPECTACULAR_SETTINGS = {
+    "TITLE": "triggerapi",
+    "DESCRIPTION": (
+        "A multi-tenant event ingestion API. Send `Authorization: Bearer <api key>` on every `/v1` call "
+        '(the Authorize button). Every error is `{"error": {"code", "message", "details"}}`, and every '
+        "response carries `X-Request-ID`. Lists page with an opaque `cursor`."
+    ),
+    "VERSION": "1",
+    "SCHEMA_PATH_PREFIX": r"/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],
+    "AUTHENTICATION_WHITELIST": ["tenants.authentication.ApiKeyAuthentication"],
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
+    "ENUM_NAME_OVERRIDES": {
+        "ErrorCodeEnum": "triggerapi.openapi.ERROR_CODES",
+        "EventStatusEnum": "events.models.STATUSES",
+    },
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True},
+    "PREPROCESSING_HOOKS": ["triggerapi.openapi.strip_trailing_slash"],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "triggerapi.openapi.add_common_headers"],
+}

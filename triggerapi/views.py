@@ -1,11 +1,24 @@
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.response import Response
 
 from events.models import Event
 from tenants.models import ApiKey
 from triggerapi.exceptions import ServiceUnavailable
+from triggerapi.openapi import error_responses
 
 
+def _status(name: str, value: str):
+    return inline_serializer(name, {"status": serializers.ChoiceField(choices=[value])})
+
+
+@extend_schema(
+    operation_id="health",
+    summary="Liveness",
+    description="No key needed.",
+    responses={200: _status("Healthy", "healthy"), **error_responses(500)},
+)
 @api_view(["GET"])
 @authentication_classes([])
 @permission_classes([])
@@ -13,6 +26,12 @@ def health(request):
     return Response({"status": "healthy"})
 
 
+@extend_schema(
+    operation_id="health_ready",
+    summary="Readiness",
+    description="200 when both tables answer a read, 503 otherwise. No key needed.",
+    responses={200: _status("Ready", "ready"), **error_responses(500, 503)},
+)
 @api_view(["GET"])
 @authentication_classes([])
 @permission_classes([])

@@ -1,0 +1,42 @@
+from urllib.parse import urlencode
+
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+
+from browser.forms import ApiKeyLoginForm
+from tenants.authentication import SESSION_KEY_HASH
+
+
+def _next_url(request) -> str:
+    """Where to go after logging in or out: the page that sent us, if it is on this site."""
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return reverse("event-list")
+
+
+@sensitive_post_parameters("api_key")
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login(request):
+    """A browser has no Authorization header to send, so it logs in once with its key and
+    then carries a signed session cookie (there is no database to keep sessions in)."""
+    form = ApiKeyLoginForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        request.session.cycle_key()
+        request.session[SESSION_KEY_HASH] = form.key_hash
+        return redirect(_next_url(request))
+    return render(request, "browser/login.html", {"form": form, "next": _next_url(request)})
+
+
+@never_cache
+@require_POST
+def logout(request):
+    request.session.flush()
+    return redirect(f"{reverse('rest_framework:login')}?{urlencode({'next': _next_url(request)})}")

@@ -1,0 +1,181 @@
+"""The OpenAPI description of the event endpoints (drf-spectacular). The views build their
+responses as dicts, so the shapes they return are written down here for the schema."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import serializers
+
+from events.serializers import (
+    MAX_BATCH_EVENTS,
+    AckManySerializer,
+    ClaimSerializer,
+    EventSerializer,
+    ListQuerySerializer,
+    ReceiptSerializer,
+    ReleaseSerializer,
+)
+from triggerapi.openapi import api_responses
+
+EVENT_ID = OpenApiParameter(
+    "event_id",
+    str,
+    OpenApiParameter.PATH,
+    description="The event's id, `evt_` + a ULID (sorting ids sorts by creation).",
+)
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    description="1-255 printable ASCII characters. The same tenant sending the same key again within 24 h gets the "
+    "original response back (200, `Idempotent-Replayed: true`) and nothing new is stored; the same key with another "
+    "body is 422 idempotency_key_reused.",
+)
+REPLAYED = OpenApiParameter(
+    "Idempotent-Replayed",
+    str,
+    OpenApiParameter.HEADER,
+    enum=["true"],
+    response=[200],
+    description="Set when this is the stored answer to an earlier request with the same Idempotency-Key.",
+)
+LOCATION = OpenApiParameter(
+    "Location", str, OpenApiParameter.HEADER, response=[201], description="The new event's URL."
+)
+PAYLOAD_EXAMPLE = {"event_type": "customer.created", "email": "alice@acme.com"}
+
+
+class BatchRequestSerializer(serializers.Serializer):
+    events = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=MAX_BATCH_EVENTS)
+
+
+class BatchReceiptsSerializer(serializers.Serializer):
+    events = ReceiptSerializer(many=True, help_text="In request order.")
+
+
+class EventPageSerializer(serializers.Serializer):
+    events = EventSerializer(many=True)
+    next_cursor = serializers.CharField(
+        allow_null=True, help_text="Pass as `cursor` to get the next page; null on the last page."
+    )
+    has_more = serializers.BooleanField(help_text="True only if at least one more matching event exists.")
+
+
+class AckedSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    status = serializers.ChoiceField(choices=["acknowledged"])
+
+
+class AckManyResultSerializer(serializers.Serializer):
+    acknowledged = serializers.ListField(child=serializers.CharField(), help_text="Including already delivered ones.")
+    not_found = serializers.ListField(child=serializers.CharField())
+
+
+class ClaimedSerializer(serializers.Serializer):
+    events = EventSerializer(many=True, help_text="Oldest first, each leased until its lease_expires_at.")
+
+
+def _ingest(summary: str, description: str, request, receipt, example, errors: tuple[int, ...]) -> dict:
+    """Creating is 201, or 200 when an Idempotency-Key replays an earlier answer."""
+    return dict(
+        summary=summary,
+        description=description,
+        request=request,
+        parameters=[IDEMPOTENCY_KEY, REPLAYED, LOCATION],
+        examples=[OpenApiExample("payload", value=example, request_only=True)],
+        responses=api_responses(
+            {201: receipt, 200: OpenApiResponse(receipt, description="Replayed: the original answer.")},
+            *errors,
+        ),
+    )
+
+
+event_schema = extend_schema_view(
+    create=extend_schema(
+        operation_id="events_create",
+        **_ingest(
+            "Create an event",
+            "The body is the payload itself: one JSON object, at most 256 KiB. `event_type` is taken from its "
+            "top-level `event_type` string, if any. 201 means stored. Scope `ingest`.",
+            OpenApiTypes.OBJECT,
+            ReceiptSerializer,
+            PAYLOAD_EXAMPLE,
+            (400, 413, 415, 422),
+        ),
+    ),
+    batch=extend_schema(
+        operation_id="events_batch",
+        **_ingest(
+            "Create up to 100 events at once",
+            "All or nothing: one bad payload rejects the batch (400, its index in `details`). The body is at most "
+            "1 MiB. 409 while an earlier batch with the same Idempotency-Key is still being stored. Scope `ingest`.",
+            BatchRequestSerializer,
+            BatchReceiptsSerializer,
+            {"events": [PAYLOAD_EXAMPLE, {"event_type": "order.paid", "order": 1042}]},
+            (400, 409, 413, 415, 422),
+        ),
+    ),
+    list=extend_schema(
+        operation_id="events_list",
+        summary="List events",
+        description="With `status`: that inbox, oldest first. Without: all events, newest first. Walk `next_cursor` "
+        "until `has_more` is false to see every matching event once. Scope `consume`.",
+        parameters=[ListQuerySerializer],
+        responses=api_responses({200: EventPageSerializer}, 400),
+    ),
+    retrieve=extend_schema(
+        operation_id="events_retrieve",
+        summary="Get an event",
+        description="Another tenant's event is 404, like a missing one. Scope `consume`.",
+        parameters=[EVENT_ID],
+        responses=api_responses({200: EventSerializer}, 404),
+    ),
+    destroy=extend_schema(
+        operation_id="events_delete",
+        summary="Delete an event",
+        description="204 with no body; a second delete is 404. Scope `consume`.",
+        parameters=[EVENT_ID],
+        responses=api_responses({204: OpenApiResponse(description="Deleted.")}, 404),
+    ),
+    ack=extend_schema(
+        operation_id="events_ack",
+        summary="Acknowledge an event",
+        description="Marks it delivered. Idempotent: acking a delivered event is 200 again. Scope `consume`.",
+        request=None,
+        parameters=[EVENT_ID],
+        responses=api_responses({200: AckedSerializer}, 404, 409),
+    ),
+    ack_many=extend_schema(
+        operation_id="events_ack_many",
+        summary="Acknowledge up to 100 events",
+        description="Ids that are unknown (or another tenant's) come back in `not_found`. Scope `consume`.",
+        request=AckManySerializer,
+        responses=api_responses({200: AckManyResultSerializer}, 400, 413, 415),
+    ),
+    claim=extend_schema(
+        operation_id="events_claim",
+        summary="Lease undelivered events",
+        description="Leases up to `limit` claimable events, oldest first, for `lease_seconds`; no other claim gets "
+        "them while the lease runs. Each claim counts an attempt; after MAX_ATTEMPTS an event becomes `failed`. "
+        "The body is optional. Scope `consume`.",
+        request=ClaimSerializer,
+        responses=api_responses({200: ClaimedSerializer}, 400, 413, 415),
+    ),
+    release=extend_schema(
+        operation_id="events_release",
+        summary="Give a leased event back",
+        description="Ends its lease; it can be claimed again after `delay_seconds`. 409 if delivered or failed. "
+        "The body is optional. Scope `consume`.",
+        request=ReleaseSerializer,
+        parameters=[EVENT_ID],
+        responses=api_responses({200: EventSerializer}, 400, 404, 409, 413, 415),
+    ),
+    retry=extend_schema(
+        operation_id="events_retry",
+        summary="Put a failed event back in the inbox",
+        description="`failed` becomes `undelivered` with `attempts` 0; 409 for an event that is not failed. "
+        "Scope `consume`.",
+        request=None,
+        parameters=[EVENT_ID],
+        responses=api_responses({200: EventSerializer}, 404, 409),
+    ),
+)

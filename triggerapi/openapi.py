@@ -1,0 +1,110 @@
+"""What the OpenAPI schema says about every operation: the error envelope and its codes,
+and the headers every response carries. Operations name their own errors with `responses`."""
+
+from drf_spectacular import openapi
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse
+from rest_framework import serializers
+
+from triggerapi.exceptions import envelope
+
+# Each status the API answers with, the contract's codes for it, and a typical message.
+ERRORS = {
+    400: [
+        (
+            "validation_error",
+            "Invalid request: limit: Ensure this value is less than or equal to 100.",
+            {"limit": ["Ensure this value is less than or equal to 100."]},
+        ),
+        ("malformed_json", "The request body is not valid JSON: Expecting value: line 1 column 1 (char 0).", {}),
+    ],
+    401: [("authentication_failed", "Unknown or revoked API key.", {})],
+    403: [("permission_denied", "This API key does not have the 'consume' scope.", {})],
+    404: [("not_found", "Event evt_01JD7Z8X4Q2N3M5P6R7S8T9V0W not found.", {})],
+    405: [("method_not_allowed", 'Method "PUT" not allowed.', {})],
+    409: [("conflict", "Event evt_01JD7Z8X4Q2N3M5P6R7S8T9V0W is delivered; only failed events can be retried.", {})],
+    413: [("payload_too_large", "The request body is 300000 bytes; the limit is 262144.", {})],
+    415: [("unsupported_media_type", "Send the body as Content-Type: application/json.", {})],
+    422: [("idempotency_key_reused", "This Idempotency-Key was already used with a different request body.", {})],
+    429: [("rate_limited", "Request was throttled.", {})],
+    500: [("internal_error", "Internal server error.", {})],
+    503: [("service_unavailable", "The event store is unavailable or throttling; retry after the given delay.", {})],
+}
+ERROR_CODES = [code for examples in ERRORS.values() for code, _, _ in examples] + ["not_acceptable"]
+
+# What every operation behind a key can answer, besides its own errors.
+AUTHENTICATED_ERRORS = (401, 403, 500, 503)
+
+
+class AutoSchema(openapi.AutoSchema):
+    def _is_list_view(self, serializer=None) -> bool:
+        """drf-spectacular takes a `list` action to answer a bare array; no endpoint here
+        does: a list comes in an object, with its cursor."""
+        return False
+
+
+class ErrorBodySerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=ERROR_CODES, help_text="Stable and machine-readable; switch on this.")
+    message = serializers.CharField(help_text="For people; may change.")
+    details = serializers.DictField(help_text="The offending fields for validation_error; otherwise usually empty.")
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every error, whatever its status, has this shape."""
+
+    error = ErrorBodySerializer()
+
+
+def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
+    return {
+        status: OpenApiResponse(
+            ErrorSerializer,
+            description=", ".join(code for code, _, _ in ERRORS[status]),
+            examples=[
+                OpenApiExample(code, value=envelope(code, message, details), status_codes=[status], response_only=True)
+                for code, message, details in ERRORS[status]
+            ],
+        )
+        for status in statuses
+    }
+
+
+def api_responses(ok: dict, *statuses: int) -> dict:
+    """The success responses, the operation's own errors, and those every keyed call can get."""
+    return {**ok, **error_responses(*sorted(set(statuses) | set(AUTHENTICATED_ERRORS)))}
+
+
+def strip_trailing_slash(endpoints):
+    """The router accepts paths with or without a trailing slash; the contract writes none."""
+    return [(path.rstrip("/") or "/", regex, method, view) for path, regex, method, view in endpoints]
+
+
+COMMON_HEADERS = {
+    "X-Request-ID": {
+        "description": "Echoes the request's X-Request-ID if it was 1-128 of [A-Za-z0-9._:-]; generated otherwise. "
+        "Every log line about the request names it.",
+        "schema": {"type": "string"},
+    },
+}
+STATUS_HEADERS = {
+    "401": {"WWW-Authenticate": {"description": "Always `Bearer`.", "schema": {"type": "string", "enum": ["Bearer"]}}},
+    "503": {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}},
+}
+
+
+def add_common_headers(result, generator, request, public):
+    """X-Request-ID on every request and response, and the headers some statuses always carry."""
+    components = result.setdefault("components", {})
+    components.setdefault("parameters", {})["RequestId"] = {
+        "name": "X-Request-ID",
+        "in": "header",
+        "required": False,
+        "description": "Your id for this request (1-128 of A-Z a-z 0-9 . _ : -), echoed in the response and "
+        "the logs; any other value is replaced by a generated id.",
+        "schema": {"type": "string"},
+    }
+    for operations in result["paths"].values():
+        for operation in operations.values():
+            operation.setdefault("parameters", []).append({"$ref": "#/components/parameters/RequestId"})
+            for status, response in operation["responses"].items():
+                response.setdefault("headers", {}).update({**COMMON_HEADERS, **STATUS_HEADERS.get(status, {})})
+    return result
