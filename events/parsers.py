@@ -3,6 +3,7 @@ validation_error, 413 and 415, where DRF would answer `{}` for an empty or untyp
 
 import hashlib
 import json
+import math
 
 from rest_framework.exceptions import UnsupportedMediaType, ValidationError
 from rest_framework.parsers import BaseParser
@@ -14,8 +15,30 @@ JSON_MEDIA_TYPE = "application/json"
 MAX_DEPTH = 256
 
 
+# Python's own limit on converting digits to an int (sys.get_int_max_str_digits()).
+MAX_INT_DIGITS = 4300
+
+
+class NumberOutOfRange(Exception):
+    """Valid JSON, but a number the API cannot keep exactly: it is refused, never changed."""
+
+
 def _reject_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    mantissa = text.lower().split("e")[0]
+    if math.isinf(value) or (value == 0 and any(digit in mantissa for digit in "123456789")):
+        raise NumberOutOfRange(f"{text[:40]} does not fit a 64-bit float")
+    return value
+
+
+def _parse_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise NumberOutOfRange(f"integers may have at most {MAX_INT_DIGITS} digits")
+    return int(text)
 
 
 class StrictJSONParser(BaseParser):
@@ -26,7 +49,11 @@ class StrictJSONParser(BaseParser):
     def parse(self, stream, media_type=None, parser_context=None):
         raw = stream.read()
         try:
-            data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+            data = json.loads(
+                raw.decode("utf-8"), parse_constant=_reject_constant, parse_float=_parse_float, parse_int=_parse_int
+            )
+        except NumberOutOfRange as exc:
+            raise ValidationError({"body": [f"A number is out of range: {exc}."]}) from None
         except UnicodeDecodeError:
             raise MalformedJSON("The request body is not valid UTF-8.") from None
         except ValueError as exc:
@@ -50,15 +77,13 @@ def _check_depth(data, raw: bytes) -> None:
         level.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
 
 
-def request_json(request, *, max_bytes: int, required: bool = True):
-    """The parsed JSON body of a DRF request; None when the body is empty and not required."""
+def request_json(request, *, max_bytes: int):
+    """The parsed JSON body of a DRF request."""
     length = int(request.META.get("CONTENT_LENGTH") or 0)
     if length > max_bytes:
         raise PayloadTooLarge(f"The request body is {length} bytes; the limit is {max_bytes}.")
     if length == 0:
-        if required:
-            raise MalformedJSON("The request body is empty; send a JSON object.")
-        return None
+        raise MalformedJSON("The request body is empty; send a JSON object.")
     if (request.content_type or "").split(";")[0].strip().lower() != JSON_MEDIA_TYPE:
         raise UnsupportedMediaType(
             request.content_type or "(none)", detail="Send the body as Content-Type: application/json."
@@ -72,7 +97,7 @@ def canonical_json(value) -> str:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValidationError({"body": ["Strings must be valid Unicode (no unpaired surrogates)."]}) from None
+        raise ValidationError("Strings must be valid Unicode (no unpaired surrogates).") from None
     return text
 
 

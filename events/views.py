@@ -30,6 +30,13 @@ def _valid(serializer_class, data) -> dict:
     return serializer.validated_data
 
 
+def _options(request):
+    """An optional body of options: absent means all defaults; present, it must be an object."""
+    if not int(request.META.get("CONTENT_LENGTH") or 0):
+        return {}
+    return request_json(request, max_bytes=MAX_OPTIONS_BYTES)
+
+
 def _idempotency_key(request) -> str | None:
     key = request.headers.get("Idempotency-Key")
     if key is not None and not (1 <= len(key) <= 255 and all(" " <= c <= "~" for c in key)):
@@ -104,13 +111,13 @@ class EventViewSet(viewsets.ViewSet):
 
     @action(detail=False, methods=["post"])
     def claim(self, request):
-        options = _valid(ClaimSerializer, request_json(request, max_bytes=MAX_OPTIONS_BYTES, required=False) or {})
+        options = _valid(ClaimSerializer, _options(request))
         events = services.event_claim(tenant_id=request.user.tenant_id, **options)
         return Response({"events": EventSerializer(events, many=True).data})
 
     @action(detail=True, methods=["post"])
     def release(self, request, event_id: str):
-        options = _valid(ReleaseSerializer, request_json(request, max_bytes=MAX_OPTIONS_BYTES, required=False) or {})
+        options = _valid(ReleaseSerializer, _options(request))
         event = services.event_release(tenant_id=request.user.tenant_id, event_id=event_id, **options)
         return Response(EventSerializer(event).data)
 

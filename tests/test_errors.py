@@ -109,3 +109,10 @@ def test_unsafe_client_request_id_is_replaced():
 
     assert response["X-Request-ID"] != "bad id\twith spaces"
     assert len(response["X-Request-ID"]) == 32
+
+
+def test_a_very_long_unknown_path_is_not_echoed_whole():
+    response = APIClient().get("/" + "x" * 3000)
+
+    assert response.status_code == 404
+    assert len(response.json()["error"]["message"]) < 250

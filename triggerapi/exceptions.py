@@ -75,12 +75,21 @@ def _code_of(exc: exceptions.APIException) -> str:
     return exc.default_code
 
 
+def _first_problem(detail, path: tuple[str, ...] = ()) -> tuple[str, str]:
+    """Where the first validation problem is (`events[2]`) and what it is, for the message."""
+    if isinstance(detail, dict) and detail:
+        key, value = next(iter(detail.items()))
+        return _first_problem(value, (*path, f"[{key}]" if str(key).isdigit() else f".{key}"))
+    if isinstance(detail, list) and detail:
+        return _first_problem(detail[0], path)
+    return "".join(path).lstrip("."), str(detail)
+
+
 def _message_and_details(exc: exceptions.APIException) -> tuple[str, dict]:
     if isinstance(exc, exceptions.ValidationError):
         details = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        field, problems = next(iter(details.items()))
-        first = problems[0] if isinstance(problems, list) and problems else problems
-        return f"Invalid request: {field}: {first}", details
+        where, problem = _first_problem(details)
+        return f"Invalid request: {where}: {problem}", details
     return str(exc.detail), getattr(exc, "details", {})
 
 
@@ -113,7 +122,8 @@ def json_error(status_code: int, code: str, message: str) -> JsonResponse:
 
 
 def not_found(request, exception=None, **kwargs):
-    return json_error(404, "not_found", f"No route for {request.method} {request.path}.")
+    path = request.path if len(request.path) <= 200 else request.path[:200] + "…"
+    return json_error(404, "not_found", f"No route for {request.method} {path}.")
 
 
 def bad_request(request, exception=None):

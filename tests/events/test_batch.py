@@ -60,6 +60,18 @@ def test_one_bad_payload_rejects_the_batch_naming_its_index(acme):
     assert stored() == []
 
 
+def test_an_invalid_string_in_a_batch_names_its_index_in_the_message(acme):
+    response = post_batch(acme, '{"events": [{"ok": 1}, {"s": "\\udc00"}]}')
+
+    assert response.status_code == 400
+    assert response.json()["error"] == {
+        "code": "validation_error",
+        "message": "Invalid request: events[1]: Strings must be valid Unicode (no unpaired surrogates).",
+        "details": {"events": {"1": ["Strings must be valid Unicode (no unpaired surrogates)."]}},
+    }
+    assert stored() == []
+
+
 def test_batch_over_1_mib_is_413_and_stores_nothing(acme):
     body = json.dumps({"events": [{"pad": "x" * 200_000} for _ in range(6)]})
     assert len(body) > 1024 * 1024

@@ -224,3 +224,15 @@ def test_claim_of_n_is_one_query_and_n_conditional_writes(acme, create_event):
         assert len(claim_ids(acme, limit=10)) == 10
 
     assert dict(calls) == {"Query": 1, "UpdateItem": 10}
+
+
+@pytest.mark.parametrize("path", ["/v1/events/claim", "/v1/events/{id}/release"])
+@pytest.mark.parametrize("body", ["[]", '"x"', "0", "null"])
+def test_an_options_body_that_is_not_an_object_is_400_not_the_defaults(acme, create_event, path, body):
+    event_id = create_event(acme)
+
+    response = acme.generic("POST", path.format(id=event_id), body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "validation_error"
+    assert acme.get(f"/v1/events/{event_id}").json()["attempts"] == 0

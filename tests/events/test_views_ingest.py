@@ -196,3 +196,33 @@ def test_other_content_types_are_415(acme, content_type):
 
 def test_json_with_a_charset_parameter_is_accepted(acme):
     assert post_raw(acme, '{"a": 1}', content_type="application/json; charset=utf-8").status_code == 201
+
+
+@pytest.mark.parametrize(
+    "number,problem",
+    [
+        ("1e400", "1e400 does not fit a 64-bit float"),
+        ("-1e400", "-1e400 does not fit a 64-bit float"),
+        ("1e-400", "1e-400 does not fit a 64-bit float"),
+        ("9" * 4301, "integers may have at most 4300 digits"),
+    ],
+    ids=["overflow", "negative-overflow", "underflow", "4301-digit-int"],
+)
+def test_numbers_that_cannot_be_kept_exactly_are_400_not_changed(acme, number, problem):
+    response = post_raw(acme, '{"n": ' + number + "}")
+
+    assert response.status_code == 400
+    assert response.json()["error"] == {
+        "code": "validation_error",
+        "message": f"Invalid request: body: A number is out of range: {problem}.",
+        "details": {"body": [f"A number is out of range: {problem}."]},
+    }
+    assert list(Event.scan()) == []
+
+
+@pytest.mark.parametrize("number", ["5e-324", "0e5", "-0.0e-400", "9" * 4300])
+def test_numbers_at_the_edges_of_the_range_round_trip(acme, number):
+    body = '{"n": ' + number + "}"
+    event_id = post_raw(acme, body).json()["id"]
+
+    assert exact(acme.get(f"/v1/events/{event_id}").json()["payload"]) == exact(json.loads(body))
