@@ -15,6 +15,9 @@ from triggerapi.store import is_store_unavailable
 logger = logging.getLogger(__name__)
 
 
+INTERNAL_ERROR = "Internal server error."
+
+
 class MalformedJSON(exceptions.ParseError):
     default_detail = "The request body is not valid JSON."
     default_code = "malformed_json"
@@ -106,7 +109,7 @@ def exception_handler(exc, context):
         exc = ServiceUnavailable()
     if not isinstance(exc, exceptions.APIException):
         logger.error("Unhandled error", exc_info=exc)
-        return Response(envelope("internal_error", "Internal server error."), status=500)
+        return Response(envelope("internal_error", INTERNAL_ERROR), status=500)
 
     headers = {}
     if getattr(exc, "auth_header", None):
@@ -137,7 +140,7 @@ def permission_denied(request, exception=None):
 
 
 def server_error(request):
-    return json_error(500, "internal_error", "Internal server error.")
+    return json_error(500, "internal_error", INTERNAL_ERROR)
 
 
 @contextmanager

@@ -5,7 +5,7 @@ from drf_spectacular import openapi
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import serializers
 
-from triggerapi.exceptions import envelope
+from triggerapi.exceptions import INTERNAL_ERROR, IdempotencyKeyReused, ServiceUnavailable, envelope
 
 # Each status the API answers with, the contract's codes for it, and a typical message.
 ERRORS = {
@@ -24,10 +24,10 @@ ERRORS = {
     409: [("conflict", "Event evt_01JD7Z8X4Q2N3M5P6R7S8T9V0W is delivered; only failed events can be retried.", {})],
     413: [("payload_too_large", "The request body is 300000 bytes; the limit is 262144.", {})],
     415: [("unsupported_media_type", "Send the body as Content-Type: application/json.", {})],
-    422: [("idempotency_key_reused", "This Idempotency-Key was already used with a different request body.", {})],
+    422: [("idempotency_key_reused", IdempotencyKeyReused.default_detail, {})],
     429: [("rate_limited", "Request was throttled.", {})],
-    500: [("internal_error", "Internal server error.", {})],
-    503: [("service_unavailable", "The event store is unavailable or throttling; retry after the given delay.", {})],
+    500: [("internal_error", INTERNAL_ERROR, {})],
+    503: [("service_unavailable", ServiceUnavailable.default_detail, {})],
 }
 ERROR_CODES = [code for examples in ERRORS.values() for code, _, _ in examples] + ["not_acceptable"]
 

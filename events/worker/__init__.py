@@ -18,7 +18,7 @@ from events.worker.tenant import Budget, TenantWorker
 
 logger = logging.getLogger("triggerapi.worker")
 
-__all__ = ["Tenant", "Worker", "WorkerOptions", "lambda_drain", "load_handler", "log_event", "tenants_from"]
+__all__ = ["Tenant", "Worker", "WorkerOptions", "env_list", "lambda_drain", "load_handler", "log_event", "tenants_from"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,14 @@ def load_handler(dotted_path: str) -> Callable[[dict], object]:
     if not callable(handler):
         raise TypeError(f"{dotted_path} is not callable")
     return handler
+
+
+def env_list(*names: str) -> list[str]:
+    """The first of these environment variables that is set, as a comma-separated list."""
+    for name in names:
+        if values := [part.strip() for part in os.environ.get(name, "").split(",") if part.strip()]:
+            return values
+    return []
 
 
 def tenants_from(keys: list[str], names: list[str]) -> list[Tenant]:
@@ -94,11 +102,8 @@ class Worker:
 def lambda_drain(event: dict, context) -> dict:
     """A Zappa scheduled event: drain each configured tenant once (API_URL, API_KEYS,
     TENANT_NAMES from the environment), stopping well before the Lambda times out."""
-    keys = [k for k in os.environ.get("API_KEYS", "").split(",") if k]
-    names = [n for n in os.environ.get("TENANT_NAMES", "").split(",") if n]
-    worker = Worker(
-        tenants_from(keys, names), WorkerOptions(api_url=os.environ["API_URL"], once=True), out=io.StringIO()
-    )
+    tenants = tenants_from(env_list("API_KEYS"), env_list("TENANT_NAMES"))
+    worker = Worker(tenants, WorkerOptions(api_url=os.environ["API_URL"], once=True), out=io.StringIO())
     seconds_left = context.get_remaining_time_in_millis() / 1000 - 10 if context else 240
     timer = threading.Timer(max(1.0, seconds_left), worker.stop)
     timer.start()

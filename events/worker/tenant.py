@@ -118,13 +118,13 @@ class TenantWorker:
                 logger.warning("%s: handler raised on %s: %r", self.stats.name, event["id"], exc)
                 self.stats.failed += 1
                 given_back.append(event["id"])
-        acked = self._write(lambda: self.client.ack(handled)) if handled else []
+        acked = len(self._write(lambda: self.client.ack(handled)) or []) if handled else 0
         for event_id in given_back:
             self._write(lambda event_id=event_id: self.client.release(event_id))
         self.stats.claimed += len(events)
-        self.stats.acked += len(acked or [])
+        self.stats.acked += acked
         self.stats.released += len(given_back)
-        self.reporter.batch(self.stats, len(events), len(acked or []), len(given_back))
+        self.reporter.batch(self.stats, len(events), acked, len(given_back))
 
     def _write(self, call: Callable[[], object]):
         """An ack or release, retried a few times; if it never lands, the lease runs out and
@@ -137,4 +137,3 @@ class TenantWorker:
                     self.reporter.line(f"{self.stats.name}: gave up writing ({exc}); the lease will run out instead")
                     return None
                 time.sleep(backoff(attempt))
-        return None

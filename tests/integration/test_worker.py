@@ -62,28 +62,34 @@ def worker_args(stack, *tenants: str) -> list[str]:
 def test_once_delivers_three_tenants_events_each_handled_once_by_its_own_tenant(stack):
     created = {tenant: set(post_events(stack, tenant, [{"n": i} for i in range(100)])) for tenant in stack["keys"]}
     handlers.calls.clear()
-    out = StringIO()
 
-    call_command(
-        "run_worker",
-        "--once",
-        "--handler",
-        "tests.integration.handlers.count_by_thread",
-        *worker_args(stack, *created),
-        stdout=out,
-    )
+    out = run_in_process(stack, "count_by_thread", *created)
 
     assert Counter(event_id for _, event_id in handlers.calls).most_common(1)[0][1] == 1
     for tenant, ids in created.items():
         assert {event_id for name, event_id in handlers.calls if name == tenant} == ids
         assert statuses(stack, tenant, ids) == {"delivered": 100}
-    assert summary_row(out.getvalue(), "total") == ["300", "300", "0", "0"]
+    assert summary_row(out, "total") == ["300", "300", "0", "0"]
 
 
 def summary_row(output: str, name: str) -> list[str]:
     """claimed, acked, released, failed from the summary table's row for `name`."""
     rows = [line.split() for line in output.splitlines() if line.split()[:1] == [name] and "claimed " not in line]
     return rows[-1][1:5]
+
+
+def run_in_process(stack, handler: str, *tenants: str) -> str:
+    """`run_worker --once` through call_command, with a handler from tests.integration.handlers."""
+    out = StringIO()
+    call_command(
+        "run_worker",
+        "--once",
+        "--handler",
+        f"tests.integration.handlers.{handler}",
+        *worker_args(stack, *tenants),
+        stdout=out,
+    )
+    return out.getvalue()
 
 
 def run_worker_process(stack, *args: str, env: dict | None = None, ready: str = r"^tenant\s+claimed") -> Child:
@@ -115,16 +121,8 @@ def test_failing_events_are_released_retried_and_end_failed_the_rest_delivered(s
     ids = post_events(stack, "initech", payloads)
     failing = {event_id for event_id, p in zip(ids, payloads, strict=True) if p["fail"]}
     handlers.calls.clear()
-    out = StringIO()
 
-    call_command(
-        "run_worker",
-        "--once",
-        "--handler",
-        "tests.integration.handlers.fail_marked",
-        *worker_args(stack, "initech"),
-        stdout=out,
-    )
+    out = run_in_process(stack, "fail_marked", "initech")
 
     handled = Counter(event_id for _, event_id in handlers.calls)
     assert {event_id: handled[event_id] for event_id in failing} == {event_id: MAX_ATTEMPTS for event_id in failing}
@@ -133,7 +131,7 @@ def test_failing_events_are_released_retried_and_end_failed_the_rest_delivered(s
     failed = api.get("/v1/events", params={"status": "failed", "limit": 100}).json()["events"]
     assert {e["id"] for e in failed} == failing and {e["attempts"] for e in failed} == {MAX_ATTEMPTS}
     assert statuses(stack, "initech", ids) == {"delivered": 45, "failed": 5}
-    assert summary_row(out.getvalue(), "initech") == ["60", "45", "15", "15"]
+    assert summary_row(out, "initech") == ["60", "45", "15", "15"]
 
 
 def test_sigterm_mid_batch_exits_0_and_a_second_run_delivers_the_rest(stack, tmp_path):

@@ -4,11 +4,7 @@ import signal
 from django.core.management.base import BaseCommand, CommandError
 
 from events.serializers import MAX_BATCH_EVENTS, MAX_LEASE_SECONDS
-from events.worker import Worker, WorkerOptions, load_handler, log_event, tenants_from
-
-
-def _csv(value: str | None) -> list[str]:
-    return [part.strip() for part in (value or "").split(",") if part.strip()]
+from events.worker import Worker, WorkerOptions, env_list, load_handler, log_event, tenants_from
 
 
 def _in_range(name: str, low: int, high: int):
@@ -42,8 +38,8 @@ class Command(BaseCommand):
         parser.add_argument("--max-events", type=int, default=None)
 
     def handle(self, *args, **options):
-        keys = options["api_keys"] or _csv(os.environ.get("API_KEYS")) or _csv(os.environ.get("API_KEY"))
-        names = options["tenant_names"] or _csv(os.environ.get("TENANT_NAMES")) or _csv(os.environ.get("TENANT_NAME"))
+        keys = options["api_keys"] or env_list("API_KEYS", "API_KEY")
+        names = options["tenant_names"] or env_list("TENANT_NAMES", "TENANT_NAME")
         if not keys:
             raise CommandError("No API key: pass --api-key (repeatable) or set API_KEYS (comma-separated) or API_KEY.")
         try:
