@@ -14,6 +14,8 @@ UNDELIVERED = "undelivered"
 DELIVERED = "delivered"
 FAILED = "failed"
 STATUSES = (UNDELIVERED, DELIVERED, FAILED)
+# Not a status a client sees: a deleted event's tombstone, invisible to every read.
+DELETED = "deleted"
 
 
 class StatusIndex(GlobalSecondaryIndex["Event"]):
@@ -58,6 +60,8 @@ class Event(Model):
     tenant_status = UnicodeAttribute(null=True)
     inbox_tenant = UnicodeAttribute(null=True)
     inbox_key = UnicodeAttribute(null=True)
+    # The last write's token: how a retried write recognises its own first attempt.
+    write_token = UnicodeAttribute(null=True)
 
     status_index = StatusIndex()
     inbox_index = InboxIndex()
@@ -88,6 +92,7 @@ class IdempotencyRecord(Model):
     response = UnicodeAttribute()
     lease_until = NumberAttribute(default=0)
     expires_at = TTLAttribute()
+    write_token = UnicodeAttribute(null=True)
 
     @staticmethod
     def key_for(idempotency_key: str) -> str:

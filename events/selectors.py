@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from events.cursors import cursor_decode, cursor_encode
 from events.ids import EVENT_PREFIX, is_event_id
 from events.models import Event
+from triggerapi import store
 
 
 @dataclass
@@ -19,7 +20,7 @@ def event_get(*, tenant_id: str, event_id: str) -> Event | None:
     if not is_event_id(event_id):
         return None
     try:
-        event = Event.get(tenant_id, event_id, consistent_read=True)
+        event = store.call(lambda: Event.get(tenant_id, event_id, consistent_read=True), what="GetItem Event")
     except Event.DoesNotExist:
         return None
     return event if event.is_live() else None
@@ -42,22 +43,27 @@ def event_list(
         condition &= Event.event_type == event_type
     # A filter drops items after DynamoDB's Limit applies, so filtered reads take bigger pages.
     options = {"filter_condition": condition, "limit": limit + 1, "page_size": 100 if event_type else limit + 1}
-    if status:
-        tenant_status = f"{tenant_id}#{status}"
-        start = {"tenant_status": {"S": tenant_status}, "tenant_id": {"S": tenant_id}, "sk": {"S": after}}
-        results = Event.status_index.query(
-            tenant_status, last_evaluated_key=start if after else None, scan_index_forward=True, **options
-        )
-    else:
-        start = {"tenant_id": {"S": tenant_id}, "sk": {"S": after}}
-        results = Event.query(
-            tenant_id,
-            Event.event_id.startswith(EVENT_PREFIX),
-            last_evaluated_key=start if after else None,
-            scan_index_forward=False,
-            **options,
-        )
-    events = list(results)
+
+    def read() -> list[Event]:
+        if status:
+            tenant_status = f"{tenant_id}#{status}"
+            start = {"tenant_status": {"S": tenant_status}, "tenant_id": {"S": tenant_id}, "sk": {"S": after}}
+            results = Event.status_index.query(
+                tenant_status, last_evaluated_key=start if after else None, scan_index_forward=True, **options
+            )
+        else:
+            start = {"tenant_id": {"S": tenant_id}, "sk": {"S": after}}
+            results = Event.query(
+                tenant_id,
+                Event.event_id.startswith(EVENT_PREFIX),
+                last_evaluated_key=start if after else None,
+                scan_index_forward=False,
+                **options,
+            )
+        return list(results)
+
+    # A fresh query on each attempt: a retried iterator would skip what it had read.
+    events = store.call(read, what="Query events")
     has_more = len(events) > limit
     events = events[:limit]
     next_cursor = (

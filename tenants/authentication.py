@@ -2,6 +2,7 @@ from rest_framework.authentication import BaseAuthentication, SessionAuthenticat
 from rest_framework.exceptions import AuthenticationFailed
 
 from tenants.selectors import tenant_get_by_api_key, tenant_get_by_api_key_hash
+from tenants.services import api_key_touch
 
 # What a browser session holds: the SHA-256 of the key it logged in with, never the key.
 # The session cookie is signed, not encrypted, so it must not carry anything that works as
@@ -28,6 +29,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         principal = tenant_get_by_api_key(api_key=key)
         if principal is None:
             raise AuthenticationFailed("Unknown or revoked API key.")
+        api_key_touch(principal=principal)
         return principal, None
 
     def authenticate_header(self, request) -> str:
@@ -52,4 +54,5 @@ class ApiKeySessionAuthentication(SessionAuthentication):
         if principal is None:
             raise AuthenticationFailed("The API key this browser logged in with was revoked; log in again.")
         self.enforce_csrf(request)
+        api_key_touch(principal=principal)
         return principal, None

@@ -20,6 +20,8 @@ class Principal:
     tenant_id: str
     scopes: frozenset[str]
     key_prefix: str
+    key_hash: str = ""
+    last_used_at: int | None = None
     is_authenticated: bool = True
 
     def has_scope(self, scope: str) -> bool:

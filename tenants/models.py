@@ -35,6 +35,7 @@ class ApiKey(Model):
     created_at = NumberAttribute()
     last_used_at = NumberAttribute(null=True)
     revoked_at = NumberAttribute(null=True)
+    write_token = UnicodeAttribute(null=True)
 
     tenant_index = TenantIndex()
 

@@ -3,7 +3,7 @@ from django.core.cache import cache
 
 from tenants.keys import Principal, hash_key, looks_like_key
 from tenants.models import ACTIVE, ApiKey
-from tenants.services import api_key_touch
+from triggerapi import store
 
 _UNKNOWN = "unknown"
 
@@ -28,13 +28,18 @@ def tenant_get_by_api_key_hash(*, key_hash: str) -> Principal | None:
         return None if cached == _UNKNOWN else cached
 
     try:
-        record = ApiKey.get(key_hash, consistent_read=True)
+        record = store.call(lambda: ApiKey.get(key_hash, consistent_read=True), what="GetItem ApiKey")
     except ApiKey.DoesNotExist:
         record = None
     principal = None
     if record is not None and record.status == ACTIVE:
-        principal = Principal(tenant_id=record.tenant_id, scopes=frozenset(record.scopes), key_prefix=record.prefix)
-        api_key_touch(key=record)
+        principal = Principal(
+            tenant_id=record.tenant_id,
+            scopes=frozenset(record.scopes),
+            key_prefix=record.prefix,
+            key_hash=key_hash,
+            last_used_at=record.last_used_at,
+        )
     if settings.AUTH_CACHE_SECONDS:
         cache.set(_cache_key(key_hash), principal or _UNKNOWN, settings.AUTH_CACHE_SECONDS)
     return principal
@@ -43,5 +48,5 @@ def tenant_get_by_api_key_hash(*, key_hash: str) -> Principal | None:
 def api_key_list(*, tenant_id: str | None = None) -> list[ApiKey]:
     """Keys of one tenant (oldest first), or of every tenant (by tenant, then age)."""
     if tenant_id:
-        return list(ApiKey.tenant_index.query(tenant_id))
-    return sorted(ApiKey.scan(), key=lambda k: (k.tenant_id, k.created_at))
+        return store.call(lambda: list(ApiKey.tenant_index.query(tenant_id)), what="Query tenant keys")
+    return sorted(store.call(lambda: list(ApiKey.scan()), what="Scan keys"), key=lambda k: (k.tenant_id, k.created_at))

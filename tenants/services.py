@@ -1,10 +1,13 @@
 import logging
+import threading
 
-from pynamodb.exceptions import PynamoDBException
+from rest_framework import status
+from rest_framework.exceptions import APIException
 
-from tenants.keys import TENANT_ID_RE, display_parts, generate_key, hash_key, looks_like_key
+from tenants.keys import TENANT_ID_RE, Principal, display_parts, generate_key, hash_key, looks_like_key
 from tenants.models import ACTIVE, REVOKED, SCOPES, ApiKey
-from triggerapi.store import is_condition_failure, now_ms
+from triggerapi import store, writes
+from triggerapi.store import ConditionFailed, StoreUnavailable, now_ms
 
 logger = logging.getLogger(__name__)
 
@@ -12,8 +15,13 @@ SEED_TENANTS = ("acme", "globex", "initech")
 LAST_USED_RESOLUTION_MS = 3600 * 1000
 
 
-class ApiKeyError(ValueError):
-    """A key operation that cannot be done as asked (unknown key, ambiguous prefix, bad input)."""
+class ApiKeyError(APIException):
+    """A key operation that cannot be done as asked (unknown key, ambiguous prefix, bad
+    input). Services in both apps raise DRF exceptions; commands print their message."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "This key operation cannot be done."
+    default_code = "validation_error"
 
 
 def api_key_issue(*, tenant_id: str, scopes: tuple[str, ...] = SCOPES) -> tuple[ApiKey, str]:
@@ -35,7 +43,7 @@ def api_key_issue(*, tenant_id: str, scopes: tuple[str, ...] = SCOPES) -> tuple[
         status=ACTIVE,
         created_at=now_ms(),
     )
-    record.save(condition=ApiKey.key_hash.does_not_exist())
+    writes.put(record, condition=ApiKey.key_hash.does_not_exist(), token=writes.new_token())
     return record, key
 
 
@@ -47,20 +55,28 @@ def api_key_revoke(*, key_or_prefix: str) -> ApiKey:
 
 def _revoke(record: ApiKey) -> None:
     if record.status != REVOKED:
-        record.update(actions=[ApiKey.status.set(REVOKED), ApiKey.revoked_at.set(now_ms())])
+        writes.update(
+            ApiKey,
+            record.key_hash,
+            actions=[ApiKey.status.set(REVOKED), ApiKey.revoked_at.set(now_ms())],
+            condition=ApiKey.key_hash.exists(),
+            token=writes.new_token(),
+            return_item=False,
+        )
 
 
 def _find_key(key_or_prefix: str) -> ApiKey:
     if looks_like_key(key_or_prefix):
         try:
-            return ApiKey.get(hash_key(key_or_prefix), consistent_read=True)
+            return store.call(lambda: ApiKey.get(hash_key(key_or_prefix), consistent_read=True), what="GetItem ApiKey")
         except ApiKey.DoesNotExist:
             raise ApiKeyError("No such key.") from None
     # Also accepted: the masked form list_keys prints, `tk_live_XXXXXXXX…abcd`.
     prefix, _, last4 = key_or_prefix.partition("…")
     if len(prefix) < 12:
         raise ApiKeyError("Give the whole key or its prefix as list_keys shows it (tk_live_XXXXXXXX).")
-    matches = [k for k in ApiKey.scan(ApiKey.prefix.startswith(prefix)) if k.last4 == last4 or not last4]
+    found = store.call(lambda: list(ApiKey.scan(ApiKey.prefix.startswith(prefix))), what="Scan keys")
+    matches = [k for k in found if k.last4 == last4 or not last4]
     if not matches:
         raise ApiKeyError(f"No key starts with {key_or_prefix}.")
     if len(matches) > 1:
@@ -68,27 +84,42 @@ def _find_key(key_or_prefix: str) -> ApiKey:
     return matches[0]
 
 
-def api_key_touch(*, key: ApiKey) -> None:
+# When this process last recorded each key's use: a principal from the auth cache carries the
+# last_used_at it was read with, which may predate our own write.
+_touched: dict[str, int] = {}
+_touched_lock = threading.Lock()
+
+
+def api_key_touch(*, principal: Principal) -> None:
     """Record that a key was used, at most once an hour (a conditional write, so concurrent
     requests don't all write). Failing to record it never fails the request."""
     now = now_ms()
-    if key.last_used_at and now - key.last_used_at < LAST_USED_RESOLUTION_MS:
-        return
+    with _touched_lock:
+        last = max(principal.last_used_at or 0, _touched.get(principal.key_hash, 0))
+        if now - last < LAST_USED_RESOLUTION_MS:
+            return
+        _touched[principal.key_hash] = now
     try:
-        key.update(
+        writes.update(
+            ApiKey,
+            principal.key_hash,
             actions=[ApiKey.last_used_at.set(now)],
             condition=ApiKey.last_used_at.does_not_exist() | (ApiKey.last_used_at < now - LAST_USED_RESOLUTION_MS),
+            token=None,
+            return_item=False,
         )
-    except PynamoDBException as exc:
-        if not is_condition_failure(exc):
-            logger.warning("Could not record last use of key %s…: %s", key.prefix, exc)
+    except ConditionFailed:
+        pass
+    except StoreUnavailable as exc:
+        logger.warning("Could not record last use of key %s…: %s", principal.key_prefix, exc)
 
 
 def tenants_seed(*, rotate: bool = False) -> list[tuple[str, str | None]]:
     """Give each demo tenant one active key. Returns (tenant, new key or None if unchanged)."""
     results = []
     for tenant_id in SEED_TENANTS:
-        active = [k for k in ApiKey.tenant_index.query(tenant_id) if k.status == ACTIVE]
+        keys = store.call(lambda tenant_id=tenant_id: list(ApiKey.tenant_index.query(tenant_id)), what="Query keys")
+        active = [k for k in keys if k.status == ACTIVE]
         if active and not rotate:
             results.append((tenant_id, None))
             continue

@@ -7,12 +7,13 @@ from botocore.awsrequest import AWSResponse
 
 from events.models import Event, IdempotencyRecord
 from tenants.models import ApiKey
+from triggerapi import store
 
 MODELS = (ApiKey, Event, IdempotencyRecord)
 
 
 def _event_systems():
-    return [model._get_connection().connection.client.meta.events for model in MODELS]
+    return [store.client(model).meta.events for model in MODELS]
 
 
 def fake_response(status: int) -> AWSResponse:

@@ -64,7 +64,8 @@ def test_throttled_store_is_503_with_retry_after_and_nothing_half_done(acme):
     assert response["Retry-After"] == "1"
     error = response.json()["error"]
     assert error["code"] == "service_unavailable"
-    assert "may or may not" in error["message"]
+    assert error["details"] == {"write": "not_applied"}
+    assert "nothing was written" in error["message"]
     assert acme.get("/v1/events").json()["events"] == []
 
 

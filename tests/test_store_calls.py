@@ -37,13 +37,13 @@ def test_ack_is_one_conditional_update(warm, create_event):
     assert dict(calls) == {"UpdateItem": 1}
 
 
-def test_delete_is_one_conditional_delete(warm, create_event):
+def test_delete_is_one_conditional_update_to_a_tombstone(warm, create_event):
     event_id = create_event(warm)
 
     with store_calls() as calls:
         assert warm.delete(f"/v1/events/{event_id}").status_code == 204
 
-    assert dict(calls) == {"DeleteItem": 1}
+    assert dict(calls) == {"UpdateItem": 1}
 
 
 def test_a_page_of_the_list_is_one_query(warm, create_event):

@@ -2,7 +2,6 @@
 
 import logging
 import math
-from contextlib import contextmanager
 
 from django.core.exceptions import DisallowedHost, RequestDataTooBig
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -42,6 +41,9 @@ class Conflict(exceptions.APIException):
 
 
 class ServiceUnavailable(exceptions.APIException):
+    """503 with Retry-After. On a write, `details.write` says what happened to it:
+    `not_applied` (nothing changed), `unknown` (it may have happened) or `partial`."""
+
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "The event store is unavailable or throttling; retry after the given delay."
     default_code = "service_unavailable"
@@ -50,6 +52,33 @@ class ServiceUnavailable(exceptions.APIException):
         super().__init__(detail)
         self.details = details or {}
         self.wait = retry_after
+
+
+NOT_APPLIED = "not_applied"
+UNKNOWN = "unknown"
+PARTIAL = "partial"
+WRITE_MESSAGES = {
+    NOT_APPLIED: "The event store is unavailable or throttling; nothing was written. Retry after the given delay.",
+    UNKNOWN: "The event store did not confirm the write, so it may or may not have happened. Retrying is "
+    "safe with the same Idempotency-Key (ingest) or for ack, release, retry and delete; read the event to see.",
+}
+
+
+def write_unavailable(*, maybe_applied: bool, retry_after: int = 1, **details) -> ServiceUnavailable:
+    """The 503 for a write that the store did not confirm."""
+    write = UNKNOWN if maybe_applied else NOT_APPLIED
+    return ServiceUnavailable(WRITE_MESSAGES[write], details={"write": write, **details}, retry_after=retry_after)
+
+
+def _unavailable(exc: BaseException, request) -> ServiceUnavailable:
+    """A store failure that reached the handler: a write says whether it may have happened."""
+    logger.warning("Store unavailable: %s", exc)
+    is_write = request is not None and request.method not in ("GET", "HEAD", "OPTIONS")
+    maybe_applied = getattr(exc, "maybe_applied", True)
+    retry_after = getattr(exc, "retry_after", 1)
+    if is_write:
+        return write_unavailable(maybe_applied=maybe_applied, retry_after=retry_after)
+    return ServiceUnavailable(retry_after=retry_after)
 
 
 # DRF's own exceptions, named as the contract names them.
@@ -105,8 +134,7 @@ def exception_handler(exc, context):
     elif isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
     elif is_store_unavailable(exc):
-        logger.warning("Store unavailable: %s (%s)", type(exc).__name__, exc)
-        exc = ServiceUnavailable()
+        exc = _unavailable(exc, context.get("request"))
     if not isinstance(exc, exceptions.APIException):
         logger.error("Unhandled error", exc_info=exc)
         return Response(envelope("internal_error", INTERNAL_ERROR), status=500)
@@ -141,15 +169,3 @@ def permission_denied(request, exception=None):
 
 def server_error(request):
     return json_error(500, "internal_error", INTERNAL_ERROR)
-
-
-@contextmanager
-def uncertain_write(message: str = "The store did not confirm the write, so it may or may not have happened."):
-    """A write the store did not confirm may still have happened; the 503 says so."""
-    try:
-        yield
-    except Exception as exc:
-        if is_store_unavailable(exc):
-            logger.warning("Store unavailable during a write: %s", exc)
-            raise ServiceUnavailable(message) from exc
-        raise

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "triggerapi.middleware.RequestIdMiddleware",
+    # No store attempt starts after STORE_BUDGET_SECONDS into a request.
+    "triggerapi.store.BudgetMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Checks the Host header before any view runs, so a bad host never half-does a write.
     "django.middleware.common.CommonMiddleware",
@@ -129,6 +131,14 @@ REST_FRAMEWORK = {
 DYNAMODB_HOST = env.str("DYNAMODB_HOST", default="") or None
 AWS_REGION = env.str("AWS_REGION", default="us-east-1")
 TABLE_PREFIX = env.str("TABLE_PREFIX", default="TriggerApi")
+# How long the store may take (README, "Failure behaviour"): each attempt of a call waits at
+# most connect + read timeout; a call makes at most STORE_ATTEMPTS attempts; no attempt
+# starts later than STORE_BUDGET_SECONDS into a request. So a request ends within about
+# budget + connect + read (14 s), well inside API Gateway's 29 s.
+STORE_CONNECT_TIMEOUT_SECONDS = env.float("STORE_CONNECT_TIMEOUT_SECONDS", default=1.0)
+STORE_READ_TIMEOUT_SECONDS = env.float("STORE_READ_TIMEOUT_SECONDS", default=3.0)
+STORE_ATTEMPTS = env.int("STORE_ATTEMPTS", default=3)
+STORE_BUDGET_SECONDS = env.float("STORE_BUDGET_SECONDS", default=10.0)
 
 # Delivery and retention
 MAX_ATTEMPTS = env.int("MAX_ATTEMPTS", default=5)

@@ -1,33 +1,63 @@
-"""How the app talks to DynamoDB, in one place: connection settings, the clock, and what a
-failure of the store means to a client (503 with Retry-After, never a stack trace)."""
+"""How the app talks to DynamoDB, in one place: connection settings, the clock, the retry
+policy, and what each failure of the store means.
 
+botocore's own retries are off. A conditional write that botocore retried after a lost answer
+fails its own condition, and botocore cannot tell us; so every call goes through `call()`
+here, which retries what is safe to retry and remembers whether an earlier attempt may have
+been applied. Writes carry a token (`write_token`) and ask DynamoDB for the current item when
+a condition fails, so a write whose first answer was lost recognises itself (see `writes.py`).
+"""
+
+import contextvars
+import logging
 import os
+import random
 import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TypeVar
 
+from botocore import exceptions as boto
 from django.conf import settings
 from pynamodb.exceptions import DoesNotExist, PynamoDBException
 
-# A request should fail fast (API Gateway gives up after 29 s) and let the client retry.
-CONNECT_TIMEOUT_SECONDS = 2
-READ_TIMEOUT_SECONDS = 5
-MAX_RETRY_ATTEMPTS = 2
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
-# Codes that mean "the store is busy, throttling or not there", not "your request is wrong".
-UNAVAILABLE_CODES = frozenset(
+TRANSACTION_CANCELED = "TransactionCanceledException"
+# The store refused the request before doing anything: nothing was written, try again.
+REJECTED_CODES = frozenset(
     {
         "ProvisionedThroughputExceededException",
         "ThrottlingException",
         "RequestLimitExceeded",
-        "InternalServerError",
-        "InternalFailure",
-        "ServiceUnavailable",
-        "ResourceNotFoundException",
+        "LimitExceededException",
         "TransactionConflictException",
         "TransactionInProgressException",
-        "LimitExceededException",
+        "ResourceInUseException",
     }
 )
+# Our configuration is wrong (no table, credentials refused): nothing was written, and
+# trying again at once will not help, but it is still the store that is unavailable.
+CONFIGURATION_CODES = frozenset(
+    {
+        "ResourceNotFoundException",
+        "AccessDeniedException",
+        "UnrecognizedClientException",
+        "MissingAuthenticationTokenException",
+        "InvalidSignatureException",
+        "ExpiredTokenException",
+        "IncompleteSignature",
+    }
+)
+# Our request was malformed: a bug, answered 500 and logged, never retried.
+REQUEST_ERROR_CODES = frozenset(
+    {"ValidationException", "SerializationException", "IdempotentParameterMismatchException"}
+)
+# Errors raised before a byte was sent: nothing can have been written.
+NOT_SENT = (boto.EndpointConnectionError, boto.ConnectTimeoutError, boto.NoCredentialsError, boto.NoRegionError)
 
 
 def now_ms() -> int:
@@ -44,9 +74,10 @@ class StoreMeta:
     region = settings.AWS_REGION
     host = settings.DYNAMODB_HOST
     billing_mode = "PAY_PER_REQUEST"
-    connect_timeout_seconds = CONNECT_TIMEOUT_SECONDS
-    read_timeout_seconds = READ_TIMEOUT_SECONDS
-    max_retry_attempts = MAX_RETRY_ATTEMPTS
+    connect_timeout_seconds = settings.STORE_CONNECT_TIMEOUT_SECONDS
+    read_timeout_seconds = settings.STORE_READ_TIMEOUT_SECONDS
+    # Retries are ours (`call`), so that a write can tell its own earlier attempt.
+    max_retry_attempts = 0
     max_pool_connections = 20
     if settings.DYNAMODB_HOST:
         # A local endpoint accepts any credentials; don't make developers configure some.
@@ -54,14 +85,161 @@ class StoreMeta:
         aws_secret_access_key = os.environ.get("AWS_SECRET_ACCESS_KEY", "local")
 
 
-def is_condition_failure(exc: PynamoDBException) -> bool:
-    return exc.cause_response_code == CONDITION_FAILED
+def connection(model):
+    """PynamoDB's table connection for a model: the one place its private accessor is used."""
+    return model._get_connection()
+
+
+def client(model):
+    """The botocore client under a model's connection."""
+    return connection(model).connection.client
+
+
+class StoreUnavailable(Exception):
+    """The store did not serve a call within our retry budget. `maybe_applied` says whether a
+    write may nevertheless have happened (an answer lost after the store received it)."""
+
+    def __init__(self, cause: BaseException | None, *, maybe_applied: bool, retry_after: int = 1):
+        super().__init__(f"{type(cause).__name__}: {cause}" if cause else "no time left to ask the store")
+        self.maybe_applied = maybe_applied
+        self.retry_after = retry_after
+
+
+class ConditionFailed(Exception):
+    """A conditional write found the item in another state. `item` is the item as the store
+    holds it now (raw attributes), or None if there is none. `uncertain` means an earlier
+    attempt of this same write may have been applied before the condition failed."""
+
+    def __init__(self, item: dict | None, *, uncertain: bool):
+        super().__init__("conditional check failed")
+        self.item = item
+        self.uncertain = uncertain
+
+
+class TransactionCanceled(Exception):
+    """A transaction failed a condition: `items` holds, per transaction item, the current
+    item whose condition failed (raw attributes) or None."""
+
+    def __init__(self, items: list[dict | None], *, uncertain: bool):
+        super().__init__("transaction canceled")
+        self.items = items
+        self.uncertain = uncertain
+
+
+@dataclass(frozen=True)
+class Failure:
+    retry: bool
+    maybe_applied: bool
+
+
+def error_code(exc: BaseException) -> str | None:
+    """The DynamoDB error code of a botocore or PynamoDB error, or None (no answer came)."""
+    if isinstance(exc, PynamoDBException):
+        exc = exc.cause if exc.cause is not None else exc
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return None
+    return (response.get("Error") or {}).get("Code")
+
+
+def classify(exc: BaseException) -> Failure | None:
+    """What a store error means, or None if it is not the store's failure but our bug.
+    Fails closed: whatever cannot be read is taken as "may have been applied"."""
+    if isinstance(exc, DoesNotExist):
+        return None
+    cause = exc.cause if isinstance(exc, PynamoDBException) and exc.cause is not None else exc
+    if isinstance(cause, NOT_SENT):
+        return Failure(retry=not isinstance(cause, (boto.NoCredentialsError, boto.NoRegionError)), maybe_applied=False)
+    code = error_code(cause)
+    if code in REQUEST_ERROR_CODES:
+        return None
+    if code in REJECTED_CODES:
+        return Failure(retry=True, maybe_applied=False)
+    if code in CONFIGURATION_CODES:
+        return Failure(retry=False, maybe_applied=False)
+    if isinstance(exc, (PynamoDBException, boto.BotoCoreError, boto.ClientError)):
+        # Timeouts, resets, 5xx, and codes we do not know: the write may have landed.
+        return Failure(retry=True, maybe_applied=True)
+    return None
 
 
 def is_store_unavailable(exc: BaseException) -> bool:
-    """True when a PynamoDB error means the store could not serve us (as opposed to a bug)."""
-    if not isinstance(exc, PynamoDBException) or isinstance(exc, DoesNotExist):
-        return False
-    code = exc.cause_response_code
-    # No response code at all means the request never got an answer (connect/read failure).
-    return code is None or code in UNAVAILABLE_CODES
+    """True when an error means the store could not serve us (as opposed to a bug)."""
+    return isinstance(exc, StoreUnavailable) or classify(exc) is not None
+
+
+_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("store_deadline", default=None)
+
+
+@contextmanager
+def budget(seconds: float):
+    """No store attempt starts after `seconds` from now (a request's bound; see the README's
+    "Failure behaviour"). Outside a budget only the number of attempts bounds a call."""
+    token = _deadline.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+class BudgetMiddleware:
+    """Every request gets STORE_BUDGET_SECONDS of store time, then answers (503 if need be)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with budget(settings.STORE_BUDGET_SECONDS):
+            return self.get_response(request)
+
+
+def _time_left() -> bool:
+    deadline = _deadline.get()
+    return deadline is None or time.monotonic() < deadline
+
+
+def _backoff(attempt: int) -> float:
+    """Full jitter, doubling from 100 ms: spreads out retries against a throttling table,
+    and outlasts a blip of a few tens of milliseconds."""
+    return random.uniform(0, min(1.0, 0.05 * 2**attempt))
+
+
+def call(send: Callable[[], T], *, what: str = "store call") -> T:
+    """`send()` under our retry policy. Raises ConditionFailed or TransactionCanceled (normal
+    outcomes), StoreUnavailable (with whether it may have been applied), or a bug's own error."""
+    maybe_applied = False
+    last: BaseException | None = None
+    for attempt in range(1, settings.STORE_ATTEMPTS + 1):
+        if attempt > 1:
+            time.sleep(_backoff(attempt - 1))
+        if not _time_left():
+            break  # the request's budget is spent: answer now rather than late
+        try:
+            return send()
+        except Exception as exc:
+            failure = _judge(exc, maybe_applied)
+            if failure is None:
+                raise
+            last = exc
+        maybe_applied |= failure.maybe_applied
+        logger.debug("%s failed (attempt %d): %r", what, attempt, last)
+        if not failure.retry:
+            break
+    raise StoreUnavailable(last, maybe_applied=maybe_applied)
+
+
+def _judge(exc: Exception, maybe_applied: bool) -> Failure | None:
+    """A failure to retry or give up on; raises the outcomes that are answers, not failures."""
+    code = error_code(exc)
+    if code == CONDITION_FAILED and isinstance(exc, boto.ClientError):
+        raise ConditionFailed(exc.response.get("Item"), uncertain=maybe_applied) from None
+    if code == TRANSACTION_CANCELED and isinstance(exc, boto.ClientError):
+        reasons = exc.response.get("CancellationReasons") or []
+        if any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons):
+            items = [
+                reason.get("Item") if reason.get("Code") == "ConditionalCheckFailed" else None for reason in reasons
+            ]
+            raise TransactionCanceled(items, uncertain=maybe_applied) from None
+        # Canceled by a conflict with another transaction: nothing was written.
+        return Failure(retry=True, maybe_applied=False)
+    return classify(exc)

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from events.models import Event
 from tenants.models import ApiKey
+from triggerapi import store
 
 MODELS = (ApiKey, Event)
 
@@ -30,7 +31,7 @@ def tables_create() -> list[TableState]:
 
 
 def _ensure_ttl(model, attribute: str) -> None:
-    client = model._get_connection().connection.client
+    client = store.client(model)
     described = client.describe_time_to_live(TableName=model.Meta.table_name)["TimeToLiveDescription"]
     if described.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
         client.update_time_to_live(

@@ -5,8 +5,10 @@ from rest_framework.response import Response
 
 from events.models import Event
 from tenants.models import ApiKey
+from triggerapi import store
 from triggerapi.exceptions import ServiceUnavailable
 from triggerapi.openapi import error_responses
+from triggerapi.store import StoreUnavailable
 
 
 def _status(name: str, value: str):
@@ -39,9 +41,9 @@ def ready(request):
     """Ready when both tables answer a read."""
     for model, key in ((Event, ("health", "evt_0")), (ApiKey, ("health",))):
         try:
-            model.get(*key)
+            store.call(lambda model=model, key=key: model.get(*key), what=f"GetItem {model.__name__}")
         except model.DoesNotExist:
             continue
-        except Exception as exc:
-            raise ServiceUnavailable(f"The store is not answering: {type(exc).__name__}.") from exc
+        except StoreUnavailable as exc:
+            raise ServiceUnavailable(f"The store is not answering: {exc}.") from exc
     return Response({"status": "ready"})

@@ -1,15 +1,17 @@
 """Writing many events: BatchWriteItem (25 per call) with backoff on unprocessed items, and
-a 503 that says exactly which events are stored when the store gives up part way."""
+a 503 that says exactly which events are stored when the store gives up part way.
+
+PynamoDB's `Model.batch_write` neither backs off on unprocessed items nor reports which
+items were written before a failure, so this uses `triggerapi.writes.batch_put`."""
 
 import random
 import time
 
-from pynamodb.exceptions import PutError
-
 from events.models import Event
 from events.services.common import in_parallel
-from triggerapi.exceptions import ServiceUnavailable
-from triggerapi.store import is_condition_failure, is_store_unavailable
+from triggerapi import writes
+from triggerapi.exceptions import NOT_APPLIED, PARTIAL, UNKNOWN, ServiceUnavailable
+from triggerapi.store import ConditionFailed, StoreUnavailable
 
 BATCH_WRITE_LIMIT = 25
 UNPROCESSED_RETRIES = 5
@@ -19,32 +21,33 @@ def put_all(events: list[Event]) -> None:
     stored: list[str] = []
     try:
         for start in range(0, len(events), BATCH_WRITE_LIMIT):
-            _put_chunk(events[start : start + BATCH_WRITE_LIMIT])
-            stored.extend(e.event_id for e in events[start : start + BATCH_WRITE_LIMIT])
-    except Exception as exc:
-        if not (isinstance(exc, ServiceUnavailable) or is_store_unavailable(exc)):
-            raise
-        stored_ids = set(stored)
-        positions = [i for i, e in enumerate(events) if e.event_id in stored_ids]
-        raise ServiceUnavailable(
-            f"The store failed part way: {len(positions)} of {len(events)} events are stored "
-            "(details.stored lists their positions); the others may not be. Retry with an "
-            "Idempotency-Key to make retrying safe.",
-            details={"stored": positions},
-        ) from exc
+            _put_chunk(events[start : start + BATCH_WRITE_LIMIT], stored)
+    except StoreUnavailable as exc:
+        raise _part_way(events, set(stored), maybe_applied=exc.maybe_applied) from exc
 
 
-def _put_chunk(chunk: list[Event]) -> None:
-    connection = Event._get_connection()
-    items = [event.serialize() for event in chunk]
+def _part_way(events: list[Event], stored: set[str], *, maybe_applied: bool) -> ServiceUnavailable:
+    positions = [i for i, event in enumerate(events) if event.event_id in stored]
+    write = PARTIAL if positions else UNKNOWN if maybe_applied else NOT_APPLIED
+    return ServiceUnavailable(
+        f"The store failed part way: {len(positions)} of {len(events)} events are stored (details.stored lists "
+        "their positions); the others may or may not be. Retry with an Idempotency-Key to make retrying safe.",
+        details={"write": write, "stored": positions},
+    )
+
+
+def _put_chunk(chunk: list[Event], stored: list[str]) -> None:
+    """Appends to `stored` the ids the store confirmed, as it confirms them."""
+    pending = {event.event_id: event.serialize() for event in chunk}
     for attempt in range(UNPROCESSED_RETRIES + 1):
-        response = connection.batch_write_item(put_items=items) or {}
-        unprocessed = response.get("UnprocessedItems", {}).get(Event.Meta.table_name, [])
-        if not unprocessed:
+        unprocessed = {item["sk"]["S"] for item in writes.batch_put(Event, list(pending.values()))}
+        stored.extend(event_id for event_id in pending if event_id not in unprocessed)
+        pending = {event_id: item for event_id, item in pending.items() if event_id in unprocessed}
+        if not pending:
             return
-        items = [entry["PutRequest"]["Item"] for entry in unprocessed]
         time.sleep(random.uniform(0, 0.05 * 2**attempt))
-    raise ServiceUnavailable("The store is throttling batch writes.")
+    # Unprocessed items were not written: the store is throttling.
+    raise StoreUnavailable(None, maybe_applied=False)
 
 
 def put_each_if_absent(events: list[Event]) -> None:
@@ -52,9 +55,8 @@ def put_each_if_absent(events: list[Event]) -> None:
 
     def put(event: Event) -> None:
         try:
-            event.save(condition=Event.event_id.does_not_exist())
-        except PutError as exc:
-            if not is_condition_failure(exc):
-                raise
+            writes.put(event, condition=Event.event_id.does_not_exist(), token=writes.new_token())
+        except ConditionFailed:
+            pass
 
     in_parallel(put, events)

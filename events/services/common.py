@@ -1,3 +1,4 @@
+import contextvars
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -24,7 +25,14 @@ def as_datetime(ms: int) -> datetime:
 
 
 def in_parallel(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+    """`fn` over `items` on the pool, each in a copy of the caller's context (its request id
+    and store budget); results in order, and the first error raised once all have ended."""
     items = list(items)
     if len(items) <= 1:
         return [fn(item) for item in items]
-    return list(_pool.map(fn, items))
+    futures = [_pool.submit(contextvars.copy_context().run, fn, item) for item in items]
+    errors = [future.exception() for future in futures]
+    for error in errors:
+        if error is not None:
+            raise error
+    return [future.result() for future in futures]

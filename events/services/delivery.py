@@ -1,18 +1,23 @@
 """Delivery: claim with a lease, ack, release, retry, delete. Each state change is one
-conditional UpdateItem/DeleteItem; a failed condition is then explained with one read."""
+conditional UpdateItem; when its condition fails, the store sends back the event as it is,
+and that explains the answer (no second read).
+
+Each write carries a token (triggerapi.writes): a write whose answer was lost and that was
+retried recognises its own first attempt and answers its true outcome. If an earlier
+attempt may have been applied and the event has changed since, nobody can tell what
+happened: that is a 503 saying so, never a guessed 404 or 409."""
 
 from collections.abc import Callable
 from itertools import islice
 
 from django.conf import settings
-from pynamodb.exceptions import DeleteError, UpdateError
 
 from events.ids import is_event_id
-from events.models import DELIVERED, FAILED, UNDELIVERED, Event, inbox_key
-from events.selectors import event_get
+from events.models import DELETED, DELIVERED, FAILED, UNDELIVERED, Event, inbox_key
 from events.services.common import DAY_MS, EventNotFound, as_datetime, in_parallel
-from triggerapi.exceptions import Conflict
-from triggerapi.store import is_condition_failure, now_ms
+from triggerapi import store, writes
+from triggerapi.exceptions import Conflict, write_unavailable
+from triggerapi.store import ConditionFailed, StoreUnavailable, now_ms
 
 
 def _live(now: int):
@@ -20,28 +25,36 @@ def _live(now: int):
 
 
 def _update(
-    *, tenant_id: str, event_id: str, actions: list, condition, explain: Callable[[Event], Event | None], returns=True
+    *,
+    tenant_id: str,
+    event_id: str,
+    actions: list,
+    condition,
+    explain: Callable[[Event, bool], Event | None],
+    returns=True,
 ) -> Event | None:
-    """Apply `actions` if `condition` holds; otherwise let `explain` judge the current event
-    (return it for an idempotent repeat, or raise). A missing event is 404. With `returns`
-    False the store sends nothing back, which is cheaper when the caller needs no event."""
+    """Apply `actions` if `condition` holds; otherwise `explain(current, uncertain)` judges
+    the event as it is (returns it for an idempotent repeat, or raises). A missing event is
+    404. With `returns` False the store sends nothing back, which is cheaper."""
     if not is_event_id(event_id):
         raise EventNotFound(event_id)
-    condition = _live(now_ms()) & condition
+    now = now_ms()
     try:
-        if not returns:
-            Event._get_connection().update_item(tenant_id, range_key=event_id, actions=actions, condition=condition)
-            return None
-        event = Event(tenant_id, event_id)
-        event.update(actions=actions, condition=condition)
-        return event
-    except UpdateError as exc:
-        if not is_condition_failure(exc):
-            raise
-    current = event_get(tenant_id=tenant_id, event_id=event_id)
-    if current is None:
-        raise EventNotFound(event_id)
-    return explain(current)
+        item = writes.update(
+            Event,
+            tenant_id,
+            event_id,
+            actions=actions,
+            condition=_live(now) & condition,
+            token=writes.new_token(),
+            return_item=returns,
+        )
+    except ConditionFailed as exc:
+        current = Event.from_raw_data(exc.item) if exc.item else None
+        if current is None or not current.is_live(as_datetime(now)):
+            raise EventNotFound(event_id) from None
+        return explain(current, exc.uncertain)
+    return Event.from_raw_data(item) if returns else None
 
 
 def _delivered_actions(tenant_id: str, now: int) -> list:
@@ -56,9 +69,8 @@ def _delivered_actions(tenant_id: str, now: int) -> list:
     ]
 
 
-def _already_delivered(current: Event) -> None:
-    if current.status != DELIVERED:
-        raise Conflict(f"Event {current.event_id} changed while it was being acknowledged; retry.")
+def _already_delivered(current: Event, uncertain: bool) -> None:
+    """The only live event an ack's condition refuses is a delivered one: 200 again."""
 
 
 def event_ack(*, tenant_id: str, event_id: str) -> None:
@@ -74,34 +86,69 @@ def event_ack(*, tenant_id: str, event_id: str) -> None:
 
 
 def event_ack_many(*, tenant_id: str, event_ids: list[str]) -> tuple[list[str], list[str]]:
-    """(acknowledged, not_found), each in request order; repeated ids count once."""
+    """(acknowledged, not_found), each in request order; repeated ids count once. If the store
+    fails on some, the 503 says which were acknowledged; acking again is always safe."""
     unique = list(dict.fromkeys(event_ids))
 
-    def ack(event_id: str) -> bool:
+    def ack(event_id: str) -> bool | StoreUnavailable:
         try:
             event_ack(tenant_id=tenant_id, event_id=event_id)
             return True
         except EventNotFound:
             return False
+        except StoreUnavailable as exc:
+            return exc
 
-    found = in_parallel(ack, unique)
-    outcomes = list(zip(unique, found, strict=True))
-    return [i for i, ok in outcomes if ok], [i for i, ok in outcomes if not ok]
+    outcomes = dict(zip(unique, in_parallel(ack, unique), strict=True))
+    # One more round for those the store failed on: a blip should not fail the whole list.
+    failed = [i for i, outcome in outcomes.items() if isinstance(outcome, StoreUnavailable)]
+    outcomes.update(zip(failed, in_parallel(ack, failed), strict=True))
+    failures = [outcome for outcome in outcomes.values() if isinstance(outcome, StoreUnavailable)]
+    acknowledged = [i for i in unique if outcomes[i] is True]
+    if failures:
+        maybe_applied = bool(acknowledged) or any(failure.maybe_applied for failure in failures)
+        raise write_unavailable(maybe_applied=maybe_applied, acknowledged=acknowledged)
+    return acknowledged, [i for i in unique if outcomes[i] is False]
 
 
 def event_delete(*, tenant_id: str, event_id: str) -> None:
-    if not is_event_id(event_id):
-        raise EventNotFound(event_id)
-    try:
-        Event(tenant_id, event_id).delete(condition=_live(now_ms()))
-    except DeleteError as exc:
-        if is_condition_failure(exc):
-            raise EventNotFound(event_id) from None
-        raise
+    """The payload goes at once; a tombstone (key, times, the write's token) stays until
+    DynamoDB's TTL reaps it, invisible to every read. It is what lets a retried delete
+    whose first answer was lost answer 204, and a second delete 404."""
+    now = now_ms()
+
+    def someone_else_deleted_it(current: Event, uncertain: bool) -> None:
+        raise EventNotFound(event_id)  # a live event always passes the condition
+
+    _update(
+        tenant_id=tenant_id,
+        event_id=event_id,
+        actions=[
+            Event.status.set(DELETED),
+            Event.expires_at.set(as_datetime(now)),
+            *(attribute.remove() for attribute in _DELETED_ATTRIBUTES),
+        ],
+        condition=Event.event_id.exists(),
+        explain=someone_else_deleted_it,
+        returns=False,
+    )
 
 
-def _must_be(status: str, action: str) -> Callable[[Event], Event]:
-    def explain(current: Event) -> Event:
+_DELETED_ATTRIBUTES = (
+    Event.payload,
+    Event.event_type,
+    Event.tenant_status,
+    Event.inbox_tenant,
+    Event.inbox_key,
+    Event.lease_expires_at,
+    Event.delivered_at,
+)
+
+
+def _must_be(status: str, action: str) -> Callable[[Event, bool], Event]:
+    def explain(current: Event, uncertain: bool) -> Event:
+        if uncertain:
+            raise write_unavailable(maybe_applied=True)
         raise Conflict(f"Event {current.event_id} is {current.status}; only {status} events can be {action}.")
 
     return explain
@@ -140,34 +187,37 @@ def event_claim(
     *, tenant_id: str, limit: int = 10, lease_seconds: int = 30, event_type: str | None = None
 ) -> list[Event]:
     """Lease up to `limit` claimable events, oldest first. Each is taken with a write that is
-    conditional on the inbox key we read, so two claims can never both take one event."""
+    conditional on the inbox key we read, so two claims can never both take one event.
+    An event the store fails on is skipped (if the write landed, its lease runs out)."""
     now = now_ms()
-    candidates = iter(
-        Event.inbox_index.query(
-            tenant_id,
-            Event.inbox_key < f"{now + 1:013d}",
-            filter_condition=_claim_filter(now, event_type),
-            page_size=min(100, limit * 2),
-        )
-    )
+    candidates = store.call(lambda: _candidates(tenant_id, now, limit, event_type), what="Query inbox")
     claimed: list[Event] = []
-    while len(claimed) < limit:
-        batch = list(islice(candidates, limit - len(claimed)))
-        if not batch:
-            break
-        taken = in_parallel(lambda candidate: _take(candidate, now, lease_seconds), batch)
-        claimed.extend(event for event in taken if event is not None)
+    failures: list[StoreUnavailable] = []
+    while len(claimed) < limit and candidates:
+        batch, candidates = candidates[: limit - len(claimed)], candidates[limit - len(claimed) :]
+        for taken in in_parallel(lambda candidate: _take(candidate, now, lease_seconds), batch):
+            if isinstance(taken, StoreUnavailable):
+                failures.append(taken)
+            elif taken is not None:
+                claimed.append(taken)
+    if failures and not claimed:
+        raise write_unavailable(maybe_applied=any(f.maybe_applied for f in failures))
     return sorted(claimed, key=lambda event: event.event_id)
 
 
-def _claim_filter(now: int, event_type: str | None):
+def _candidates(tenant_id: str, now: int, limit: int, event_type: str | None) -> list[Event]:
+    """Claimable events, oldest first: twice the limit, so that losing some to concurrent
+    claims still fills the claim from one read."""
     condition = Event.expires_at > as_datetime(now)
     if event_type is not None:
         condition &= Event.event_type == event_type
-    return condition
+    query = Event.inbox_index.query(
+        tenant_id, Event.inbox_key < f"{now + 1:013d}", filter_condition=condition, page_size=min(100, limit * 2)
+    )
+    return list(islice(query, min(100, limit * 2)))
 
 
-def _take(candidate: Event, now: int, lease_seconds: int) -> Event | None:
+def _take(candidate: Event, now: int, lease_seconds: int) -> Event | StoreUnavailable | None:
     """Claim one candidate, or fail it if it has used up its attempts. None if another
     claim (or an ack) got there first, or if it failed."""
     exhausted = candidate.attempts >= settings.MAX_ATTEMPTS
@@ -186,11 +236,17 @@ def _take(candidate: Event, now: int, lease_seconds: int) -> Event | None:
             Event.lease_expires_at.set(lease_expires_at),
             Event.inbox_key.set(inbox_key(lease_expires_at, candidate.event_id)),
         ]
-    event = Event(candidate.tenant_id, candidate.event_id)
     try:
-        event.update(actions=actions, condition=(Event.inbox_key == candidate.inbox_key) & _live(now))
-    except UpdateError as exc:
-        if is_condition_failure(exc):
-            return None
-        raise
-    return None if exhausted else event
+        item = writes.update(
+            Event,
+            candidate.tenant_id,
+            candidate.event_id,
+            actions=actions,
+            condition=(Event.inbox_key == candidate.inbox_key) & _live(now),
+            token=writes.new_token(),
+        )
+    except ConditionFailed:
+        return None
+    except StoreUnavailable as exc:
+        return exc
+    return None if exhausted else Event.from_raw_data(item)

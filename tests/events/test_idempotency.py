@@ -118,7 +118,9 @@ def test_batch_whose_writer_vanished_is_finished_once_its_lease_runs_out(acme, c
     clock.shift(ingest.BATCH_LEASE_MS / 1000 + 1)
     after_lease = post(acme, body, "batch-1", path="/v1/events/batch")
 
-    assert while_leased.status_code == 409
-    assert while_leased.json()["error"]["code"] == "conflict"
+    assert while_leased.status_code == 503
+    assert while_leased.json()["error"]["code"] == "service_unavailable"
+    assert while_leased.json()["error"]["details"] == {"write": "unknown"}
+    assert int(while_leased["Retry-After"]) == ingest.BATCH_LEASE_MS // 1000
     assert after_lease.status_code == 200
     assert len(stored_ids()) == 3

@@ -4,6 +4,7 @@ from tenants.keys import hash_key
 from tenants.models import ApiKey
 from tenants.selectors import api_key_list, tenant_get_by_api_key
 from tenants.services import ApiKeyError, api_key_issue, api_key_revoke, api_key_touch, tenants_seed
+from tests.store_hooks import store_calls
 
 
 def test_issued_key_is_stored_only_as_a_hash_with_a_display_prefix():
@@ -57,16 +58,22 @@ def test_revoke_unknown_key_is_an_error():
         api_key_revoke(key_or_prefix="tk_live_" + "Z" * 43)
 
 
-def test_last_used_is_written_at_most_once_an_hour(monkeypatch):
-    record, key = api_key_issue(tenant_id="acme")
-    api_key_touch(key=record)
+def test_last_used_is_written_at_most_once_an_hour(time_machine):
+    time_machine.move_to("2026-11-22 12:00:00+00:00", tick=False)
+    _, key = api_key_issue(tenant_id="acme")
+    principal = tenant_get_by_api_key(api_key=key)
+    api_key_touch(principal=principal)
     first = ApiKey.get(hash_key(key)).last_used_at
 
-    stale = ApiKey.get(hash_key(key))
-    stale.last_used_at = None
-    api_key_touch(key=stale)
+    time_machine.shift(59 * 60)
+    with store_calls() as calls:
+        api_key_touch(principal=principal)  # a cached principal still says "never used"
+    time_machine.shift(2 * 60)
+    api_key_touch(principal=principal)
 
-    assert ApiKey.get(hash_key(key)).last_used_at == first
+    assert dict(calls) == {}
+    assert first is not None
+    assert ApiKey.get(hash_key(key)).last_used_at == first + 61 * 60 * 1000
 
 
 def test_seed_creates_three_tenants_once_and_rotate_replaces_their_keys():
