@@ -24,6 +24,11 @@ class ApiKeyError(APIException):
     default_code = "validation_error"
 
 
+class ApiKeyNotFound(ApiKeyError):
+    status_code = status.HTTP_404_NOT_FOUND
+    default_code = "not_found"
+
+
 def api_key_issue(*, tenant_id: str, scopes: tuple[str, ...] = SCOPES) -> tuple[ApiKey, str]:
     """Issue a key for a tenant (a tenant exists as long as it has keys). Returns the stored
     record and the plaintext key, which is not kept anywhere."""
@@ -70,7 +75,7 @@ def _find_key(key_or_prefix: str) -> ApiKey:
         try:
             return store.call(lambda: ApiKey.get(hash_key(key_or_prefix), consistent_read=True), what="GetItem ApiKey")
         except ApiKey.DoesNotExist:
-            raise ApiKeyError("No such key.") from None
+            raise ApiKeyNotFound("No such key.") from None
     # Also accepted: the masked form list_keys prints, `tk_live_XXXXXXXX…abcd`.
     prefix, _, last4 = key_or_prefix.partition("…")
     if len(prefix) < 12:
@@ -78,7 +83,7 @@ def _find_key(key_or_prefix: str) -> ApiKey:
     found = store.call(lambda: list(ApiKey.scan(ApiKey.prefix.startswith(prefix))), what="Scan keys")
     matches = [k for k in found if k.last4 == last4 or not last4]
     if not matches:
-        raise ApiKeyError(f"No key starts with {key_or_prefix}.")
+        raise ApiKeyNotFound(f"No key starts with {key_or_prefix}.")
     if len(matches) > 1:
         raise ApiKeyError(f"{len(matches)} keys start with {key_or_prefix}; give more of the key.")
     return matches[0]

@@ -4,6 +4,7 @@ the real one. The errors raised are botocore's own, as a real network produces t
 
     with inject("lost", at=2):      # the 2nd store request is applied, then its answer lost
     with inject("hang", at=1, down=True):  # from the 1st request on, nothing answers
+    with inject("throttled", at=1, operation="BatchWriteItem"):  # the 1st BatchWriteItem
 """
 
 import threading
@@ -33,11 +34,12 @@ def _answer(kind: str):
 
 
 class Injector:
-    """Fails the `at`-th store request (1-based) with `kind`; with `down`, every one after it too."""
+    """Fails the `at`-th store request (1-based; of `operation` only, if given) with `kind`;
+    with `down`, every one after it too."""
 
-    def __init__(self, kind: str, *, at: int, down: bool = False):
+    def __init__(self, kind: str, *, at: int, down: bool = False, operation: str | None = None):
         assert kind in KINDS, kind
-        self.kind, self.at, self.down = kind, at, down
+        self.kind, self.at, self.down, self.operation = kind, at, down, operation
         self.requests: list[str] = []
         self.faulted: list[str] = []
         self._lock = threading.Lock()
@@ -49,8 +51,8 @@ class Injector:
     def before(self, model, context, **kwargs):
         with self._lock:
             self.requests.append(model.name)
-            number = len(self.requests)
-            if not self._is_faulty(number):
+            number = sum(1 for name in self.requests if self.operation in (None, name))
+            if self.operation not in (None, model.name) or not self._is_faulty(number):
                 return None
             self.faulted.append(model.name)
             if self.kind == "lost":
@@ -69,8 +71,8 @@ class Injector:
 
 
 @contextmanager
-def inject(kind: str, *, at: int, down: bool = False):
-    injector = Injector(kind, at=at, down=down)
+def inject(kind: str, *, at: int, down: bool = False, operation: str | None = None):
+    injector = Injector(kind, at=at, down=down, operation=operation)
     with ExitStack() as stack:
         stack.enter_context(hooked("before-call.dynamodb", injector.before))
         stack.enter_context(hooked("after-call.dynamodb", injector.after))

@@ -12,7 +12,7 @@ import pytest
 
 from events import ids
 from events.services import ingest
-from tests.fault_scenarios import SCENARIOS, Scenario, new_case, write_state
+from tests.fault_scenarios import SCENARIOS, Scenario, new_case, stored, write_state
 from tests.faults import KINDS, inject, recording
 from tests.integration.live import ROOT
 from triggerapi import store
@@ -87,3 +87,17 @@ def test_no_store_request_starts_once_the_budget_is_spent(settings, clock):
 
     assert (response.status_code, write_state(response)) == (503, "not_applied")
     assert injector.requests == []
+
+
+@pytest.mark.parametrize("kind", ["reset", "lost", "error_500"])
+def test_a_fault_on_one_operation_only_hits_that_operation(kind, settings, clock):
+    """Throttled or worse only on the settle of a batch's record: the events are stored and
+    the answer is 201 all the same (settling is best effort; a retry finishes it)."""
+    case = new_case()
+
+    with inject(kind, at=1, down=True, operation="UpdateItem") as injector:
+        response = case.client.post("/v1/events/batch", {"events": [{"n": 1}]}, format="json", HTTP_IDEMPOTENCY_KEY="s")
+
+    assert response.status_code == 201, response.content
+    assert set(injector.faulted) == {"UpdateItem"}
+    assert list(stored(case.tenant)) == [response.json()["events"][0]["id"]]
