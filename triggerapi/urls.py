@@ -19,7 +19,7 @@ urlpatterns = [
     path("auth/", include("browser.urls")),
     # Last: any other path is a JSON 404, also with DEBUG on, and for any method (so the CSRF
     # check, which guards the login form, must not turn a POST to nowhere into a 403 page).
-    re_path(r"^", csrf_exempt(exceptions.not_found)),
+    re_path(r"^", csrf_exempt(exceptions.not_found), name="not-found"),
 ]
 
 handler400 = "triggerapi.exceptions.bad_request"
