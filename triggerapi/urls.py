@@ -11,6 +11,8 @@ router.trailing_slash = "/?"
 router.register("v1/events", EventViewSet, basename="event")
 
 urlpatterns = [
+    path("", views.index, name="index"),
+    re_path(r"^v1/?$", views.index, name="v1-index"),
     path("health", views.health, name="health"),
     path("health/ready", views.ready, name="health-ready"),
     *router.urls,

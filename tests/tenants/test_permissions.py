@@ -14,6 +14,8 @@ from tenants.permissions import NO_SCOPE_DECLARED, HasScope, required_scope
 
 # Routes anyone may call, by URL name (the catch-all answers unknown paths with a JSON 404).
 PUBLIC = {
+    "index",
+    "v1-index",
     "health",
     "health-ready",
     "schema",
