@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 from tenants.keys import hash_key
 from tenants.services import api_key_revoke
 from tests.browser.session import csrf_token
+from triggerapi.exceptions import NOT_AUTHENTICATED
 
 SESSION_SALT = "django.contrib.sessions.backends.signed_cookies"
 
@@ -130,7 +131,7 @@ def test_logging_out_clears_the_cookie_and_ends_the_session(browser_for):
     assert response.cookies["sessionid"].value == ""
     assert error(client.get("/v1/events", HTTP_ACCEPT="application/json")) == (
         401,
-        {"code": "authentication_failed", "message": "Authentication credentials were not provided.", "details": {}},
+        {"code": "authentication_failed", "message": NOT_AUTHENTICATED, "details": {}},
     )
 
 
