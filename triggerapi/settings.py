@@ -42,6 +42,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "triggerapi.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy, and CORS preflights refused (triggerapi/headers.py).
+    "triggerapi.headers.SecurityHeadersMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Checks the Host header before any view runs, so a bad host never half-does a write.
     "django.middleware.common.CommonMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -51,6 +54,16 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
 ]
+
+# Security headers (django.middleware.security.SecurityMiddleware). `same-origin` rather
+# than `no-referrer`: with no-referrer a browser sends `Origin: null` on a same-origin form
+# post, and Django's CSRF check would refuse the login form.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# API Gateway is https only, so browsers may be told never to try http. Locally the API is
+# plain http (and SecurityMiddleware only sends HSTS over https anyway).
+SECURE_HSTS_SECONDS = 365 * 86400 if IS_LAMBDA else 0
 
 APPEND_SLASH = False
 ROOT_URLCONF = "triggerapi.urls"
