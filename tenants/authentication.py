@@ -6,9 +6,8 @@ from tenants.selectors import tenant_get_by_api_key, tenant_get_by_api_key_hash
 
 SEND_AS_BEARER = "Send the API key as 'Authorization: Bearer <api key>'"
 
-# What a browser session holds: the SHA-256 of the key it logged in with, never the key.
-# The session cookie is signed, not encrypted, so it must not carry anything that works as
-# a credential without the signature.
+# What a browser session holds: the SHA-256 of the key it logged in with, never the key,
+# so the sessions table holds nothing that works as an API key.
 SESSION_KEY_HASH = "api_key_hash"
 
 
@@ -54,7 +53,7 @@ def _misplaced_key_hint(request, parts: list[bytes]) -> str | None:
 
 
 class ApiKeySessionAuthentication(SessionAuthentication):
-    """The browsable API's login (browser.views.login): a signed session cookie naming a key.
+    """The browsable API's login (browser.views.login): a session (browser.sessions) naming a key.
 
     A request that carries Authorization is judged by that header alone, so a bad header is
     401 even beside a good cookie. The key is looked up on every request (through the same

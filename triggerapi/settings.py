@@ -48,7 +48,7 @@ MIDDLEWARE = [
     # Checks the Host header before any view runs, so a bad host never half-does a write.
     "django.middleware.common.CommonMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # The browsable API's login: a session in a signed cookie, and CSRF for the forms that
+    # The browsable API's login: a session in DynamoDB, and CSRF for the forms that
     # use it. API views are CSRF-exempt here; DRF checks CSRF itself for cookie-authenticated
     # writes (tenants.authentication.ApiKeySessionAuthentication).
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -109,9 +109,10 @@ WHITENOISE_USE_FINDERS = STATIC_ROOT is None
 # Batches are the largest bodies the API takes (1 MiB); single events are checked at 256 KiB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
-# Browser sessions live in a signed cookie (no database to keep them in). The cookie holds
-# the key's hash, never the key; it is HttpOnly, and Secure behind API Gateway's https.
-SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+# Browser sessions live in DynamoDB (`{prefix}-Sessions`, browser/sessions.py), so logging
+# out ends them on the server: the cookie is a random id, HttpOnly, and Secure behind API
+# Gateway's https. A session holds the API key's hash, never the key.
+SESSION_ENGINE = "browser.sessions"
 SESSION_COOKIE_AGE = 12 * 3600
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -1,11 +1,12 @@
-"""The two tables: created with their indexes and TTL, idempotently."""
+"""The tables: created with their indexes and TTL, idempotently."""
 
 from dataclasses import dataclass
 
+from browser.models import BrowserSession
 from events.models import Event
 from tenants.models import ApiKey
 
-MODELS = (ApiKey, Event)
+MODELS = (ApiKey, Event, BrowserSession)
 
 
 @dataclass

@@ -17,11 +17,12 @@ from unittest import mock
 from zappa.cli import ZappaCLI
 from zappa.handler import LambdaHandler
 
+from browser.models import BrowserSession
 from events.models import Event, IdempotencyRecord
 from tenants.models import ApiKey
 from tests.integration.live import ROOT
 
-MODELS = (ApiKey, Event, IdempotencyRecord)
+MODELS = (ApiKey, Event, IdempotencyRecord, BrowserSession)
 SETTINGS_MODULE = "lambda_zappa_settings"
 LAMBDA_ENV = {"AWS_LAMBDA_FUNCTION_NAME": "triggerapi-prod", "AWS_REGION": "us-east-1", "SECRET_KEY": "x"}
 

@@ -60,3 +60,4 @@ def test_create_tables_is_safe_to_run_again():
 
     assert "Test-Events: already exists, TTL on expires_at" in output
     assert "Test-TenantApiKeys: already exists" in output
+    assert "Test-Sessions: already exists, TTL on expires_at" in output
