@@ -1,9 +1,10 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from tenants.services import ApiKeyError, api_key_revoke
+from triggerapi.commands import StoreCommand
 
 
-class Command(BaseCommand):
+class Command(StoreCommand):
     help = (
         "Revoke a key, given whole or by the prefix list_keys shows. "
         "Processes that cached it stop accepting it within AUTH_CACHE_SECONDS."

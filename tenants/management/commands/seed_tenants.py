@@ -1,11 +1,10 @@
 import json
 
-from django.core.management.base import BaseCommand
-
 from tenants.services import tenants_seed
+from triggerapi.commands import StoreCommand
 
 
-class Command(BaseCommand):
+class Command(StoreCommand):
     help = "Create the demo tenants acme, globex and initech with one key each (both scopes)."
 
     def add_arguments(self, parser):
