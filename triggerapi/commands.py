@@ -1,5 +1,6 @@
 """What the management commands that use the store have in common."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from triggerapi.store_errors import store_error_message
@@ -21,3 +22,21 @@ class StoreCommand(BaseCommand):
             if message is None:
                 raise
             raise CommandError(message) from exc
+
+
+KEYS_NOT_ON_LAMBDA = (
+    "Refusing to issue API keys on Lambda: this command's output goes to the function's CloudWatch log, "
+    "and the keys with it. Issue them from your machine against the production tables instead "
+    "(docs/DEPLOY.md, 'Issuing API keys')."
+)
+
+
+class KeyPrintingCommand(StoreCommand):
+    """A command that prints new API keys, which must never reach a log. On Lambda
+    (`zappa manage`) the output is the function's CloudWatch log, so there it refuses
+    before issuing anything."""
+
+    def execute(self, *args, **options):
+        if settings.IS_LAMBDA:
+            raise CommandError(KEYS_NOT_ON_LAMBDA)
+        return super().execute(*args, **options)

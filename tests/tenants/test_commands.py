@@ -3,8 +3,11 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import override_settings
 
+from tenants.models import ApiKey
 from tenants.selectors import tenant_get_by_api_key
+from triggerapi.commands import KEYS_NOT_ON_LAMBDA
 
 
 def run(*args) -> str:
@@ -61,3 +64,17 @@ def test_create_tables_is_safe_to_run_again():
     assert "Test-Events: already exists, TTL on expires_at" in output
     assert "Test-TenantApiKeys: already exists" in output
     assert "Test-Sessions: already exists, TTL on expires_at" in output
+
+
+@pytest.mark.parametrize(
+    "args", [("seed_tenants",), ("seed_tenants", "--rotate", "--json"), ("issue_key", "acme", "--json")]
+)
+def test_on_lambda_the_key_printing_commands_refuse_and_issue_nothing(args):
+    out, err = StringIO(), StringIO()
+
+    with override_settings(IS_LAMBDA=True), pytest.raises(CommandError) as raised:
+        call_command(*args, stdout=out, stderr=err)
+
+    assert str(raised.value) == KEYS_NOT_ON_LAMBDA
+    assert (out.getvalue(), err.getvalue()) == ("", "")
+    assert list(ApiKey.scan()) == []

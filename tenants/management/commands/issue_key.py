@@ -4,10 +4,10 @@ from django.core.management.base import CommandError
 
 from tenants.models import SCOPES
 from tenants.services import ApiKeyError, api_key_issue
-from triggerapi.commands import StoreCommand
+from triggerapi.commands import KeyPrintingCommand
 
 
-class Command(StoreCommand):
+class Command(KeyPrintingCommand):
     help = "Issue an API key for a tenant (created if missing). The key is printed once, last."
 
     def add_arguments(self, parser):

@@ -1,10 +1,10 @@
 import json
 
 from tenants.services import tenants_seed
-from triggerapi.commands import StoreCommand
+from triggerapi.commands import KeyPrintingCommand
 
 
-class Command(StoreCommand):
+class Command(KeyPrintingCommand):
     help = "Create the demo tenants acme, globex and initech with one key each (both scopes)."
 
     def add_arguments(self, parser):
