@@ -1,6 +1,7 @@
 import logging
+from dataclasses import dataclass
 
-from pynamodb.exceptions import PynamoDBException
+from pynamodb.exceptions import PynamoDBException, UpdateError
 
 from tenants.keys import TENANT_ID_RE, display_parts, generate_key, hash_key, looks_like_key
 from tenants.models import ACTIVE, REVOKED, SCOPES, ApiKey
@@ -39,15 +40,27 @@ def api_key_issue(*, tenant_id: str, scopes: tuple[str, ...] = SCOPES) -> tuple[
     return record, key
 
 
-def api_key_revoke(*, key_or_prefix: str) -> ApiKey:
+def api_key_revoke(*, key_or_prefix: str) -> tuple[ApiKey, bool]:
+    """Revoke a key. Returns the record and whether this call revoked it: revoking is
+    idempotent, and a key that already was revoked is returned unchanged, with False."""
     record = _find_key(key_or_prefix.strip())
-    _revoke(record)
-    return record
+    return record, _revoke(record)
 
 
-def _revoke(record: ApiKey) -> None:
-    if record.status != REVOKED:
-        record.update(actions=[ApiKey.status.set(REVOKED), ApiKey.revoked_at.set(now_ms())])
+def _revoke(record: ApiKey) -> bool:
+    if record.status == REVOKED:
+        return False
+    try:
+        record.update(
+            actions=[ApiKey.status.set(REVOKED), ApiKey.revoked_at.set(now_ms())],
+            condition=ApiKey.status == ACTIVE,
+        )
+    except UpdateError as exc:
+        if not is_condition_failure(exc):
+            raise
+        record.refresh(consistent_read=True)  # revoked meanwhile, by someone else
+        return False
+    return True
 
 
 def _find_key(key_or_prefix: str) -> ApiKey:
@@ -84,16 +97,22 @@ def api_key_touch(*, key: ApiKey) -> None:
             logger.warning("Could not record last use of key %s…: %s", key.prefix, exc)
 
 
-def tenants_seed(*, rotate: bool = False) -> list[tuple[str, str | None]]:
-    """Give each demo tenant one active key. Returns (tenant, new key or None if unchanged)."""
+@dataclass(frozen=True)
+class Seeded:
+    tenant_id: str
+    key: str | None  # the new key; None when the tenant kept the active key it had
+    revoked: tuple[str, ...] = ()  # the keys --rotate revoked, masked
+
+
+def tenants_seed(*, rotate: bool = False) -> list[Seeded]:
+    """Give each demo tenant one active key; with `rotate`, a new one, revoking the old."""
     results = []
     for tenant_id in SEED_TENANTS:
         active = [k for k in ApiKey.tenant_index.query(tenant_id) if k.status == ACTIVE]
         if active and not rotate:
-            results.append((tenant_id, None))
+            results.append(Seeded(tenant_id, None))
             continue
         _, key = api_key_issue(tenant_id=tenant_id)
-        for old in active:
-            _revoke(old)
-        results.append((tenant_id, key))
+        revoked = tuple(old.masked for old in active if _revoke(old))
+        results.append(Seeded(tenant_id, key, revoked))
     return results

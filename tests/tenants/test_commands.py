@@ -1,4 +1,5 @@
 import json
+import re
 from io import StringIO
 
 import pytest
@@ -78,3 +79,38 @@ def test_on_lambda_the_key_printing_commands_refuse_and_issue_nothing(args):
     assert str(raised.value) == KEYS_NOT_ON_LAMBDA
     assert (out.getvalue(), err.getvalue()) == ("", "")
     assert list(ApiKey.scan()) == []
+
+
+def test_revoke_key_says_when_running_servers_stop_accepting_the_key():
+    key = json.loads(run("issue_key", "acme", "--json"))["key"]
+
+    out = run("revoke_key", key)
+
+    assert out.splitlines()[1] == (
+        "Running servers that verified it in the last 60 s (AUTH_CACHE_SECONDS) accept it until their cache runs out."
+    )
+
+
+def test_revoking_a_revoked_key_says_so_and_succeeds():
+    key = json.loads(run("issue_key", "acme", "--json"))["key"]
+    run("revoke_key", key)
+
+    out = run("revoke_key", key)
+
+    assert re.fullmatch(
+        r"tk_live_\S{8}…\S{4} \(tenant acme\) was already revoked on \d{4}-\d\d-\d\d \d\d:\d\d UTC; nothing changed.\n",
+        out,
+    )
+
+
+def test_seed_tenants_rotate_names_the_revoked_keys_and_how_long_servers_accept_them():
+    first = json.loads(run("seed_tenants", "--json"))["tenants"]
+
+    out = run("seed_tenants", "--rotate")
+
+    masked = [f"{t['tenant']} {t['key'][:16]}…{t['key'][-4:]}" for t in first]
+    assert out.splitlines()[:2] == [
+        f"Revoked the previous keys: {', '.join(masked)}.",
+        "Running servers that verified one in the last 60 s (AUTH_CACHE_SECONDS) accept it until their cache runs out.",
+    ]
+    assert all(tenant_get_by_api_key(api_key=t["key"]) is None for t in first)
