@@ -16,11 +16,18 @@ BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 30.0
 # Acks and releases are retried this many times before the lease is left to run out.
 WRITE_ATTEMPTS = 4
+# With --once a tenant gives up after this many failed claims in a row (the API is down, or
+# the URL is wrong): a one-off run must end. Without --once it keeps trying, as a service does.
+ONCE_MAX_TRIES = 5
 
 
-def backoff(failures: int) -> float:
+def backoff(failures: int, base: float = BACKOFF_BASE_SECONDS) -> float:
     """Exponential, capped, with full jitter so many workers don't retry in step."""
-    return random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (failures - 1)))
+    return random.uniform(0, min(BACKOFF_CAP_SECONDS, base * 2 ** (failures - 1)))
+
+
+class GaveUp(Exception):
+    """The API did not answer after the tries allowed (--max-tries)."""
 
 
 class Budget:
@@ -73,6 +80,10 @@ class TenantWorker:
         except Refused as exc:
             self.stats.outcome = f"stopped: {exc}"
             self.reporter.line(f"{self.stats.name}: the API refused a request ({exc}); stopping this tenant")
+        except GaveUp as exc:
+            self.stats.gave_up = True
+            self.stats.outcome = "gave up: the API did not answer"
+            self.reporter.line(f"{self.stats.name}: {exc}; is the API up at --api-url (API_URL)? Stopping this tenant")
         finally:
             self.stats.finished = time.monotonic()
             self.client.close()
@@ -101,7 +112,9 @@ class TenantWorker:
 
     def _back_off(self, exc: TryLater) -> None:
         self.failures += 1
-        delay = exc.retry_after if exc.retry_after is not None else backoff(self.failures)
+        if self.failures == self.options.tries_allowed():
+            raise GaveUp(f"gave up after {self.failures} failed tries in a row (the last: {exc})")
+        delay = exc.retry_after if exc.retry_after is not None else backoff(self.failures, self.options.backoff)
         self.reporter.line(f"{self.stats.name}: {exc}; retrying in {delay:.1f}s")
         self.stop.wait(delay)
 
@@ -136,4 +149,4 @@ class TenantWorker:
                 if attempt == WRITE_ATTEMPTS:
                     self.reporter.line(f"{self.stats.name}: gave up writing ({exc}); the lease will run out instead")
                     return None
-                time.sleep(backoff(attempt))
+                time.sleep(backoff(attempt, self.options.backoff))
