@@ -30,6 +30,7 @@ if IS_LAMBDA:
     ALLOWED_HOSTS += [f".execute-api.{env.str('AWS_REGION', default='us-east-1')}.amazonaws.com"]
 
 INSTALLED_APPS = [
+    "triggerapi",
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
@@ -155,11 +156,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "triggerapi.middleware.RequestIdLogFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}},
+    # One JSON object a line (triggerapi/logs.py), on stderr, which Lambda sends to CloudWatch.
+    "formatters": {"json": {"()": "triggerapi.logs.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
-        # Our access log line replaces Django's own request warnings.
+        # Our access line (triggerapi.middleware) replaces Django's own request warnings.
         "django.request": {"level": "ERROR"},
         "botocore": {"level": "WARNING"},
         "pynamodb": {"level": "WARNING"},

@@ -94,6 +94,7 @@ class TenantWorker:
             limit = self.budget.take(self.options.batch)
             if limit == 0:
                 return "stopped: --max-events reached"
+            started = time.perf_counter()
             try:
                 events = self.client.claim(limit=limit, lease_seconds=self.options.lease_seconds)
             except TryLater as exc:
@@ -103,7 +104,7 @@ class TenantWorker:
             self.failures = 0
             self.budget.give_back(limit - len(events))
             if events:
-                self._process(events)
+                self._process(events, started)
             elif self.options.once:
                 return "drained"
             else:
@@ -118,8 +119,8 @@ class TenantWorker:
         self.reporter.line(f"{self.stats.name}: {exc}; retrying in {delay:.1f}s")
         self.stop.wait(delay)
 
-    def _process(self, events: list[dict]) -> None:
-        handled, given_back = [], []
+    def _process(self, events: list[dict], started: float) -> None:
+        handled, given_back, failed = [], [], 0
         for event in events:
             if self.stop.is_set():
                 given_back.append(event["id"])
@@ -128,8 +129,8 @@ class TenantWorker:
                 self.handler(event)
                 handled.append(event["id"])
             except Exception as exc:
-                logger.warning("%s: handler raised on %s: %r", self.stats.name, event["id"], exc)
-                self.stats.failed += 1
+                logger.warning("%s: handler raised %s on %s", self.stats.name, type(exc).__name__, event["id"])
+                failed += 1
                 given_back.append(event["id"])
         acked = len(self._write(lambda: self.client.ack(handled)) or []) if handled else 0
         for event_id in given_back:
@@ -137,7 +138,15 @@ class TenantWorker:
         self.stats.claimed += len(events)
         self.stats.acked += acked
         self.stats.released += len(given_back)
+        self.stats.failed += failed
         self.reporter.batch(self.stats, len(events), acked, len(given_back))
+        self._log_batch(len(events), acked, len(given_back), failed, started)
+
+    def _log_batch(self, claimed: int, acked: int, released: int, failed: int, started: float) -> None:
+        """One JSON line per batch, as the API writes one per request: counts, never events."""
+        fields = {"tenant": self.stats.name, "claimed": claimed, "acked": acked, "released": released}
+        fields |= {"failed": failed, "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+        logger.info("batch claimed=%d acked=%d released=%d", claimed, acked, released, extra={"fields": fields})
 
     def _write(self, call: Callable[[], object]):
         """An ack or release, retried a few times; if it never lands, the lease runs out and
