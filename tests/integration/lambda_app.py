@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from unittest import mock
 
+from django.urls import get_script_prefix, set_script_prefix
 from zappa.cli import ZappaCLI
 from zappa.handler import LambdaHandler
 
@@ -55,7 +56,10 @@ def point_models_at(monkeypatch, host: str, prefix: str) -> None:
 
 @contextlib.contextmanager
 def lambda_handler():
-    """A fresh LambdaHandler (it is a singleton); the environment it writes to is restored."""
+    """A fresh LambdaHandler (it is a singleton); the environment it writes to is restored,
+    and so is this thread's script prefix, which Django sets to the stage (`/prod`) on each
+    request it serves and the test client never resets."""
+    prefix = get_script_prefix()
     with mock.patch.dict(os.environ):
         try:
             yield LambdaHandler(SETTINGS_MODULE)
@@ -63,3 +67,4 @@ def lambda_handler():
             LambdaHandler._LambdaHandler__instance = None
             LambdaHandler.settings = None
             LambdaHandler.settings_name = None
+            set_script_prefix(prefix)
