@@ -1,34 +1,17 @@
-"""Logging in to the browsable API with a key: a session kept in DynamoDB that logout ends
-for every copy of the cookie, CSRF on writes, and the Authorization header always taking
-precedence."""
-
-import hashlib
-import re
-from datetime import UTC, datetime, timedelta
+"""Logging in to the browsable API with a key: a session cookie, CSRF on writes, and the
+Authorization header always taking precedence. Where the session lives: test_session_store."""
 
 import pytest
-import time_machine
-from django.contrib.sessions.backends.base import UpdateError
-from django.core import signing
 from django.test import Client, override_settings
 from rest_framework.test import APIClient
 
-from browser.models import BrowserSession
-from browser.sessions import SessionStore
-from tenants.keys import hash_key
 from tenants.services import api_key_revoke
-from tests.browser.session import csrf_token
+from tests.browser.session import csrf_token, error
 from triggerapi.exceptions import NOT_AUTHENTICATED
-
-SESSION_SALT = "django.contrib.sessions.backends.signed_cookies"
 
 
 def post_event(client: Client, **headers):
     return client.post("/v1/events", {"from": "browser"}, content_type="application/json", **headers)
-
-
-def error(response) -> tuple[int, dict]:
-    return response.status_code, response.json()["error"]
 
 
 def test_login_page_asks_for_an_api_key_and_sets_a_csrf_cookie():
@@ -38,17 +21,6 @@ def test_login_page_asks_for_an_api_key_and_sets_a_csrf_cookie():
     assert b'name="api_key"' in response.content
     assert b'name="next" value="/v1/events?status=delivered"' in response.content
     assert response.cookies["csrftoken"]["httponly"] is True
-
-
-def test_logging_in_sets_an_httponly_cookie_holding_only_a_random_session_id(browser_for):
-    client, key = browser_for("acme")
-    cookie = client.cookies["sessionid"]
-    stored = BrowserSession.get(hashlib.sha256(cookie.value.encode()).hexdigest())
-
-    assert re.fullmatch(r"[a-z0-9]{32}", cookie.value)
-    assert SessionStore().decode(stored.data) == {"api_key_hash": hash_key(key)}
-    assert (cookie["httponly"], cookie["samesite"], cookie["max-age"]) == (True, "Lax", 12 * 3600)
-    assert [item.key_hash for item in BrowserSession.scan() if item.key_hash == cookie.value] == []
 
 
 def test_a_logged_in_browser_reads_its_own_tenants_events(browser_for, acme, create_event):
@@ -144,46 +116,6 @@ def test_logging_out_clears_the_cookie_and_ends_the_session(browser_for):
     )
 
 
-def test_a_copied_session_cookie_stops_working_after_logout(browser_for):
-    client, _ = browser_for("acme")
-    copy = Client()
-    copy.cookies["sessionid"] = client.cookies["sessionid"].value
-    assert copy.get("/v1/events", HTTP_ACCEPT="application/json").status_code == 200
-
-    client.post("/auth/logout", {"csrfmiddlewaretoken": csrf_token(client)})
-
-    assert error(copy.get("/v1/events", HTTP_ACCEPT="application/json")) == (
-        401,
-        {"code": "authentication_failed", "message": NOT_AUTHENTICATED, "details": {}},
-    )
-    assert list(BrowserSession.scan()) == []
-
-
-def test_a_request_in_flight_at_logout_cannot_bring_the_session_back():
-    session = SessionStore()
-    session["api_key_hash"] = "h"
-    session.save()
-    in_flight = SessionStore(session.session_key)
-    assert in_flight["api_key_hash"] == "h"
-
-    session.flush()
-    in_flight["touched"] = True
-
-    with pytest.raises(UpdateError):
-        in_flight.save()
-    assert list(BrowserSession.scan()) == []
-
-
-def test_a_session_past_its_12_hours_authenticates_nobody_before_dynamodb_deletes_it(browser_for):
-    client, _ = browser_for("acme")
-
-    with time_machine.travel(datetime.now(UTC) + timedelta(hours=12, seconds=1)):
-        response = client.get("/v1/events", HTTP_ACCEPT="application/json")
-
-    assert response.status_code == 401
-    assert len(list(BrowserSession.scan())) == 1
-
-
 def test_logout_takes_only_post(browser_for):
     client, _ = browser_for("acme")
 
@@ -206,19 +138,6 @@ def test_revoking_the_key_ends_its_browser_session(browser_for):
             "details": {},
         },
     )
-
-
-@pytest.mark.parametrize("how", ["made-up-id", "old-signed-cookie-format"])
-def test_a_session_cookie_the_store_did_not_issue_authenticates_nobody(browser_for, issue_key, how):
-    client, _ = browser_for("acme")
-    client.cookies["sessionid"] = {
-        "made-up-id": "a" * 32,
-        "old-signed-cookie-format": signing.dumps(
-            {"api_key_hash": hash_key(issue_key("globex"))}, salt=SESSION_SALT, serializer=signing.JSONSerializer
-        ),
-    }[how]
-
-    assert client.get("/v1/events", HTTP_ACCEPT="application/json").status_code == 401
 
 
 def test_api_calls_with_a_key_get_no_cookies(acme):
