@@ -41,7 +41,7 @@ def check_store_answers(url: str) -> None:
     if not parts.hostname:
         raise StackError(f"DYNAMODB_HOST={url} is not a URL like http://127.0.0.1:8001.")
     try:
-        socket.create_connection((parts.hostname, parts.port or 80), timeout=2).close()
+        socket.create_connection((parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)), 2).close()
     except OSError:
         raise StackError(
             f"nothing answers at DYNAMODB_HOST={url}: `unset DYNAMODB_HOST` and make run starts its own "

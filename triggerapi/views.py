@@ -5,6 +5,7 @@ from rest_framework.decorators import api_view, authentication_classes, permissi
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from browser.models import BrowserSession
 from browser.renderers import IndexPageRenderer
 from events.models import Event
 from tenants.models import ApiKey
@@ -56,15 +57,16 @@ def health(request):
 @extend_schema(
     operation_id="health_ready",
     summary="Readiness",
-    description="200 when both tables answer a read, 503 otherwise. No key needed.",
+    description="200 when every table answers a read, 503 otherwise. No key needed.",
     responses={200: _status("Ready", "ready"), **error_responses(500, 503)},
 )
 @api_view(["GET"])
 @authentication_classes([])
 @permission_classes([])
 def ready(request):
-    """Ready when both tables answer a read."""
-    for model, key in ((Event, ("health", "evt_0")), (ApiKey, ("health",))):
+    """Ready when every table answers a read (a missing one means create_tables has not run
+    since this version added it)."""
+    for model, key in ((Event, ("health", "evt_0")), (ApiKey, ("health",)), (BrowserSession, ("health",))):
         try:
             model.get(*key)
         except model.DoesNotExist:

@@ -7,6 +7,10 @@ from tenants.services import ApiKeyError, api_key_revoke
 from triggerapi.commands import StoreCommand
 
 
+def _when(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 class Command(StoreCommand):
     help = (
         "Revoke a key, given whole or by the prefix list_keys shows. Revoking a revoked key changes "
@@ -22,9 +26,9 @@ class Command(StoreCommand):
         except ApiKeyError as exc:
             raise CommandError(str(exc)) from None
         if not revoked_now:
-            when = datetime.fromtimestamp(record.revoked_at / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+            when = f" on {_when(record.revoked_at)}" if record.revoked_at else ""
             self.stdout.write(
-                f"{record.masked} (tenant {record.tenant_id}) was already revoked on {when}; nothing changed."
+                f"{record.masked} (tenant {record.tenant_id}) was already revoked{when}; nothing changed."
             )
             return
         self.stdout.write(f"Revoked {record.masked} (tenant {record.tenant_id}).")
