@@ -44,3 +44,9 @@ def _list_context(request, data: dict) -> dict:
     if "cursor" in request.query_params:
         context["first_page_url"] = f"{request.path}?{urlencode(filters)}" if filters else request.path
     return context
+
+
+class IndexPageRenderer(renderers.TemplateHTMLRenderer):
+    """The index (`/`, `/v1/`) as a page of links, for a person who opened the API's URL."""
+
+    template_name = "browser/index.html"

@@ -26,7 +26,7 @@ def _next_url(request) -> str:
 @require_http_methods(["GET", "POST"])
 def login(request):
     """A browser has no Authorization header to send, so it logs in once with its key and
-    then carries a signed session cookie (there is no database to keep sessions in)."""
+    then carries a session cookie; the session itself is kept in DynamoDB (browser.sessions)."""
     form = ApiKeyLoginForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         request.session.cycle_key()
@@ -38,5 +38,6 @@ def login(request):
 @never_cache
 @require_POST
 def logout(request):
+    """Deletes the session from the store, so a copy of the cookie stops working too."""
     request.session.flush()
     return redirect(f"{reverse('rest_framework:login')}?{urlencode({'next': _next_url(request)})}")

@@ -1,12 +1,14 @@
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 
+from tenants.keys import KEY_PREFIX
 from tenants.selectors import tenant_get_by_api_key, tenant_get_by_api_key_hash
 from tenants.services import api_key_touch
 
-# What a browser session holds: the SHA-256 of the key it logged in with, never the key.
-# The session cookie is signed, not encrypted, so it must not carry anything that works as
-# a credential without the signature.
+SEND_AS_BEARER = "Send the API key as 'Authorization: Bearer <api key>'"
+
+# What a browser session holds: the SHA-256 of the key it logged in with, never the key,
+# so the sessions table holds nothing that works as an API key.
 SESSION_KEY_HASH = "api_key_hash"
 
 
@@ -19,6 +21,8 @@ class ApiKeyAuthentication(BaseAuthentication):
     def authenticate(self, request):
         parts = get_authorization_header(request).split()
         if not parts or parts[0].lower() != self.keyword:
+            if hint := _misplaced_key_hint(request, parts):
+                raise AuthenticationFailed(hint)
             return None
         if len(parts) != 2:
             raise AuthenticationFailed("Malformed Authorization header: expected 'Bearer <api key>'.")
@@ -36,8 +40,22 @@ class ApiKeyAuthentication(BaseAuthentication):
         return "Bearer"
 
 
+def _misplaced_key_hint(request, parts: list[bytes]) -> str | None:
+    """A key sent the way other APIs take one (`Token <key>`, the bare key, X-API-Key) is
+    ours but misplaced: say how to send it, rather than that nothing was sent."""
+    if parts and parts[-1].startswith(KEY_PREFIX.encode()):
+        if len(parts) == 1:
+            return f"{SEND_AS_BEARER}: the word 'Bearer' before the key is missing."
+        scheme = parts[0].decode("latin-1")
+        named = f"'{scheme}'" if scheme.isalpha() and len(scheme) <= 20 else "another scheme"
+        return f"{SEND_AS_BEARER}, with the scheme 'Bearer', not {named}."
+    if not parts and request.META.get("HTTP_X_API_KEY"):
+        return f"{SEND_AS_BEARER}; the X-API-Key header is not read."
+    return None
+
+
 class ApiKeySessionAuthentication(SessionAuthentication):
-    """The browsable API's login (browser.views.login): a signed session cookie naming a key.
+    """The browsable API's login (browser.views.login): a session (browser.sessions) naming a key.
 
     A request that carries Authorization is judged by that header alone, so a bad header is
     401 even beside a good cookie. The key is looked up on every request (through the same

@@ -1,5 +1,6 @@
 import logging
 import threading
+from dataclasses import dataclass
 
 from rest_framework import status
 from rest_framework.exceptions import APIException
@@ -52,22 +53,34 @@ def api_key_issue(*, tenant_id: str, scopes: tuple[str, ...] = SCOPES) -> tuple[
     return record, key
 
 
-def api_key_revoke(*, key_or_prefix: str) -> ApiKey:
+def api_key_revoke(*, key_or_prefix: str) -> tuple[ApiKey, bool]:
+    """Revoke a key. Returns the record and whether this call revoked it: revoking is
+    idempotent, and a key that already was revoked is returned unchanged, with False."""
     record = _find_key(key_or_prefix.strip())
-    _revoke(record)
-    return record
+    return record, _revoke(record)
 
 
-def _revoke(record: ApiKey) -> None:
-    if record.status != REVOKED:
+def _revoke(record: ApiKey) -> bool:
+    """True if this call revoked the key; False if it already was (by us or someone else)."""
+    if record.status == REVOKED:
+        return False
+    now = now_ms()
+    try:
         writes.update(
             ApiKey,
             record.key_hash,
-            actions=[ApiKey.status.set(REVOKED), ApiKey.revoked_at.set(now_ms())],
-            condition=ApiKey.key_hash.exists(),
+            actions=[ApiKey.status.set(REVOKED), ApiKey.revoked_at.set(now)],
+            condition=ApiKey.status == ACTIVE,
             token=writes.new_token(),
             return_item=False,
         )
+    except ConditionFailed as exc:
+        if exc.item:
+            revoked = ApiKey.from_raw_data(exc.item)
+            record.status, record.revoked_at = revoked.status, revoked.revoked_at
+        return False
+    record.status, record.revoked_at = REVOKED, now
+    return True
 
 
 def _find_key(key_or_prefix: str) -> ApiKey:
@@ -119,17 +132,23 @@ def api_key_touch(*, principal: Principal) -> None:
         logger.warning("Could not record last use of key %s…: %s", principal.key_prefix, exc)
 
 
-def tenants_seed(*, rotate: bool = False) -> list[tuple[str, str | None]]:
-    """Give each demo tenant one active key. Returns (tenant, new key or None if unchanged)."""
+@dataclass(frozen=True)
+class Seeded:
+    tenant_id: str
+    key: str | None  # the new key; None when the tenant kept the active key it had
+    revoked: tuple[str, ...] = ()  # the keys --rotate revoked, masked
+
+
+def tenants_seed(*, rotate: bool = False) -> list[Seeded]:
+    """Give each demo tenant one active key; with `rotate`, a new one, revoking the old."""
     results = []
     for tenant_id in SEED_TENANTS:
         keys = store.call(lambda tenant_id=tenant_id: list(ApiKey.tenant_index.query(tenant_id)), what="Query keys")
         active = [k for k in keys if k.status == ACTIVE]
         if active and not rotate:
-            results.append((tenant_id, None))
+            results.append(Seeded(tenant_id, None))
             continue
         _, key = api_key_issue(tenant_id=tenant_id)
-        for old in active:
-            _revoke(old)
-        results.append((tenant_id, key))
+        revoked = tuple(old.masked for old in active if _revoke(old))
+        results.append(Seeded(tenant_id, key, revoked))
     return results

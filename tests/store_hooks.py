@@ -5,11 +5,12 @@ from contextlib import contextmanager
 
 from botocore.awsrequest import AWSResponse
 
+from browser.models import BrowserSession
 from events.models import Event, IdempotencyRecord
 from tenants.models import ApiKey
 from triggerapi import store
 
-MODELS = (ApiKey, Event, IdempotencyRecord)
+MODELS = (ApiKey, Event, IdempotencyRecord, BrowserSession)
 
 
 def _event_systems():

@@ -5,6 +5,7 @@ import logging
 import pytest
 from rest_framework.test import APIClient
 
+from browser.models import BrowserSession
 from events import selectors
 from tests.store_hooks import store_failing
 
@@ -28,6 +29,15 @@ def test_ready_is_503_when_the_store_does_not_answer():
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "service_unavailable"
     assert response["Retry-After"] == "1"
+
+
+def test_ready_is_503_when_a_table_is_missing():
+    BrowserSession.delete_table()
+
+    response = APIClient().get("/health/ready")
+
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "service_unavailable"
 
 
 def test_unknown_route_is_a_json_404():

@@ -12,13 +12,13 @@ from fnmatch import fnmatch
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 from rest_framework.test import APIClient
 
-from events.models import Event
-from tenants.models import ApiKey
 from tests.integration.live import ROOT
 from tests.store_hooks import hooked
 from tests.test_zappa_settings import stage_config
+from triggerapi.tables import MODELS
 
 TRANSACTION_ITEMS = {
     "Put": "PutItem",
@@ -53,7 +53,8 @@ def recorded_calls():
 
 
 def exercise_the_app() -> None:
-    """create_tables on an empty store and again, the key commands, and every endpoint."""
+    """create_tables on an empty store and again, the key commands, every endpoint, and a
+    browser logging in, reading and logging out."""
     call_command("create_tables")
     call_command("create_tables")
     call_command("seed_tenants")
@@ -74,8 +75,16 @@ def exercise_the_app() -> None:
     client.post("/v1/events/ack", {"ids": claimed}, format="json")
     client.delete(f"/v1/events/{created}")
     client.get("/health/ready")
+    browse_with(key)
     call_command("list_keys")
     call_command("revoke_key", key)
+
+
+def browse_with(key: str) -> None:
+    browser = Client()
+    browser.post("/auth/login", {"api_key": key})
+    browser.get("/v1/events", HTTP_ACCEPT="text/html")
+    browser.post("/auth/logout")
 
 
 def stage_policy(config: dict) -> list[dict]:
@@ -96,7 +105,7 @@ def arn(table: str, index: str | None, config: dict) -> str:
 @pytest.mark.parametrize("stage", ["prod", "dev"])
 def test_the_policy_allows_exactly_the_store_calls_the_code_makes(stage):
     config = stage_config(stage)
-    for model in (ApiKey, Event):
+    for model in MODELS:
         model.delete_table()
     with recorded_calls() as calls:
         exercise_the_app()

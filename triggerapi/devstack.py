@@ -1,54 +1,121 @@
 """`make run`: an embedded DynamoDB (unless DYNAMODB_HOST is set), the tables, the demo
-tenants (keys printed once), and the API on http://127.0.0.1:8000. Ctrl-C stops it all."""
+tenants (keys printed once), and the API on http://127.0.0.1:8000. Ctrl-C stops it all.
+
+What can be checked before anything starts is checked first (the ports are free, a
+DYNAMODB_HOST answers), so a second `make run` fails in one line instead of printing fresh
+keys for a store it then leaves behind."""
 
 import os
+import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
+from urllib.parse import urlsplit
 
-STORE_PORT = os.environ.get("LOCAL_DYNAMODB_PORT", "8001")
-API_ADDRESS = f"127.0.0.1:{os.environ.get('PORT', '8000')}"
+HOST = "127.0.0.1"
+STORE_PORT = int(os.environ.get("LOCAL_DYNAMODB_PORT", "8001"))
+API_PORT = int(os.environ.get("PORT", "8000"))
 
 
-def _start_store() -> tuple[subprocess.Popen, str]:
+class StackError(Exception):
+    """Why make run cannot start, in one line with what to do about it."""
+
+
+def check_port_free(port: int, variable: str, what: str) -> None:
+    with socket.socket() as probe:
+        # As the servers themselves bind: a port left in TIME_WAIT by the last run is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            raise StackError(
+                f"port {port} is busy (another make run?), and {what} needs it: "
+                f"set {variable}, e.g. `{variable}={port + 100} make run`."
+            ) from None
+
+
+def check_store_answers(url: str) -> None:
+    parts = urlsplit(url)
+    if not parts.hostname:
+        raise StackError(f"DYNAMODB_HOST={url} is not a URL like http://127.0.0.1:8001.")
+    try:
+        socket.create_connection((parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)), 2).close()
+    except OSError:
+        raise StackError(
+            f"nothing answers at DYNAMODB_HOST={url}: `unset DYNAMODB_HOST` and make run starts its own "
+            "store, or start the store that should answer there."
+        ) from None
+
+
+def start_store() -> tuple[subprocess.Popen, str]:
     store = subprocess.Popen(
-        [sys.executable, "-m", "triggerapi.localstore", "--port", STORE_PORT],
+        [sys.executable, "-m", "triggerapi.localstore", "--port", str(STORE_PORT)],
         stdout=subprocess.PIPE,
         text=True,
     )
     first_line = store.stdout.readline().strip()
     if not first_line.startswith("listening on "):
         store.wait()
-        sys.exit(f"The embedded DynamoDB did not start (is port {STORE_PORT} free? set LOCAL_DYNAMODB_PORT).")
+        raise StackError(f"the embedded DynamoDB did not start on port {STORE_PORT} (set LOCAL_DYNAMODB_PORT).")
     return store, first_line.removeprefix("listening on ")
+
+
+def prepare_store() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "triggerapi.settings")
+    import django
+    from django.core.management import CommandError, call_command
+
+    django.setup()
+    try:
+        call_command("create_tables")
+        call_command("seed_tenants")
+    except CommandError as exc:
+        raise StackError(str(exc)) from None
+
+
+def serve() -> subprocess.Popen:
+    """gunicorn, as in the tests (Django's runserver would put its and Python's versions in
+    a Server header), reloading on code changes. One SECRET_KEY for the whole run, so a
+    reload keeps browser sessions and cursors valid."""
+    env = {**os.environ, "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50)}
+    bind = f"{HOST}:{API_PORT}"
+    args = ["--bind", bind, "--workers", "1", "--worker-class", "gthread", "--threads", "8", "--reload"]
+    # gunicorn's control socket is one path per user (~/.gunicorn): no two servers should share it.
+    args.append("--no-control-socket")
+    return subprocess.Popen([sys.executable, "-m", "gunicorn", "triggerapi.wsgi", *args], env=env)
+
+
+def run(children: list[subprocess.Popen]) -> int:
+    started = time.monotonic()
+    check_port_free(API_PORT, "PORT", "the API")
+    if os.environ.get("DYNAMODB_HOST"):
+        check_store_answers(os.environ["DYNAMODB_HOST"])
+    else:
+        check_port_free(STORE_PORT, "LOCAL_DYNAMODB_PORT", "the embedded DynamoDB")
+        store, url = start_store()
+        children.append(store)
+        os.environ["DYNAMODB_HOST"] = url
+        print(f"Embedded DynamoDB (moto) at {url}: its data lasts until Ctrl-C.")
+        print(f"  To use manage.py against it from another shell: export DYNAMODB_HOST={url}")
+    prepare_store()
+    elapsed = time.monotonic() - started
+    print(f"\nStore ready in {elapsed:.1f}s; starting the API on http://{HOST}:{API_PORT} (Ctrl-C stops everything)\n")
+    sys.stdout.flush()
+    server = serve()
+    children.append(server)
+    return server.wait()
 
 
 def main() -> None:
     # A plain `kill` should clean up like Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    started = time.monotonic()
     children: list[subprocess.Popen] = []
     try:
-        if not os.environ.get("DYNAMODB_HOST"):
-            store, url = _start_store()
-            children.append(store)
-            os.environ["DYNAMODB_HOST"] = url
-            print(f"Embedded DynamoDB (moto) at {url}: its data lasts until Ctrl-C.")
-            print(f"  To use manage.py against it from another shell: export DYNAMODB_HOST={url}")
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "triggerapi.settings")
-        import django
-        from django.core.management import call_command
-
-        django.setup()
-        call_command("create_tables")
-        call_command("seed_tenants")
-        elapsed = time.monotonic() - started
-        print(f"\nStore ready in {elapsed:.1f}s; starting the API on http://{API_ADDRESS} (Ctrl-C stops everything)\n")
-        sys.stdout.flush()
-        server = subprocess.Popen([sys.executable, "manage.py", "runserver", API_ADDRESS])
-        children.append(server)
-        server.wait()
+        sys.exit(run(children))
+    except StackError as exc:
+        sys.exit(f"make run: {exc}")
     except KeyboardInterrupt:
         pass
     finally:

@@ -15,6 +15,10 @@ logger = logging.getLogger(__name__)
 
 
 INTERNAL_ERROR = "Internal server error."
+# DRF's "Authentication credentials were not provided." names no way out; this says how.
+NOT_AUTHENTICATED = (
+    "Authentication credentials were not provided: send the API key as 'Authorization: Bearer <api key>'."
+)
 
 
 class MalformedJSON(exceptions.ParseError):
@@ -138,6 +142,8 @@ def exception_handler(exc, context):
     if not isinstance(exc, exceptions.APIException):
         logger.error("Unhandled error", exc_info=exc)
         return Response(envelope("internal_error", INTERNAL_ERROR), status=500)
+    if type(exc) is exceptions.NotAuthenticated:
+        exc.detail = exceptions.ErrorDetail(NOT_AUTHENTICATED, exc.default_code)
 
     headers = {}
     if getattr(exc, "auth_header", None):

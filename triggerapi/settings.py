@@ -44,15 +44,28 @@ MIDDLEWARE = [
     # No store attempt starts after STORE_BUDGET_SECONDS into a request.
     "triggerapi.store.BudgetMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy, and CORS preflights refused (triggerapi/headers.py).
+    "triggerapi.headers.SecurityHeadersMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Checks the Host header before any view runs, so a bad host never half-does a write.
     "django.middleware.common.CommonMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # The browsable API's login: a session in a signed cookie, and CSRF for the forms that
+    # The browsable API's login: a session in DynamoDB, and CSRF for the forms that
     # use it. API views are CSRF-exempt here; DRF checks CSRF itself for cookie-authenticated
     # writes (tenants.authentication.ApiKeySessionAuthentication).
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
 ]
+
+# Security headers (django.middleware.security.SecurityMiddleware). `same-origin` rather
+# than `no-referrer`: with no-referrer a browser sends `Origin: null` on a same-origin form
+# post, and Django's CSRF check would refuse the login form.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# API Gateway is https only, so browsers may be told never to try http. Locally the API is
+# plain http (and SecurityMiddleware only sends HSTS over https anyway).
+SECURE_HSTS_SECONDS = 365 * 86400 if IS_LAMBDA else 0
 
 APPEND_SLASH = False
 ROOT_URLCONF = "triggerapi.urls"
@@ -98,9 +111,10 @@ WHITENOISE_USE_FINDERS = STATIC_ROOT is None
 # Batches are the largest bodies the API takes (1 MiB); single events are checked at 256 KiB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
-# Browser sessions live in a signed cookie (no database to keep them in). The cookie holds
-# the key's hash, never the key; it is HttpOnly, and Secure behind API Gateway's https.
-SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+# Browser sessions live in DynamoDB (`{prefix}-Sessions`, browser/sessions.py), so logging
+# out ends them on the server: the cookie is a random id, HttpOnly, and Secure behind API
+# Gateway's https. A session holds the API key's hash, never the key.
+SESSION_ENGINE = "browser.sessions"
 SESSION_COOKIE_AGE = 12 * 3600
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -151,11 +165,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "triggerapi.middleware.RequestIdLogFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}},
+    # One JSON object a line (triggerapi/logs.py), on stderr, which Lambda sends to CloudWatch.
+    "formatters": {"json": {"()": "triggerapi.logs.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
-        # Our access log line replaces Django's own request warnings.
+        # Our access line (triggerapi.middleware) replaces Django's own request warnings.
         "django.request": {"level": "ERROR"},
         "botocore": {"level": "WARNING"},
         "pynamodb": {"level": "WARNING"},

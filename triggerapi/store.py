@@ -22,6 +22,8 @@ from botocore import exceptions as boto
 from django.conf import settings
 from pynamodb.exceptions import DoesNotExist, PynamoDBException
 
+from triggerapi.middleware import note_store_call
+
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -214,6 +216,7 @@ def call(send: Callable[[], T], *, what: str = "store call") -> T:
             time.sleep(_backoff(attempt - 1))
         if not _time_left():
             break  # the request's budget is spent: answer now rather than late
+        note_store_call()
         try:
             return send()
         except Exception as exc:
@@ -225,7 +228,7 @@ def call(send: Callable[[], T], *, what: str = "store call") -> T:
         logger.debug("%s failed (attempt %d): %r", what, attempt, last)
         if not failure.retry:
             break
-    raise StoreUnavailable(last, maybe_applied=maybe_applied)
+    raise StoreUnavailable(last, maybe_applied=maybe_applied) from last
 
 
 def _judge(exc: Exception, maybe_applied: bool) -> Failure | None:

@@ -1,12 +1,13 @@
-"""The two tables: created with their indexes and TTL, idempotently."""
+"""The tables: created with their indexes and TTL, idempotently."""
 
 from dataclasses import dataclass
 
+from browser.models import BrowserSession
 from events.models import Event
 from tenants.models import ApiKey
 from triggerapi import store
 
-MODELS = (ApiKey, Event)
+MODELS = (ApiKey, Event, BrowserSession)
 
 
 @dataclass

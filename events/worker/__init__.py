@@ -14,7 +14,7 @@ from django.utils.module_loading import import_string
 
 from events.worker.client import TenantClient
 from events.worker.report import Reporter, TenantStats
-from events.worker.tenant import Budget, TenantWorker
+from events.worker.tenant import BACKOFF_BASE_SECONDS, ONCE_MAX_TRIES, Budget, TenantWorker
 
 logger = logging.getLogger("triggerapi.worker")
 
@@ -35,6 +35,17 @@ class WorkerOptions:
     poll_interval: float = 5.0
     once: bool = False
     max_events: int | None = None
+    # Failed claims in a row before a tenant gives up: None for the mode's default
+    # (ONCE_MAX_TRIES with --once, never without), 0 for never.
+    max_tries: int | None = None
+    # The first back-off after a failure, doubling up to BACKOFF_CAP_SECONDS.
+    backoff: float = BACKOFF_BASE_SECONDS
+
+    def tries_allowed(self) -> int:
+        """0 means unlimited."""
+        if self.max_tries is not None:
+            return self.max_tries
+        return ONCE_MAX_TRIES if self.once else 0
 
 
 def log_event(event: dict) -> None:

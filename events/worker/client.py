@@ -63,6 +63,8 @@ class TenantClient:
     def _post(self, path: str, body: dict | None) -> dict:
         try:
             response = self.session.post(self.api_url + path, json=body, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
+        except requests.ConnectionError:
+            raise TryLater(f"cannot connect to {self.api_url}") from None
         except requests.RequestException as exc:
             raise TryLater(f"{type(exc).__name__}: {exc}") from None
         if response.status_code in (401, 403):

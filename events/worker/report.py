@@ -17,6 +17,7 @@ class TenantStats:
     failed: int = 0  # handler raised; each of these was also released
     outcome: str = "running"
     key_rejected: bool = False
+    gave_up: bool = False  # --max-tries failed claims in a row
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
 

@@ -16,11 +16,18 @@ BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 30.0
 # Acks and releases are retried this many times before the lease is left to run out.
 WRITE_ATTEMPTS = 4
+# With --once a tenant gives up after this many failed claims in a row (the API is down, or
+# the URL is wrong): a one-off run must end. Without --once it keeps trying, as a service does.
+ONCE_MAX_TRIES = 5
 
 
-def backoff(failures: int) -> float:
+def backoff(failures: int, base: float = BACKOFF_BASE_SECONDS) -> float:
     """Exponential, capped, with full jitter so many workers don't retry in step."""
-    return random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (failures - 1)))
+    return random.uniform(0, min(BACKOFF_CAP_SECONDS, base * 2 ** (failures - 1)))
+
+
+class GaveUp(Exception):
+    """The API did not answer after the tries allowed (--max-tries)."""
 
 
 class Budget:
@@ -73,6 +80,10 @@ class TenantWorker:
         except Refused as exc:
             self.stats.outcome = f"stopped: {exc}"
             self.reporter.line(f"{self.stats.name}: the API refused a request ({exc}); stopping this tenant")
+        except GaveUp as exc:
+            self.stats.gave_up = True
+            self.stats.outcome = "gave up: the API did not answer"
+            self.reporter.line(f"{self.stats.name}: {exc}; is the API up at --api-url (API_URL)? Stopping this tenant")
         finally:
             self.stats.finished = time.monotonic()
             self.client.close()
@@ -83,6 +94,7 @@ class TenantWorker:
             limit = self.budget.take(self.options.batch)
             if limit == 0:
                 return "stopped: --max-events reached"
+            started = time.perf_counter()
             try:
                 events = self.client.claim(limit=limit, lease_seconds=self.options.lease_seconds)
             except TryLater as exc:
@@ -92,7 +104,7 @@ class TenantWorker:
             self.failures = 0
             self.budget.give_back(limit - len(events))
             if events:
-                self._process(events)
+                self._process(events, started)
             elif self.options.once:
                 return "drained"
             else:
@@ -101,12 +113,14 @@ class TenantWorker:
 
     def _back_off(self, exc: TryLater) -> None:
         self.failures += 1
-        delay = exc.retry_after if exc.retry_after is not None else backoff(self.failures)
+        if self.failures == self.options.tries_allowed():
+            raise GaveUp(f"gave up after {self.failures} failed tries in a row (the last: {exc})")
+        delay = exc.retry_after if exc.retry_after is not None else backoff(self.failures, self.options.backoff)
         self.reporter.line(f"{self.stats.name}: {exc}; retrying in {delay:.1f}s")
         self.stop.wait(delay)
 
-    def _process(self, events: list[dict]) -> None:
-        handled, given_back = [], []
+    def _process(self, events: list[dict], started: float) -> None:
+        handled, given_back, failed = [], [], 0
         for event in events:
             if self.stop.is_set():
                 given_back.append(event["id"])
@@ -115,8 +129,8 @@ class TenantWorker:
                 self.handler(event)
                 handled.append(event["id"])
             except Exception as exc:
-                logger.warning("%s: handler raised on %s: %r", self.stats.name, event["id"], exc)
-                self.stats.failed += 1
+                logger.warning("%s: handler raised %s on %s", self.stats.name, type(exc).__name__, event["id"])
+                failed += 1
                 given_back.append(event["id"])
         acked = len(self._write(lambda: self.client.ack(handled)) or []) if handled else 0
         for event_id in given_back:
@@ -124,7 +138,15 @@ class TenantWorker:
         self.stats.claimed += len(events)
         self.stats.acked += acked
         self.stats.released += len(given_back)
+        self.stats.failed += failed
         self.reporter.batch(self.stats, len(events), acked, len(given_back))
+        self._log_batch(len(events), acked, len(given_back), failed, started)
+
+    def _log_batch(self, claimed: int, acked: int, released: int, failed: int, started: float) -> None:
+        """One JSON line per batch, as the API writes one per request: counts, never events."""
+        fields = {"tenant": self.stats.name, "claimed": claimed, "acked": acked, "released": released}
+        fields |= {"failed": failed, "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+        logger.info("batch claimed=%d acked=%d released=%d", claimed, acked, released, extra={"fields": fields})
 
     def _write(self, call: Callable[[], object]):
         """An ack or release, retried a few times; if it never lands, the lease runs out and
@@ -136,4 +158,4 @@ class TenantWorker:
                 if attempt == WRITE_ATTEMPTS:
                     self.reporter.line(f"{self.stats.name}: gave up writing ({exc}); the lease will run out instead")
                     return None
-                time.sleep(backoff(attempt))
+                time.sleep(backoff(attempt, self.options.backoff))

@@ -1,4 +1,5 @@
 from events.models import Event
+from triggerapi import store
 
 
 def test_ack_marks_delivered_and_sets_delivered_at(acme, create_event):
@@ -85,7 +86,7 @@ def test_batch_ack_needs_1_to_100_ids(acme):
 
 
 def test_create_tables_turns_on_ttl_for_events():
-    client = Event._get_connection().connection.client
+    client = store.client(Event)
 
     described = client.describe_time_to_live(TableName=Event.Meta.table_name)["TimeToLiveDescription"]
 

@@ -8,7 +8,7 @@ import pytest
 from events.worker import WorkerOptions
 from events.worker.client import KeyRejected, TryLater
 from events.worker.report import Reporter
-from events.worker.tenant import BACKOFF_CAP_SECONDS, Budget, TenantWorker, backoff
+from events.worker.tenant import BACKOFF_CAP_SECONDS, ONCE_MAX_TRIES, Budget, TenantWorker, backoff
 
 
 class ScriptedClient:
@@ -52,12 +52,12 @@ def events(*ids):
     return [{"id": i, "event_type": "t", "attempts": 1} for i in ids]
 
 
-def run(client, handler=lambda event: None, once=True, max_events=None, stop=None):
+def run(client, handler=lambda event: None, once=True, max_events=None, stop=None, **options):
     out = io.StringIO()
     worker = TenantWorker(
         name="acme",
         client=client,
-        options=WorkerOptions(api_url="http://api", once=once, batch=10),
+        options=WorkerOptions(api_url="http://api", once=once, batch=10, **options),
         stop=stop or RecordingStop(),
         budget=Budget(max_events),
         reporter=Reporter(out),
@@ -119,7 +119,7 @@ def test_network_errors_back_off_exponentially_with_a_cap():
     client = ScriptedClient(*[TryLater("ConnectionError")] * 12, events("a"))
     stop = RecordingStop()
 
-    run(client, stop=stop)
+    run(client, stop=stop, max_tries=0)
 
     assert len(stop.waits) == 12 and client.acked == ["a"]
     assert all(0 <= wait <= BACKOFF_CAP_SECONDS for wait in stop.waits)
@@ -159,3 +159,40 @@ def test_without_once_an_empty_inbox_waits_the_poll_interval():
     run(client, once=False, stop=stop)
 
     assert stop.waits == [5.0, 5.0]
+
+
+def test_with_once_a_tenant_gives_up_after_five_failed_claims_in_a_row():
+    client = ScriptedClient(*[TryLater("cannot connect to http://api")] * 10)
+    stop = RecordingStop()
+
+    stats, out = run(client, stop=stop)
+
+    assert (stats.gave_up, stats.outcome) == (True, "gave up: the API did not answer")
+    assert len(stop.waits) == ONCE_MAX_TRIES - 1 == 4
+    assert out.splitlines()[-1] == (
+        "acme: gave up after 5 failed tries in a row (the last: cannot connect to http://api); "
+        "is the API up at --api-url (API_URL)? Stopping this tenant"
+    )
+
+
+def test_a_successful_claim_starts_the_count_of_failed_tries_again():
+    failing = [TryLater("503 service_unavailable")] * 4
+    client = ScriptedClient(*failing, events("a"), *failing, [])
+
+    stats, _ = run(client)
+
+    assert (stats.gave_up, stats.outcome, client.acked) == (False, "drained", ["a"])
+
+
+def test_max_tries_and_backoff_bound_the_tries_and_the_waits():
+    stop = RecordingStop()
+
+    stats, _ = run(ScriptedClient(*[TryLater("x")] * 5), stop=stop, max_tries=3, backoff=0.01)
+
+    assert stats.gave_up is True
+    assert len(stop.waits) == 2 and all(0 <= wait <= 0.02 for wait in stop.waits)
+
+
+def test_without_once_the_worker_never_gives_up_by_default():
+    assert WorkerOptions(api_url="http://api").tries_allowed() == 0
+    assert WorkerOptions(api_url="http://api", once=True).tries_allowed() == ONCE_MAX_TRIES

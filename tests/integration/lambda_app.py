@@ -14,14 +14,16 @@ import sys
 from pathlib import Path
 from unittest import mock
 
+from django.urls import get_script_prefix, set_script_prefix
 from zappa.cli import ZappaCLI
 from zappa.handler import LambdaHandler
 
+from browser.models import BrowserSession
 from events.models import Event, IdempotencyRecord
 from tenants.models import ApiKey
 from tests.integration.live import ROOT
 
-MODELS = (ApiKey, Event, IdempotencyRecord)
+MODELS = (ApiKey, Event, IdempotencyRecord, BrowserSession)
 SETTINGS_MODULE = "lambda_zappa_settings"
 LAMBDA_ENV = {"AWS_LAMBDA_FUNCTION_NAME": "triggerapi-prod", "AWS_REGION": "us-east-1", "SECRET_KEY": "x"}
 
@@ -54,7 +56,10 @@ def point_models_at(monkeypatch, host: str, prefix: str) -> None:
 
 @contextlib.contextmanager
 def lambda_handler():
-    """A fresh LambdaHandler (it is a singleton); the environment it writes to is restored."""
+    """A fresh LambdaHandler (it is a singleton); the environment it writes to is restored,
+    and so is this thread's script prefix, which Django sets to the stage (`/prod`) on each
+    request it serves and the test client never resets."""
+    prefix = get_script_prefix()
     with mock.patch.dict(os.environ):
         try:
             yield LambdaHandler(SETTINGS_MODULE)
@@ -62,3 +67,4 @@ def lambda_handler():
             LambdaHandler._LambdaHandler__instance = None
             LambdaHandler.settings = None
             LambdaHandler.settings_name = None
+            set_script_prefix(prefix)

@@ -90,6 +90,8 @@ def start_api(env: dict, workers: int = 2) -> tuple[Child, str]:
         "gthread",
         "--threads",
         "8",
+        # gunicorn's control socket is one path per user (~/.gunicorn): servers must not share it.
+        "--no-control-socket",
     ]
     api = Child(args, env, r"Listening at: (http://\S+)")
     return api, api.wait_ready().group(1)

@@ -119,3 +119,26 @@ def test_swagger_ui_tries_out_a_call_with_the_bearer_key(page, live_url, new_key
 
     expect(operation.locator(".live-responses-table tbody .response-col_status")).to_have_text("200")
     expect(operation.locator(".live-responses-table tbody .microlight").first).to_contain_text('"has_more": false')
+
+
+def test_every_page_runs_under_its_content_security_policy_without_a_violation(page, live_url, new_key):
+    """Chromium reports each thing a CSP blocks on the console; the pages must need none."""
+    violations = []
+    page.on("console", lambda message: "Content Security Policy" in message.text and violations.append(message.text))
+    _, key = new_key()
+    event_id = Api(live_url, key).post("/v1/events", json={"n": 1}).json()["id"]
+
+    page.goto(f"{live_url}/")
+    expect(page.locator("#index-links a")).to_have_count(6)
+    log_in(page, live_url, key)
+    expect(response_info(page)).to_contain_text("HTTP 200 OK")
+    page.goto(f"{live_url}/v1/events/{event_id}")
+    expect(page.locator("#ack-button")).to_be_visible()
+    page.goto(f"{live_url}/v1/docs/")
+    expect(page.locator(".opblock").first).to_be_visible()
+    page.goto(f"{live_url}/v1/events")
+    page.locator(".navbar .dropdown-toggle").click()
+    page.locator(".navbar a", has_text="Log out").click()
+    expect(page.locator("#login-form")).to_be_visible()
+
+    assert violations == []

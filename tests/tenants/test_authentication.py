@@ -100,3 +100,38 @@ def test_cold_key_cache_makes_one_key_lookup(issue_key):
         get_with(f"Bearer {key}")
 
     assert calls["GetItem"] == 1
+
+
+def key_sent_as(how: str, key: str) -> dict:
+    return {
+        "token-scheme": {"HTTP_AUTHORIZATION": f"Token {key}"},
+        "bare": {"HTTP_AUTHORIZATION": key},
+        "x-api-key": {"HTTP_X_API_KEY": key},
+    }[how]
+
+
+@pytest.mark.parametrize(
+    "how,message",
+    [
+        (
+            "token-scheme",
+            "Send the API key as 'Authorization: Bearer <api key>', with the scheme 'Bearer', not 'Token'.",
+        ),
+        ("bare", "Send the API key as 'Authorization: Bearer <api key>': the word 'Bearer' before the key is missing."),
+        ("x-api-key", "Send the API key as 'Authorization: Bearer <api key>'; the X-API-Key header is not read."),
+    ],
+)
+def test_a_good_key_sent_the_wrong_way_is_401_saying_how_to_send_it(issue_key, how, message):
+    response = APIClient().get("/v1/events", **key_sent_as(how, issue_key("acme")))
+
+    assert_401(response)
+    assert response.json() == {"error": {"code": "authentication_failed", "message": message, "details": {}}}
+
+
+def test_no_key_at_all_is_401_saying_how_to_send_one():
+    response = get_with(None)
+
+    assert_401(response)
+    assert response.json()["error"]["message"] == (
+        "Authentication credentials were not provided: send the API key as 'Authorization: Bearer <api key>'."
+    )

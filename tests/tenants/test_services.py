@@ -3,7 +3,15 @@ import pytest
 from tenants.keys import hash_key
 from tenants.models import ApiKey
 from tenants.selectors import api_key_list, tenant_get_by_api_key
-from tenants.services import ApiKeyError, api_key_issue, api_key_revoke, api_key_touch, tenants_seed
+from tenants.services import (
+    ApiKeyError,
+    Seeded,
+    _revoke,
+    api_key_issue,
+    api_key_revoke,
+    api_key_touch,
+    tenants_seed,
+)
 from tests.store_hooks import store_calls
 
 
@@ -47,10 +55,30 @@ def test_principal_carries_tenant_and_scopes():
 def test_revoke_by_prefix_as_list_keys_shows_it():
     record, key = api_key_issue(tenant_id="acme")
 
-    api_key_revoke(key_or_prefix=record.masked)
+    revoked, changed = api_key_revoke(key_or_prefix=record.masked)
 
+    assert (revoked.key_hash, changed) == (record.key_hash, True)
     assert ApiKey.get(hash_key(key)).status == "revoked"
     assert tenant_get_by_api_key(api_key=key) is None
+
+
+def test_revoking_a_revoked_key_changes_nothing_and_says_so():
+    _, key = api_key_issue(tenant_id="acme")
+    first, _ = api_key_revoke(key_or_prefix=key)
+
+    again, changed = api_key_revoke(key_or_prefix=key)
+
+    assert changed is False
+    assert (again.status, again.revoked_at) == ("revoked", first.revoked_at)
+
+
+def test_a_key_revoked_meanwhile_by_someone_else_counts_as_already_revoked():
+    record, key = api_key_issue(tenant_id="acme")
+    stale = ApiKey.get(hash_key(key))
+    api_key_revoke(key_or_prefix=key)
+
+    assert _revoke(stale) is False
+    assert (stale.status, stale.revoked_at) == ("revoked", ApiKey.get(hash_key(key)).revoked_at)
 
 
 def test_revoke_unknown_key_is_an_error():
@@ -81,9 +109,14 @@ def test_seed_creates_three_tenants_once_and_rotate_replaces_their_keys():
     again = tenants_seed()
     rotated = tenants_seed(rotate=True)
 
-    assert [t for t, _ in first] == ["acme", "globex", "initech"] and all(k for _, k in first)
-    assert again == [("acme", None), ("globex", None), ("initech", None)]
-    assert all(k for _, k in rotated)
-    assert tenant_get_by_api_key(api_key=first[0][1]) is None
-    assert tenant_get_by_api_key(api_key=rotated[0][1]).tenant_id == "acme"
+    assert [s.tenant_id for s in first] == ["acme", "globex", "initech"] and all(s.key for s in first)
+    assert again == [Seeded("acme", None), Seeded("globex", None), Seeded("initech", None)]
+    assert all(s.key for s in rotated)
+    assert [s.revoked for s in rotated] == [(masked(s.key),) for s in first]
+    assert tenant_get_by_api_key(api_key=first[0].key) is None
+    assert tenant_get_by_api_key(api_key=rotated[0].key).tenant_id == "acme"
     assert [k.status for k in api_key_list(tenant_id="acme")] == ["revoked", "active"]
+
+
+def masked(key: str) -> str:
+    return ApiKey.get(hash_key(key)).masked

@@ -1,9 +1,8 @@
-from django.core.management.base import BaseCommand
-
+from triggerapi.commands import StoreCommand
 from triggerapi.tables import tables_create
 
 
-class Command(BaseCommand):
+class Command(StoreCommand):
     help = "Create the DynamoDB tables, their indexes and TTL if missing (safe to run again)."
 
     def handle(self, *args, **options):

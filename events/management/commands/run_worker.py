@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from events.serializers import MAX_BATCH_EVENTS, MAX_LEASE_SECONDS
 from events.worker import Worker, WorkerOptions, env_list, load_handler, log_event, tenants_from
+from events.worker.tenant import BACKOFF_BASE_SECONDS, ONCE_MAX_TRIES
 
 
 def _in_range(name: str, low: int, high: int):
@@ -16,6 +17,10 @@ def _in_range(name: str, low: int, high: int):
 
     parse.__name__ = name
     return parse
+
+
+# Options passed to WorkerOptions under the same name.
+WORKER_OPTIONS = ("api_url", "batch", "poll_interval", "once", "max_events", "max_tries", "backoff")
 
 
 class Command(BaseCommand):
@@ -36,6 +41,19 @@ class Command(BaseCommand):
         parser.add_argument("--handler", default=None, help="dotted path of a callable taking the event dict")
         parser.add_argument("--once", action="store_true", help="drain what is there, then exit")
         parser.add_argument("--max-events", type=int, default=None)
+        parser.add_argument(
+            "--max-tries",
+            type=_in_range("max-tries", 0, 1000),
+            default=None,
+            help=f"failed claims in a row before a tenant gives up; default {ONCE_MAX_TRIES} with --once, "
+            "never without; 0: never",
+        )
+        parser.add_argument(
+            "--backoff",
+            type=float,
+            default=BACKOFF_BASE_SECONDS,
+            help="seconds to wait after a first failure, doubling (with jitter) up to 30",
+        )
 
     def handle(self, *args, **options):
         keys = options["api_keys"] or env_list("API_KEYS", "API_KEY")
@@ -48,12 +66,8 @@ class Command(BaseCommand):
         except (ValueError, ImportError, TypeError) as exc:
             raise CommandError(str(exc)) from None
         worker_options = WorkerOptions(
-            api_url=options["api_url"],
-            batch=options["batch"],
             lease_seconds=options["lease"],
-            poll_interval=options["poll_interval"],
-            once=options["once"],
-            max_events=options["max_events"],
+            **{name: options[name] for name in WORKER_OPTIONS},
         )
         worker = Worker(tenants, worker_options, handler=handler, out=self.stdout)
         self.stdout.write(
@@ -68,5 +82,5 @@ class Command(BaseCommand):
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
-        if any(s.key_rejected for s in stats):
+        if any(s.key_rejected or s.gave_up for s in stats):
             raise SystemExit(1)

@@ -1,12 +1,13 @@
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from tenants.models import SCOPES
 from tenants.services import ApiKeyError, api_key_issue
+from triggerapi.commands import KeyPrintingCommand
 
 
-class Command(BaseCommand):
+class Command(KeyPrintingCommand):
     help = "Issue an API key for a tenant (created if missing). The key is printed once, last."
 
     def add_arguments(self, parser):

@@ -1,8 +1,7 @@
 from datetime import UTC, datetime
 
-from django.core.management.base import BaseCommand
-
 from tenants.selectors import api_key_list
+from triggerapi.commands import StoreCommand
 from triggerapi.text import table
 
 
@@ -10,7 +9,7 @@ def _when(ms: int | None) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M") if ms else "never"
 
 
-class Command(BaseCommand):
+class Command(StoreCommand):
     help = "List keys (masked): tenant, key, scopes, status, created, last used."
 
     def add_arguments(self, parser):

@@ -1,0 +1,119 @@
+"""Scopes fail closed: every route behind a key declares the scope it needs and refuses a key
+without it; a view that declares no scope is refused for every key; and the routes open
+without a key are exactly the intended ones."""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from rest_framework import viewsets
+from rest_framework.response import Response
+from rest_framework.test import APIClient, APIRequestFactory
+from rest_framework.views import APIView
+
+from tenants.models import SCOPES
+from tenants.permissions import NO_SCOPE_DECLARED, HasScope, required_scope
+
+# Routes anyone may call, by URL name (the catch-all answers unknown paths with a JSON 404).
+PUBLIC = {
+    "index",
+    "v1-index",
+    "health",
+    "health-ready",
+    "schema",
+    "swagger-ui",
+    "rest_framework:login",
+    "rest_framework:logout",
+    "not-found",
+}
+
+
+def routes(patterns=None, namespace=None):
+    """(name, pattern, view callback) for every route in the URLconf."""
+    for entry in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(entry, URLResolver):
+            yield from routes(entry.url_patterns, entry.namespace or namespace)
+        elif isinstance(entry, URLPattern):
+            yield f"{namespace}:{entry.name}" if namespace else entry.name, entry.pattern, entry.callback
+
+
+def is_keyed(callback) -> bool:
+    view_class = getattr(callback, "cls", None)
+    return view_class is not None and HasScope in view_class.permission_classes
+
+
+def keyed_operations():
+    """(name, url, method, scope) for each method each keyed route serves."""
+    for name, pattern, callback in routes():
+        if not is_keyed(callback):
+            continue
+        url = reverse(name, kwargs={group: "evt_0" for group in pattern.regex.groupindex})
+        for method, action in {**(getattr(callback, "actions", None) or {}), "options": "metadata"}.items():
+            view = callback.cls()
+            view.action = action
+            yield pytest.param(name, url, method, required_scope(view), id=f"{method.upper()} {url}")
+
+
+OPERATIONS = list(keyed_operations())
+
+
+def test_the_routes_open_without_a_key_are_exactly_the_intended_ones():
+    assert {name for name, _, callback in routes() if not is_keyed(callback)} == PUBLIC
+
+
+@pytest.mark.parametrize("name,url,method,scope", OPERATIONS)
+def test_every_keyed_route_declares_a_known_scope_and_refuses_a_key_without_it(client_for, name, url, method, scope):
+    others = tuple(s for s in SCOPES if s != scope)
+
+    response = getattr(client_for("acme", scopes=others), method)(url)
+
+    assert scope in SCOPES
+    assert response.status_code == 403
+    assert response.json()["error"] == {
+        "code": "permission_denied",
+        "message": f"This API key does not have the '{scope}' scope.",
+        "details": {},
+    }
+
+
+@pytest.mark.parametrize("name,url,method,scope", OPERATIONS)
+def test_every_keyed_route_refuses_a_request_without_a_key(name, url, method, scope):
+    response = getattr(APIClient(), method)(url)
+
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "authentication_failed"
+
+
+@pytest.mark.parametrize("name,url,method,scope", OPERATIONS)
+def test_every_keyed_route_lets_a_key_with_its_scope_past_the_permission_check(client_for, name, url, method, scope):
+    response = getattr(client_for("acme", scopes=(scope,)), method)(url)
+
+    assert response.status_code not in (401, 403), response.content
+
+
+class NoScopeView(APIView):
+    def get(self, request):
+        return Response({"reached": True})
+
+
+class PartlyScopedViewSet(viewsets.ViewSet):
+    required_scopes = {"list": "consume"}
+
+    def list(self, request):
+        return Response({"reached": True})
+
+    def retrieve(self, request, pk=None):
+        return Response({"reached": True})
+
+
+@pytest.mark.parametrize(
+    "view,kwargs",
+    [(NoScopeView.as_view(), {}), (PartlyScopedViewSet.as_view({"get": "retrieve"}), {"pk": "1"})],
+    ids=["view-without-scopes", "action-missing-from-required-scopes"],
+)
+def test_a_view_that_declares_no_scope_is_refused_for_a_key_with_every_scope(issue_key, view, kwargs):
+    request = APIRequestFactory().get("/anything", HTTP_AUTHORIZATION=f"Bearer {issue_key('acme', SCOPES)}")
+
+    response = view(request, **kwargs)
+    response.render()
+
+    assert response.status_code == 403
+    assert response.data == {"error": {"code": "permission_denied", "message": NO_SCOPE_DECLARED, "details": {}}}
