@@ -2,6 +2,7 @@
 
 import logging
 import math
+import sys
 
 from django.core.exceptions import DisallowedHost, RequestDataTooBig
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -174,4 +175,12 @@ def permission_denied(request, exception=None):
 
 
 def server_error(request):
+    """Django's last resort (outside DRF's views: the login page, the session middleware).
+    It runs while the exception is being handled, so a store failure is still a 503."""
+    exc = sys.exc_info()[1]
+    if exc is not None and is_store_unavailable(exc):
+        unavailable = _unavailable(exc, request)
+        response = json_error(503, "service_unavailable", str(unavailable.detail))
+        response["Retry-After"] = str(unavailable.wait)
+        return response
     return json_error(500, "internal_error", INTERNAL_ERROR)

@@ -13,7 +13,7 @@ from botocore.exceptions import (
 from django.conf import settings
 from pynamodb.exceptions import PynamoDBException, TableDoesNotExist
 
-from triggerapi.store import is_store_unavailable
+from triggerapi.store import StoreUnavailable, is_store_unavailable
 
 NO_CREDENTIALS = (
     "No AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
@@ -83,6 +83,6 @@ def store_error_message(exc: BaseException) -> str | None:
             return f"The store refused {cause.operation_name}: {error.get('Code')}: {error.get('Message')}"
         if isinstance(cause, BotoCoreError):
             return f"The store call failed: {cause}"
-    if isinstance(exc, PynamoDBException) and is_store_unavailable(exc):
+    if isinstance(exc, StoreUnavailable) or (isinstance(exc, PynamoDBException) and is_store_unavailable(exc)):
         return f"The store is unavailable ({exc.cause_response_code or 'no answer'}): try again in a moment."
     return None

@@ -15,6 +15,7 @@ from browser.models import BrowserSession
 from browser.sessions import SessionStore
 from tenants.keys import hash_key
 from tests.browser.session import csrf_token, error
+from tests.store_hooks import store_failing
 from triggerapi.exceptions import NOT_AUTHENTICATED
 
 # How Django's signed-cookie sessions (the engine used before this one) signed the cookie.
@@ -83,3 +84,16 @@ def test_a_session_cookie_the_store_did_not_issue_authenticates_nobody(browser_f
     }[how]
 
     assert client.get("/v1/events", HTTP_ACCEPT="application/json").status_code == 401
+
+
+def test_logging_in_while_the_store_is_down_is_a_503_not_a_500(issue_key):
+    key = issue_key("acme")
+    client = Client(raise_request_exception=False)
+    client.get("/auth/login")
+
+    with store_failing("InternalServerError"):
+        response = client.post("/auth/login", {"api_key": key})
+
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "service_unavailable"
+    assert response["Retry-After"] == "1"
