@@ -54,7 +54,11 @@ class Event(Model):
     payload = UnicodeAttribute()
     event_type = UnicodeAttribute(null=True)
     attempts = NumberAttribute(default=0)
+    # The current lease: its id (lease_id in claim and extend responses), when it ends, and
+    # when the claim that opened it was made (extend caps a lease at 12 h from then).
+    lease_id = UnicodeAttribute(null=True)
     lease_expires_at = NumberAttribute(null=True)
+    leased_at = NumberAttribute(null=True)
     delivered_at = NumberAttribute(null=True)
     expires_at = TTLAttribute()
     tenant_status = UnicodeAttribute(null=True)

@@ -1,9 +1,9 @@
 """Writes. Every read-modify-write is one conditional write (or a transaction)."""
 
+from events.services.claim import event_claim
 from events.services.delivery import (
     event_ack,
     event_ack_many,
-    event_claim,
     event_delete,
     event_release,
     event_retry,

@@ -1,15 +1,21 @@
+"""What the event services share: the store pool, 404s, and applying a transition."""
+
 import contextvars
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from typing import TypeVar
 
 from rest_framework.exceptions import NotFound
 
+from events.ids import is_event_id
+from events.lifecycle import Transition, as_datetime, live
+from events.models import Event
+from triggerapi import writes
+from triggerapi.store import ConditionFailed
+
 T = TypeVar("T")
 R = TypeVar("R")
 
-DAY_MS = 86_400_000
 # DynamoDB has no multi-item conditional update; independent single-item writes go out
 # side by side so a batch costs about one round trip, not a hundred.
 _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="store")
@@ -18,10 +24,6 @@ _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="store")
 class EventNotFound(NotFound):
     def __init__(self, event_id: str):
         super().__init__(f"Event {event_id[:64]} not found.")
-
-
-def as_datetime(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
 def in_parallel(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
@@ -36,3 +38,37 @@ def in_parallel(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
         if error is not None:
             raise error
     return [future.result() for future in futures]
+
+
+def transition(
+    *,
+    tenant_id: str,
+    event_id: str,
+    move: Transition,
+    now: int,
+    explain: Callable[[Event, bool], Event | None],
+    returns: bool = True,
+) -> Event | None:
+    """Apply a lifecycle transition if it is legal for the live event; otherwise the store
+    sends back the event as it is, and `explain(current, uncertain)` judges it (returns it
+    for an idempotent repeat, or raises). A missing event is 404. `uncertain`: an earlier
+    attempt of this write may have been applied and the event changed since. With `returns`
+    False the store sends nothing back, which is cheaper."""
+    if not is_event_id(event_id):
+        raise EventNotFound(event_id)
+    try:
+        item = writes.update(
+            Event,
+            tenant_id,
+            event_id,
+            actions=move.actions,
+            condition=live(now) & move.condition,
+            token=writes.new_token(),
+            return_item=returns,
+        )
+    except ConditionFailed as exc:
+        current = Event.from_raw_data(exc.item) if exc.item else None
+        if current is None or not current.is_live(as_datetime(now)):
+            raise EventNotFound(event_id) from None
+        return explain(current, exc.uncertain)
+    return Event.from_raw_data(item) if returns else None

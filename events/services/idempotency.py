@@ -6,8 +6,8 @@ import math
 
 from django.conf import settings
 
+from events.lifecycle import DAY_MS, as_datetime
 from events.models import IdempotencyRecord
-from events.services.common import DAY_MS, as_datetime
 from triggerapi import store, writes
 from triggerapi.exceptions import UNKNOWN, IdempotencyKeyReused, ServiceUnavailable
 from triggerapi.store import ConditionFailed, StoreUnavailable, now_ms

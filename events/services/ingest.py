@@ -13,13 +13,11 @@ import json
 import time
 from dataclasses import dataclass, field
 
-from django.conf import settings
-
-from events.ids import created_at_of, new_event_ids
-from events.models import UNDELIVERED, Event, IdempotencyRecord, inbox_key
-from events.parsers import canonical_json, request_fingerprint
+from events.ids import new_event_ids
+from events.lifecycle import as_datetime, new_event
+from events.models import UNDELIVERED, Event, IdempotencyRecord
+from events.parsers import request_fingerprint
 from events.services.batch_write import put_all, put_each_if_absent
-from events.services.common import DAY_MS, as_datetime
 from events.services.idempotency import (
     BATCH_LEASE_MS,
     COMPLETE,
@@ -46,24 +44,6 @@ class Ingested:
     replayed: bool = field(default=False)
 
 
-def _build(tenant_id: str, event_id: str, payload: dict) -> Event:
-    created_at = created_at_of(event_id)
-    event_type = payload.get("event_type")
-    return Event(
-        tenant_id,
-        event_id,
-        created_at=created_at,
-        status=UNDELIVERED,
-        payload=canonical_json(payload),
-        event_type=event_type if isinstance(event_type, str) else None,
-        attempts=0,
-        expires_at=as_datetime(created_at + settings.RETENTION_DAYS * DAY_MS),
-        tenant_status=f"{tenant_id}#{UNDELIVERED}",
-        inbox_tenant=tenant_id,
-        inbox_key=inbox_key(created_at, event_id),
-    )
-
-
 def _receipt(event: Event) -> dict:
     return {"id": event.event_id, "created_at": event.created_at, "status": UNDELIVERED}
 
@@ -82,7 +62,7 @@ def _ingested(record: IdempotencyRecord, fingerprint: str) -> Ingested:
 
 
 def event_create(*, tenant_id: str, payload: dict, idempotency_key: str | None = None) -> Ingested:
-    event = _build(tenant_id, new_event_ids(1)[0], payload)
+    event = new_event(tenant_id, new_event_ids(1)[0], payload)
     if idempotency_key is None:
         writes.put(event, condition=Event.event_id.does_not_exist(), token=writes.new_token())
         return Ingested([_receipt(event)])
@@ -105,7 +85,7 @@ def event_create(*, tenant_id: str, payload: dict, idempotency_key: str | None =
 
 def event_create_batch(*, tenant_id: str, payloads: list[dict], idempotency_key: str | None = None) -> Ingested:
     ids = new_event_ids(len(payloads))
-    events = [_build(tenant_id, event_id, payload) for event_id, payload in zip(ids, payloads, strict=True)]
+    events = [new_event(tenant_id, event_id, payload) for event_id, payload in zip(ids, payloads, strict=True)]
     receipts = [_receipt(event) for event in events]
     if idempotency_key is None:
         put_all(events)
@@ -147,7 +127,7 @@ def _resume_batch(
             return Ingested(receipts, replayed=True)
         if record.lease_until <= now_ms() and take_over(record):
             receipts = json.loads(record.response)
-            events = [_build(tenant_id, r["id"], p) for r, p in zip(receipts, payloads, strict=True)]
+            events = [new_event(tenant_id, r["id"], p) for r, p in zip(receipts, payloads, strict=True)]
             _store_batch(record, events, put_each_if_absent)
             return Ingested(receipts, replayed=True)
         if time.monotonic() >= deadline:

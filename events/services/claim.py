@@ -1,0 +1,71 @@
+"""Claim: lease the oldest claimable events. Each is taken with a write conditional on the
+inbox key we read, so two claims, however concurrent, never both take one event."""
+
+from itertools import islice
+
+from django.conf import settings
+
+from events import lifecycle
+from events.lifecycle import as_datetime, live
+from events.models import Event
+from events.services.common import in_parallel
+from triggerapi import store, writes
+from triggerapi.exceptions import write_unavailable
+from triggerapi.store import ConditionFailed, StoreUnavailable, now_ms
+
+
+def event_claim(
+    *, tenant_id: str, limit: int = 10, lease_seconds: int = 30, event_type: str | None = None
+) -> list[Event]:
+    """Up to `limit` events, oldest first, each with a new lease. An event the store fails on
+    is skipped (if the store took the lease anyway, the lease runs out)."""
+    now = now_ms()
+    candidates = store.call(lambda: _candidates(tenant_id, now, limit, event_type), what="Query inbox")
+    claimed: list[Event] = []
+    failures: list[StoreUnavailable] = []
+    while len(claimed) < limit and candidates:
+        batch, candidates = candidates[: limit - len(claimed)], candidates[limit - len(claimed) :]
+        for taken in in_parallel(lambda candidate: _take(candidate, now, lease_seconds), batch):
+            if isinstance(taken, StoreUnavailable):
+                failures.append(taken)
+            elif taken is not None:
+                claimed.append(taken)
+    if failures and not claimed:
+        raise write_unavailable(maybe_applied=any(f.maybe_applied for f in failures))
+    return sorted(claimed, key=lambda event: event.event_id)
+
+
+def _candidates(tenant_id: str, now: int, limit: int, event_type: str | None) -> list[Event]:
+    """Claimable events, oldest first: twice the limit, so that losing some to concurrent
+    claims still fills the claim from one read."""
+    condition = Event.expires_at > as_datetime(now)
+    if event_type is not None:
+        condition &= Event.event_type == event_type
+    query = Event.inbox_index.query(
+        tenant_id, Event.inbox_key < f"{now + 1:013d}", filter_condition=condition, page_size=min(100, limit * 2)
+    )
+    return list(islice(query, min(100, limit * 2)))
+
+
+def _take(candidate: Event, now: int, lease_seconds: int) -> Event | StoreUnavailable | None:
+    """Claim one candidate, or fail it if it has used up its attempts. None if another
+    claim (or an ack) got there first, or if it failed."""
+    exhausted = candidate.attempts >= settings.MAX_ATTEMPTS
+    if exhausted:
+        move = lifecycle.fail(candidate)
+    else:
+        move = lifecycle.claim(candidate, now=now, lease_seconds=lease_seconds, lease_id=writes.new_token())
+    try:
+        item = writes.update(
+            Event,
+            candidate.tenant_id,
+            candidate.event_id,
+            actions=move.actions,
+            condition=move.condition & live(now),
+            token=writes.new_token(),
+        )
+    except ConditionFailed:
+        return None
+    except StoreUnavailable as exc:
+        return exc
+    return None if exhausted else Event.from_raw_data(item)
