@@ -34,3 +34,13 @@ def is_event_id(value: str) -> bool:
         return str(ULID.from_str(value[len(EVENT_PREFIX) :])) == value[len(EVENT_PREFIX) :]
     except ValueError:
         return False
+
+
+def id_range(since_ms: int, until_ms: int) -> tuple[str, str] | None:
+    """The first and last possible ids of events created in [since, until), or None if the
+    range is empty: ids sort by creation, so a key range on them is a time range."""
+    if until_ms <= since_ms:
+        return None
+    low = ULID.from_int(since_ms << _RANDOM_BITS)
+    high = ULID.from_int((until_ms << _RANDOM_BITS) - 1)
+    return EVENT_PREFIX + str(low), EVENT_PREFIX + str(high)

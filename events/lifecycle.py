@@ -26,6 +26,8 @@ from events.models import DELETED, DELIVERED, FAILED, UNDELIVERED, Event, inbox_
 from events.parsers import canonical_json
 
 DAY_MS = 86_400_000
+# A lease runs at most this long from the claim that opened it, however often extended.
+MAX_LEASE_SECONDS = 12 * 3600
 LEASE_ATTRIBUTES = (Event.lease_id, Event.lease_expires_at, Event.leased_at)
 INBOX_ATTRIBUTES = (Event.inbox_tenant, Event.inbox_key)
 
@@ -115,20 +117,24 @@ def ack(tenant_id: str, *, now: int) -> Transition:
 
 def release(tenant_id: str, event_id: str, *, now: int, delay_seconds: int, lease_id: str | None) -> Transition:
     """Give the event back: claimable again after the delay. With a lease id, only that lease."""
-    condition = Event.status == UNDELIVERED
-    if lease_id is not None:
-        condition &= (Event.lease_id == lease_id) & (Event.lease_expires_at > now)
+    condition = Event.status == UNDELIVERED if lease_id is None else holds_lease(lease_id, now=now)
     return Transition(
         [*_in_inbox(tenant_id, event_id, now + delay_seconds * 1000), *_removed(*LEASE_ATTRIBUTES)], condition
     )
 
 
+def holds_lease(lease_id: str, *, now: int) -> Condition:
+    """The event is undelivered and `lease_id` is its current lease, not yet ended."""
+    return (Event.status == UNDELIVERED) & (Event.lease_id == lease_id) & (Event.lease_expires_at > now)
+
+
 def extend(event_id: str, *, now: int, lease_seconds: int, lease_id: str) -> Transition:
-    """Keep the lease (and its id) for `lease_seconds` more, if it is still the current one."""
+    """Keep the lease (and its id) for `lease_seconds` more, if it is still the current one
+    and would not run past MAX_LEASE_SECONDS from its claim."""
     lease_expires_at = now + lease_seconds * 1000
     return Transition(
         [Event.lease_expires_at.set(lease_expires_at), Event.inbox_key.set(inbox_key(lease_expires_at, event_id))],
-        (Event.status == UNDELIVERED) & (Event.lease_id == lease_id) & (Event.lease_expires_at > now),
+        holds_lease(lease_id, now=now) & (Event.leased_at >= lease_expires_at - MAX_LEASE_SECONDS * 1000),
     )
 
 

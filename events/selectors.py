@@ -31,12 +31,15 @@ def event_list(
     tenant_id: str,
     status: str | None = None,
     event_type: str | None = None,
+    order: str | None = None,
     limit: int = 50,
     cursor: str | None = None,
 ) -> EventPage:
-    """With a status: that inbox, oldest first. Without: all events, newest first.
-    Reads one event past the page to know, exactly, whether there is more."""
-    query = {"status": status, "event_type": event_type}
+    """With a status: that inbox, oldest first. Without: all events, newest first. `order`
+    ("asc" or "desc") overrides either. Reads one event past the page to know, exactly,
+    whether there is more."""
+    order = order or ("asc" if status else "desc")
+    query = {"status": status, "event_type": event_type, "order": order}
     after = cursor_decode(cursor=cursor, tenant_id=tenant_id, query=query) if cursor else None
     condition = Event.expires_at > datetime.now(UTC)
     if event_type is not None:
@@ -49,7 +52,7 @@ def event_list(
             tenant_status = f"{tenant_id}#{status}"
             start = {"tenant_status": {"S": tenant_status}, "tenant_id": {"S": tenant_id}, "sk": {"S": after}}
             results = Event.status_index.query(
-                tenant_status, last_evaluated_key=start if after else None, scan_index_forward=True, **options
+                tenant_status, last_evaluated_key=start if after else None, scan_index_forward=order == "asc", **options
             )
         else:
             start = {"tenant_id": {"S": tenant_id}, "sk": {"S": after}}
@@ -57,7 +60,7 @@ def event_list(
                 tenant_id,
                 Event.event_id.startswith(EVENT_PREFIX),
                 last_evaluated_key=start if after else None,
-                scan_index_forward=False,
+                scan_index_forward=order == "asc",
                 **options,
             )
         return list(results)

@@ -1,12 +1,12 @@
 from rest_framework import serializers
 
+from events.lifecycle import MAX_LEASE_SECONDS
 from events.models import STATUSES
 from events.parsers import canonical_json
 
 MAX_EVENT_BYTES = 256 * 1024
 MAX_BATCH_BYTES = 1024 * 1024
 MAX_BATCH_EVENTS = 100
-MAX_LEASE_SECONDS = 12 * 3600
 
 
 class StrictIntegerField(serializers.IntegerField):

@@ -5,10 +5,12 @@ from events.services.delivery import (
     event_ack,
     event_ack_many,
     event_delete,
+    event_extend,
     event_release,
     event_retry,
 )
 from events.services.ingest import Ingested, event_create, event_create_batch
+from events.services.replay import event_replay
 
 __all__ = [
     "Ingested",
@@ -18,6 +20,8 @@ __all__ = [
     "event_create",
     "event_create_batch",
     "event_delete",
+    "event_extend",
     "event_release",
+    "event_replay",
     "event_retry",
 ]

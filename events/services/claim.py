@@ -1,6 +1,11 @@
 """Claim: lease the oldest claimable events. Each is taken with a write conditional on the
-inbox key we read, so two claims, however concurrent, never both take one event."""
+inbox key we read, so two claims, however concurrent, never both take one event.
 
+A claim with `wait_seconds` polls the inbox index until something is claimable: at most
+once per POLL_SECONDS (4 queries per waited second), sooner when this process sees the
+tenant's inbox change (events.services.wakeups), and not at all once it has events."""
+
+import time
 from itertools import islice
 
 from django.conf import settings
@@ -8,17 +13,52 @@ from django.conf import settings
 from events import lifecycle
 from events.lifecycle import as_datetime, live
 from events.models import Event
+from events.services import wakeups
 from events.services.common import in_parallel
 from triggerapi import store, writes
 from triggerapi.exceptions import write_unavailable
 from triggerapi.store import ConditionFailed, StoreUnavailable, now_ms
 
+# A waiting claim reads the inbox every IDLE_POLL_SECONDS, sooner when woken, and never more
+# than MAX_POLLS_PER_SECOND times per waited second on average.
+IDLE_POLL_SECONDS = 0.3
+MAX_POLLS_PER_SECOND = 4
+# The last poll of a wait, and each one before it, may use the store this long: with one
+# attempt's timeouts on top, a 20 s wait ends within API Gateway's 29 s.
+POLL_BUDGET_SECONDS = 4.0
+
 
 def event_claim(
-    *, tenant_id: str, limit: int = 10, lease_seconds: int = 30, event_type: str | None = None
+    *,
+    tenant_id: str,
+    limit: int = 10,
+    lease_seconds: int = 30,
+    event_type: str | None = None,
+    wait_seconds: float = 0,
 ) -> list[Event]:
-    """Up to `limit` events, oldest first, each with a new lease. An event the store fails on
-    is skipped (if the store took the lease anyway, the lease runs out)."""
+    """Up to `limit` events, oldest first, each with a new lease; waiting up to
+    `wait_seconds` for the first one if none is claimable now."""
+    if not wait_seconds:
+        return _claim_now(tenant_id, limit, lease_seconds, event_type)
+    started = time.monotonic()
+    deadline = started + wait_seconds
+    polls = 0
+    with wakeups.Waiter(tenant_id) as waiter:
+        while True:
+            polled = time.monotonic()
+            with store.budget(min(settings.STORE_BUDGET_SECONDS, deadline + POLL_BUDGET_SECONDS - polled)):
+                events = _claim_now(tenant_id, limit, lease_seconds, event_type)
+            polls += 1
+            if events or time.monotonic() >= deadline:
+                return events
+            waiter.wait(min(polled + IDLE_POLL_SECONDS, deadline) - time.monotonic())
+            earliest = started + polls / MAX_POLLS_PER_SECOND
+            time.sleep(max(0.0, min(earliest, deadline) - time.monotonic()))
+
+
+def _claim_now(tenant_id: str, limit: int, lease_seconds: int, event_type: str | None) -> list[Event]:
+    """An event the store fails on is skipped (if the store took the lease anyway, the
+    lease runs out)."""
     now = now_ms()
     candidates = store.call(lambda: _candidates(tenant_id, now, limit, event_type), what="Query inbox")
     claimed: list[Event] = []

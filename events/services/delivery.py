@@ -9,8 +9,12 @@ happened: that is a 503 saying so, never a guessed 404 or 409."""
 
 from collections.abc import Callable
 
+from rest_framework.exceptions import ValidationError
+
 from events import lifecycle
+from events.lifecycle import MAX_LEASE_SECONDS
 from events.models import FAILED, UNDELIVERED, Event
+from events.services import wakeups
 from events.services.common import EventNotFound, in_parallel, transition
 from triggerapi.exceptions import Conflict, write_unavailable
 from triggerapi.store import StoreUnavailable, now_ms
@@ -87,25 +91,64 @@ def _must_be(status: str, action: str) -> Callable[[Event, bool], Event]:
     return explain
 
 
-def event_release(*, tenant_id: str, event_id: str, delay_seconds: int = 0) -> Event:
-    """End a lease early; the event is claimable again after `delay_seconds`."""
+def event_release(*, tenant_id: str, event_id: str, delay_seconds: int = 0, lease_id: str | None = None) -> Event:
+    """End a lease early; the event is claimable again after `delay_seconds`. With a lease
+    id, only that lease: 409 once it is gone (ended, released, re-claimed, acked, failed)."""
     now = now_ms()
+    released = transition(
+        tenant_id=tenant_id,
+        event_id=event_id,
+        move=lifecycle.release(tenant_id, event_id, now=now, delay_seconds=delay_seconds, lease_id=lease_id),
+        now=now,
+        explain=_lease_gone(lease_id) if lease_id else _must_be(UNDELIVERED, "released"),
+    )
+    wakeups.notify(tenant_id)
+    return released
+
+
+def event_extend(*, tenant_id: str, event_id: str, lease_id: str, lease_seconds: int = 30) -> Event:
+    """A heartbeat: the lease runs `lease_seconds` from now, if `lease_id` is still the
+    event's current lease, up to MAX_LEASE_SECONDS from the claim that opened it."""
+    now = now_ms()
+
+    def explain(current: Event, uncertain: bool) -> Event:
+        if current.lease_id == lease_id and current.status == UNDELIVERED and current.lease_expires_at > now:
+            left = max(0, (current.leased_at + MAX_LEASE_SECONDS * 1000 - now) // 1000)
+            raise ValidationError(
+                {"lease_seconds": [f"A lease runs at most {MAX_LEASE_SECONDS} s from its claim; {left} s are left."]}
+            )
+        return _lease_gone(lease_id)(current, uncertain)
+
     return transition(
         tenant_id=tenant_id,
         event_id=event_id,
-        move=lifecycle.release(tenant_id, event_id, now=now, delay_seconds=delay_seconds, lease_id=None),
+        move=lifecycle.extend(event_id, now=now, lease_seconds=lease_seconds, lease_id=lease_id),
         now=now,
-        explain=_must_be(UNDELIVERED, "released"),
+        explain=explain,
     )
+
+
+def _lease_gone(lease_id: str) -> Callable[[Event, bool], Event]:
+    def explain(current: Event, uncertain: bool) -> Event:
+        if uncertain:
+            raise write_unavailable(maybe_applied=True)
+        why = "it ended, was released, or the event was claimed again" if current.status == UNDELIVERED else ""
+        raise Conflict(
+            f"Lease {lease_id[:64]} on event {current.event_id} is gone: {why or f'the event is {current.status}'}."
+        )
+
+    return explain
 
 
 def event_retry(*, tenant_id: str, event_id: str) -> Event:
     """Put a failed event back in the inbox with a fresh count of attempts."""
     now = now_ms()
-    return transition(
+    retried = transition(
         tenant_id=tenant_id,
         event_id=event_id,
         move=lifecycle.retry(tenant_id, event_id, now=now),
         now=now,
         explain=_must_be(FAILED, "retried"),
     )
+    wakeups.notify(tenant_id)
+    return retried

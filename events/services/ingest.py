@@ -17,6 +17,7 @@ from events.ids import new_event_ids
 from events.lifecycle import as_datetime, new_event
 from events.models import UNDELIVERED, Event, IdempotencyRecord
 from events.parsers import request_fingerprint
+from events.services import wakeups
 from events.services.batch_write import put_all, put_each_if_absent
 from events.services.idempotency import (
     BATCH_LEASE_MS,
@@ -62,6 +63,18 @@ def _ingested(record: IdempotencyRecord, fingerprint: str) -> Ingested:
 
 
 def event_create(*, tenant_id: str, payload: dict, idempotency_key: str | None = None) -> Ingested:
+    ingested = _create(tenant_id, payload, idempotency_key)
+    wakeups.notify(tenant_id)
+    return ingested
+
+
+def event_create_batch(*, tenant_id: str, payloads: list[dict], idempotency_key: str | None = None) -> Ingested:
+    ingested = _create_batch(tenant_id, payloads, idempotency_key)
+    wakeups.notify(tenant_id)
+    return ingested
+
+
+def _create(tenant_id: str, payload: dict, idempotency_key: str | None) -> Ingested:
     event = new_event(tenant_id, new_event_ids(1)[0], payload)
     if idempotency_key is None:
         writes.put(event, condition=Event.event_id.does_not_exist(), token=writes.new_token())
@@ -83,7 +96,7 @@ def event_create(*, tenant_id: str, payload: dict, idempotency_key: str | None =
     raise write_unavailable(maybe_applied=False)
 
 
-def event_create_batch(*, tenant_id: str, payloads: list[dict], idempotency_key: str | None = None) -> Ingested:
+def _create_batch(tenant_id: str, payloads: list[dict], idempotency_key: str | None) -> Ingested:
     ids = new_event_ids(len(payloads))
     events = [new_event(tenant_id, event_id, payload) for event_id, payload in zip(ids, payloads, strict=True)]
     receipts = [_receipt(event) for event in events]
@@ -121,7 +134,7 @@ def _resume_batch(
     deadline = time.monotonic() + WAIT_FOR_PENDING_SECONDS
     while True:
         if record is None:
-            return event_create_batch(tenant_id=tenant_id, payloads=payloads, idempotency_key=key)
+            return _create_batch(tenant_id, payloads, key)
         receipts = replay(record, fingerprint)
         if receipts is not None:
             return Ingested(receipts, replayed=True)

@@ -3,7 +3,8 @@ import signal
 
 from django.core.management.base import BaseCommand, CommandError
 
-from events.serializers import MAX_BATCH_EVENTS, MAX_LEASE_SECONDS
+from events.lifecycle import MAX_LEASE_SECONDS
+from events.serializers import MAX_BATCH_EVENTS
 from events.worker import Worker, WorkerOptions, env_list, load_handler, log_event, tenants_from
 from events.worker.tenant import BACKOFF_BASE_SECONDS, ONCE_MAX_TRIES
 

@@ -1,0 +1,87 @@
+"""Replay: deliver again what was delivered or failed, for events created in a time range.
+It reads the status index by id range (ids sort by creation), never scans the table, and
+moves at most REPLAY_PAGE events per call; a signed cursor continues where it stopped."""
+
+from heapq import merge
+from itertools import islice
+
+from events import lifecycle
+from events.cursors import cursor_decode, cursor_encode
+from events.ids import id_range
+from events.lifecycle import as_datetime
+from events.models import DELIVERED, FAILED, Event
+from events.services import wakeups
+from events.services.common import EventNotFound, in_parallel, transition
+from triggerapi import store
+from triggerapi.exceptions import write_unavailable
+from triggerapi.store import StoreUnavailable, now_ms
+
+REPLAY_PAGE = 1000
+REPLAYABLE = (DELIVERED, FAILED)
+
+
+def event_replay(
+    *,
+    tenant_id: str,
+    since: int,
+    until: int,
+    event_type: str | None = None,
+    statuses: tuple[str, ...] = REPLAYABLE,
+    cursor: str | None = None,
+) -> tuple[int, str | None]:
+    """(how many events went back to undelivered, the cursor to go on with or None)."""
+    query = {"since": since, "until": until, "event_type": event_type, "statuses": sorted(set(statuses))}
+    after = cursor_decode(cursor=cursor, tenant_id=tenant_id, query=query) if cursor else None
+    now = now_ms()
+    found = store.call(
+        lambda: _replayable(tenant_id, since, until, event_type, query["statuses"], after, now), what="Query replay"
+    )
+    page = found[:REPLAY_PAGE]
+    outcomes = in_parallel(lambda event: _replay_one(tenant_id, event.event_id, now), page)
+    replayed = sum(1 for outcome in outcomes if outcome is True)
+    if any(isinstance(outcome, StoreUnavailable) for outcome in outcomes):
+        raise write_unavailable(maybe_applied=True, replayed=replayed)
+    if replayed:
+        wakeups.notify(tenant_id)
+    more = len(found) > REPLAY_PAGE
+    next_cursor = cursor_encode(tenant_id=tenant_id, query=query, last_event_id=page[-1].event_id) if more else None
+    return replayed, next_cursor
+
+
+def _replayable(tenant_id, since, until, event_type, statuses, after, now) -> list[Event]:
+    """Up to REPLAY_PAGE + 1 matching events after `after`, by id, across the statuses."""
+    bounds = id_range(since, until)
+    if bounds is None:
+        return []
+    low, high = bounds
+    if after is not None:
+        low = max(low, after)
+    condition = Event.expires_at > as_datetime(now)
+    if event_type is not None:
+        condition &= Event.event_type == event_type
+    streams = [
+        Event.status_index.query(
+            f"{tenant_id}#{status}", Event.event_id.between(low, high), filter_condition=condition, page_size=100
+        )
+        for status in statuses
+    ]
+    matching = (event for event in merge(*streams, key=lambda e: e.event_id) if event.event_id != after)
+    return list(islice(matching, REPLAY_PAGE + 1))
+
+
+def _replay_one(tenant_id: str, event_id: str, now: int) -> bool | StoreUnavailable:
+    """True if this call put the event back; False if it had changed meanwhile."""
+    try:
+        refused = transition(
+            tenant_id=tenant_id,
+            event_id=event_id,
+            move=lifecycle.replay(tenant_id, event_id, now=now),
+            now=now,
+            explain=lambda current, uncertain: False,  # no longer delivered or failed
+            returns=False,
+        )
+    except EventNotFound:
+        return False
+    except StoreUnavailable as exc:
+        return exc
+    return refused is None
