@@ -1,0 +1,47 @@
+"""A typed Python client for the triggerapi HTTP API. It needs only `requests`, not Django,
+so a consumer can use it on its own (the worker in events/worker/ does).
+
+    from triggerapi.client import Client, NotFound
+
+    with Client("http://127.0.0.1:8000", api_key) as client:
+        receipt = client.create_event({"event_type": "order.paid"}, idempotency_key="order-1042")
+        for event in client.claim(limit=10, lease_seconds=30, wait_seconds=20):
+            ...
+            client.ack(event.id)
+        for event in client.events(status="delivered"):
+            ...
+"""
+
+from triggerapi.client.api import Client
+from triggerapi.client.errors import (
+    ApiError,
+    AuthenticationFailed,
+    Conflict,
+    IdempotencyKeyReused,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    ServiceUnavailable,
+    TransportError,
+    ValidationFailed,
+)
+from triggerapi.client.models import Acked, Event, Me, Page, Receipt
+
+__all__ = [
+    "Acked",
+    "ApiError",
+    "AuthenticationFailed",
+    "Client",
+    "Conflict",
+    "Event",
+    "IdempotencyKeyReused",
+    "Me",
+    "NotFound",
+    "Page",
+    "PermissionDenied",
+    "RateLimited",
+    "Receipt",
+    "ServiceUnavailable",
+    "TransportError",
+    "ValidationFailed",
+]
