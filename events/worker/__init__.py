@@ -32,6 +32,9 @@ class WorkerOptions:
     api_url: str
     batch: int = 10
     lease_seconds: int = 30
+    # How long each claim waits on the API for events (long polling); with 0, the worker
+    # sleeps poll_interval between empty claims instead.
+    wait: float = 20.0
     poll_interval: float = 5.0
     once: bool = False
     max_events: int | None = None
@@ -40,6 +43,10 @@ class WorkerOptions:
     max_tries: int | None = None
     # The first back-off after a failure, doubling up to BACKOFF_CAP_SECONDS.
     backoff: float = BACKOFF_BASE_SECONDS
+
+    def claim_wait(self) -> float:
+        """--once drains what is there now: it never waits for more."""
+        return 0 if self.once else self.wait
 
     def tries_allowed(self) -> int:
         """0 means unlimited."""

@@ -1,7 +1,19 @@
-"""HTTP for one tenant's worker: one keep-alive session, and every failure sorted by what
-the worker should do next (try later, stop this tenant, or give up on the request)."""
+"""HTTP for one tenant's worker: triggerapi.client.Client (one keep-alive session), with
+every failure sorted by what the worker should do next (try later, stop this tenant, or
+give up on the request). The worker backs off itself, so the client does not retry."""
 
-import requests
+from dataclasses import asdict
+
+from triggerapi.client import (
+    ApiError,
+    AuthenticationFailed,
+    Client,
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    TransportError,
+    ValidationFailed,
+)
 
 CONNECT_TIMEOUT = 5
 READ_TIMEOUT = 30
@@ -23,54 +35,53 @@ class Refused(Exception):
     """Any other 4xx: the worker asked for something the API will never do."""
 
 
-def _describe(response: requests.Response) -> str:
-    try:
-        error = response.json()["error"]
-        return f"{response.status_code} {error['code']}: {error['message']}"
-    except (ValueError, KeyError, TypeError):
-        return f"{response.status_code} {response.reason}"
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    try:
-        return max(0.0, float(response.headers["Retry-After"]))
-    except (KeyError, ValueError):
-        return None
+def _sorted(exc: ApiError) -> Exception:
+    if isinstance(exc, TransportError):
+        return TryLater(f"cannot reach the API ({exc.message})")
+    if isinstance(exc, AuthenticationFailed | PermissionDenied):
+        return KeyRejected(str(exc))
+    if exc.status == 429 or exc.status >= 500:
+        return TryLater(str(exc), exc.retry_after)
+    return Refused(str(exc))
 
 
 class TenantClient:
     def __init__(self, api_url: str, api_key: str):
-        self.api_url = api_url.rstrip("/")
-        self.session = requests.Session()
-        self.session.headers.update({"Authorization": f"Bearer {api_key}", "Accept": "application/json"})
+        self.api = Client(api_url, api_key, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT), retries=0)
+        self.api_url = self.api.api_url
 
-    def claim(self, *, limit: int, lease_seconds: int) -> list[dict]:
-        return self._post("/v1/events/claim", {"limit": limit, "lease_seconds": lease_seconds})["events"]
+    def claim(self, *, limit: int, lease_seconds: int, wait_seconds: float = 0) -> list[dict]:
+        """Events as dicts, as handlers take them (with their lease_id)."""
+        try:
+            events = self.api.claim(limit=limit, lease_seconds=lease_seconds, wait_seconds=wait_seconds)
+        except ApiError as exc:
+            raise _sorted(exc) from None
+        return [asdict(event) for event in events]
 
     def ack(self, event_ids: list[str]) -> list[str]:
         """Batch ack; returns the ids acknowledged (a deleted event is simply not among them)."""
-        return self._post("/v1/events/ack", {"ids": event_ids})["acknowledged"]
-
-    def release(self, event_id: str) -> None:
         try:
-            self._post(f"/v1/events/{event_id}/release", None)
-        except Refused:
-            pass  # 404 (deleted) or 409 (delivered meanwhile): nothing to give back.
+            return self.api.ack_many(event_ids).acknowledged
+        except ApiError as exc:
+            raise _sorted(exc) from None
+
+    def release(self, event_id: str, lease_id: str | None = None) -> None:
+        try:
+            self.api.release(event_id, lease_id=lease_id)
+        except (NotFound, Conflict):
+            pass  # deleted, delivered or re-claimed meanwhile: nothing to give back.
+        except ApiError as exc:
+            raise _sorted(exc) from None
+
+    def extend(self, event_id: str, lease_id: str, lease_seconds: int) -> bool:
+        """False when the lease is gone or may not run longer (12 h from its claim)."""
+        try:
+            self.api.extend(event_id, lease_id=lease_id, lease_seconds=lease_seconds)
+        except (NotFound, Conflict, ValidationFailed):
+            return False
+        except ApiError as exc:
+            raise _sorted(exc) from None
+        return True
 
     def close(self) -> None:
-        self.session.close()
-
-    def _post(self, path: str, body: dict | None) -> dict:
-        try:
-            response = self.session.post(self.api_url + path, json=body, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
-        except requests.ConnectionError:
-            raise TryLater(f"cannot connect to {self.api_url}") from None
-        except requests.RequestException as exc:
-            raise TryLater(f"{type(exc).__name__}: {exc}") from None
-        if response.status_code in (401, 403):
-            raise KeyRejected(_describe(response))
-        if response.status_code == 429 or response.status_code >= 500:
-            raise TryLater(_describe(response), _retry_after(response))
-        if response.status_code >= 400:
-            raise Refused(_describe(response))
-        return response.json()
+        self.api.close()

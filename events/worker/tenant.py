@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 
 from events.worker.client import KeyRejected, Refused, TenantClient, TryLater
+from events.worker.heartbeat import Heartbeat
 from events.worker.report import Reporter, TenantStats
 from triggerapi.middleware import request_id_var
 
@@ -71,6 +72,7 @@ class TenantWorker:
     def run(self) -> TenantStats:
         # Log lines written on this thread (the handler's too) name the tenant.
         request_id_var.set(f"worker:{self.stats.name}")
+        self.heartbeat = Heartbeat(self.client, self.options.lease_seconds, self.stats.name)
         try:
             self.stats.outcome = self._loop()
         except KeyRejected as exc:
@@ -85,6 +87,7 @@ class TenantWorker:
             self.stats.outcome = "gave up: the API did not answer"
             self.reporter.line(f"{self.stats.name}: {exc}; is the API up at --api-url (API_URL)? Stopping this tenant")
         finally:
+            self.heartbeat.close()
             self.stats.finished = time.monotonic()
             self.client.close()
         return self.stats
@@ -96,7 +99,9 @@ class TenantWorker:
                 return "stopped: --max-events reached"
             started = time.perf_counter()
             try:
-                events = self.client.claim(limit=limit, lease_seconds=self.options.lease_seconds)
+                events = self.client.claim(
+                    limit=limit, lease_seconds=self.options.lease_seconds, wait_seconds=self.options.claim_wait()
+                )
             except TryLater as exc:
                 self.budget.give_back(limit)
                 self._back_off(exc)
@@ -107,7 +112,7 @@ class TenantWorker:
                 self._process(events, started)
             elif self.options.once:
                 return "drained"
-            else:
+            elif not self.options.claim_wait():
                 self.stop.wait(self.options.poll_interval)
         return "stopped by signal"
 
@@ -120,6 +125,10 @@ class TenantWorker:
         self.stop.wait(delay)
 
     def _process(self, events: list[dict], started: float) -> None:
+        """Handle the batch while the heartbeat keeps every lease in it alive; then ack what
+        was handled and release the rest, each under its own lease."""
+        self.heartbeat.hold(events)
+        leases = {event["id"]: event.get("lease_id") for event in events}
         handled, given_back, failed = [], [], 0
         for event in events:
             if self.stop.is_set():
@@ -132,9 +141,10 @@ class TenantWorker:
                 logger.warning("%s: handler raised %s on %s", self.stats.name, type(exc).__name__, event["id"])
                 failed += 1
                 given_back.append(event["id"])
+        self.heartbeat.drop(list(leases))
         acked = len(self._write(lambda: self.client.ack(handled)) or []) if handled else 0
         for event_id in given_back:
-            self._write(lambda event_id=event_id: self.client.release(event_id))
+            self._write(lambda event_id=event_id: self.client.release(event_id, leases[event_id]))
         self.stats.claimed += len(events)
         self.stats.acked += acked
         self.stats.released += len(given_back)

@@ -18,8 +18,10 @@ class ScriptedClient:
         self.claims = list(claims)
         self.acked: list[str] = []
         self.released: list[str] = []
+        self.waits: list[float] = []
 
-    def claim(self, *, limit, lease_seconds):
+    def claim(self, *, limit, lease_seconds, wait_seconds):
+        self.waits.append(wait_seconds)
         answer = self.claims.pop(0) if self.claims else []
         if isinstance(answer, Exception):
             raise answer
@@ -29,8 +31,11 @@ class ScriptedClient:
         self.acked += ids
         return ids
 
-    def release(self, event_id):
+    def release(self, event_id, lease_id=None):
         self.released.append(event_id)
+
+    def extend(self, event_id, lease_id, lease_seconds):
+        return True
 
     def close(self):
         pass
@@ -151,14 +156,32 @@ def test_max_events_limits_what_is_claimed():
     assert stats.outcome == "stopped: --max-events reached"
 
 
-def test_without_once_an_empty_inbox_waits_the_poll_interval():
+def test_without_once_claims_wait_on_the_api_instead_of_sleeping():
     stop = RecordingStop()
     client = ScriptedClient([], [], events("a"))
     client.claims.append(KeyRejected("401"))
 
     run(client, once=False, stop=stop)
 
-    assert stop.waits == [5.0, 5.0]
+    assert client.waits == [20.0] * 4 and stop.waits == []
+
+
+def test_with_once_claims_never_wait():
+    client = ScriptedClient(events("a"), [])
+
+    run(client, once=True)
+
+    assert client.waits == [0, 0]
+
+
+def test_with_wait_0_an_empty_inbox_sleeps_the_poll_interval():
+    stop = RecordingStop()
+    client = ScriptedClient([], [], events("a"))
+    client.claims.append(KeyRejected("401"))
+
+    run(client, once=False, stop=stop, wait=0)
+
+    assert client.waits == [0] * 4 and stop.waits == [5.0, 5.0]
 
 
 def test_with_once_a_tenant_gives_up_after_five_failed_claims_in_a_row():

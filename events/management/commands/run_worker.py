@@ -21,7 +21,7 @@ def _in_range(name: str, low: int, high: int):
 
 
 # Options passed to WorkerOptions under the same name.
-WORKER_OPTIONS = ("api_url", "batch", "poll_interval", "once", "max_events", "max_tries", "backoff")
+WORKER_OPTIONS = ("api_url", "batch", "wait", "poll_interval", "once", "max_events", "max_tries", "backoff")
 
 
 class Command(BaseCommand):
@@ -38,7 +38,18 @@ class Command(BaseCommand):
         )
         parser.add_argument("--batch", type=_in_range("batch", 1, MAX_BATCH_EVENTS), default=10, help="claim limit")
         parser.add_argument("--lease", type=_in_range("lease", 1, MAX_LEASE_SECONDS), default=30, help="seconds")
-        parser.add_argument("--poll-interval", type=float, default=float(os.environ.get("POLL_INTERVAL", 5)))
+        parser.add_argument(
+            "--wait",
+            type=_in_range("wait", 0, 20),
+            default=20,
+            help="seconds each claim waits on the API for events (long polling); 0: poll every --poll-interval",
+        )
+        parser.add_argument(
+            "--poll-interval",
+            type=float,
+            default=float(os.environ.get("POLL_INTERVAL", 5)),
+            help="with --wait 0, seconds to sleep after an empty claim",
+        )
         parser.add_argument("--handler", default=None, help="dotted path of a callable taking the event dict")
         parser.add_argument("--once", action="store_true", help="drain what is there, then exit")
         parser.add_argument("--max-events", type=int, default=None)
@@ -73,11 +84,21 @@ class Command(BaseCommand):
         worker = Worker(tenants, worker_options, handler=handler, out=self.stdout)
         self.stdout.write(
             f"Worker for {', '.join(t.name for t in tenants)} on {worker_options.api_url}"
-            f"{' (--once)' if worker_options.once else ''}; Ctrl-C stops it cleanly."
+            f"{' (--once)' if worker_options.once else ''}; Ctrl-C stops it cleanly, twice at once."
         )
-        previous = {
-            signum: signal.signal(signum, lambda *_: worker.stop()) for signum in (signal.SIGINT, signal.SIGTERM)
-        }
+
+        def on_signal(signum, frame):
+            if worker.stop_event.is_set():
+                self.stderr.write("Quitting at once: the leases in hand run out and those events are handed out again.")
+                os._exit(130)
+            worker.stop()
+            if worker_options.claim_wait():
+                self.stderr.write(
+                    f"Stopping: finishing what is in hand; a waiting claim ends within {worker_options.wait:g} s. "
+                    "Ctrl-C again quits at once."
+                )
+
+        previous = {signum: signal.signal(signum, on_signal) for signum in (signal.SIGINT, signal.SIGTERM)}
         try:
             stats = worker.run()
         finally:
