@@ -8,6 +8,7 @@ import math
 from rest_framework.exceptions import UnsupportedMediaType, ValidationError
 from rest_framework.parsers import BaseParser
 
+from events.duplicate_keys import RepeatedKeyCheck
 from triggerapi.exceptions import MalformedJSON, PayloadTooLarge
 
 JSON_MEDIA_TYPE = "application/json"
@@ -42,26 +43,35 @@ def _parse_int(text: str) -> int:
 
 
 class StrictJSONParser(BaseParser):
-    """UTF-8 JSON only; NaN, Infinity, invalid UTF-8 and lone surrogates are errors."""
+    """UTF-8 JSON only; NaN, Infinity, invalid UTF-8, lone surrogates and repeated keys are errors."""
 
     media_type = JSON_MEDIA_TYPE
 
     def parse(self, stream, media_type=None, parser_context=None):
-        raw = stream.read()
-        try:
-            data = json.loads(
-                raw.decode("utf-8"), parse_constant=_reject_constant, parse_float=_parse_float, parse_int=_parse_int
-            )
-        except NumberOutOfRange as exc:
-            raise ValidationError({"body": [f"A number is out of range: {exc}."]}) from None
-        except UnicodeDecodeError:
-            raise MalformedJSON("The request body is not valid UTF-8.") from None
-        except ValueError as exc:
-            raise MalformedJSON(f"The request body is not valid JSON: {exc}.") from None
-        except RecursionError:
-            raise ValidationError({"body": [f"JSON is nested deeper than {MAX_DEPTH} levels."]}) from None
-        _check_depth(data, raw)
-        return data
+        return parse_json(stream.read())
+
+
+def parse_json(raw: bytes):
+    repeated_keys = RepeatedKeyCheck()
+    try:
+        data = json.loads(
+            raw.decode("utf-8"),
+            object_pairs_hook=repeated_keys,
+            parse_constant=_reject_constant,
+            parse_float=_parse_float,
+            parse_int=_parse_int,
+        )
+    except NumberOutOfRange as exc:
+        raise ValidationError({"body": [f"A number is out of range: {exc}."]}) from None
+    except UnicodeDecodeError:
+        raise MalformedJSON("The request body is not valid UTF-8.") from None
+    except ValueError as exc:
+        raise MalformedJSON(f"The request body is not valid JSON: {exc}.") from None
+    except RecursionError:
+        raise ValidationError({"body": [f"JSON is nested deeper than {MAX_DEPTH} levels."]}) from None
+    _check_depth(data, raw)
+    repeated_keys.refuse(data)
+    return data
 
 
 def _check_depth(data, raw: bytes) -> None:
