@@ -10,6 +10,7 @@ from rest_framework.parsers import BaseParser
 
 from events.duplicate_keys import RepeatedKeyCheck
 from triggerapi.exceptions import MalformedJSON, PayloadTooLarge
+from triggerapi.request_body import declared_length, read_chunked, refuse_content_encoding
 
 JSON_MEDIA_TYPE = "application/json"
 # Deeper documents are refused (400) rather than risking the recursion limit on render.
@@ -87,18 +88,27 @@ def _check_depth(data, raw: bytes) -> None:
         level.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
 
 
-def request_json(request, *, max_bytes: int):
-    """The parsed JSON body of a DRF request."""
-    length = int(request.META.get("CONTENT_LENGTH") or 0)
-    if length > max_bytes:
+def request_json(request, *, max_bytes: int, optional: bool = False):
+    """The parsed JSON body of a request, read within `max_bytes` whether it was sent with
+    a Content-Length (DRF reads it, through StrictJSONParser) or chunked. With `optional`,
+    an absent or empty body (a body of options) is `{}`, the defaults."""
+    length = declared_length(request)
+    if length is not None and length > max_bytes:
         raise PayloadTooLarge(f"The request body is {length} bytes; the limit is {max_bytes}.")
-    if length == 0:
-        raise MalformedJSON("The request body is empty; send a JSON object.")
-    if (request.content_type or "").split(";")[0].strip().lower() != JSON_MEDIA_TYPE:
-        raise UnsupportedMediaType(
-            request.content_type or "(none)", detail="Send the body as Content-Type: application/json."
-        )
-    return request.data
+    if length != 0:
+        if (request.content_type or "").split(";")[0].strip().lower() != JSON_MEDIA_TYPE:
+            raise UnsupportedMediaType(
+                request.content_type or "(none)", detail="Send the body as Content-Type: application/json."
+            )
+        refuse_content_encoding(request)
+        if length is not None:
+            return request.data
+        raw = read_chunked(request, max_bytes=max_bytes)
+        if raw:
+            return parse_json(raw)
+    if optional:
+        return {}
+    raise MalformedJSON("The request body is empty; send a JSON object.")
 
 
 def canonical_json(value) -> str:

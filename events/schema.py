@@ -99,7 +99,7 @@ event_schema = extend_schema_view(
             OpenApiTypes.OBJECT,
             ReceiptSerializer,
             PAYLOAD_EXAMPLE,
-            (400, 413, 415, 422),
+            (400, 411, 413, 415, 422),
         ),
     ),
     batch=extend_schema(
@@ -111,7 +111,7 @@ event_schema = extend_schema_view(
             BatchRequestSerializer,
             BatchReceiptsSerializer,
             {"events": [PAYLOAD_EXAMPLE, {"event_type": "order.paid", "order": 1042}]},
-            (400, 409, 413, 415, 422),
+            (400, 409, 411, 413, 415, 422),
         ),
     ),
     list=extend_schema(
@@ -149,7 +149,7 @@ event_schema = extend_schema_view(
         summary="Acknowledge up to 100 events",
         description="Ids that are unknown (or another tenant's) come back in `not_found`. Scope `consume`.",
         request=AckManySerializer,
-        responses=api_responses({200: AckManyResultSerializer}, 400, 413, 415),
+        responses=api_responses({200: AckManyResultSerializer}, 400, 411, 413, 415),
     ),
     claim=extend_schema(
         operation_id="events_claim",
@@ -158,7 +158,7 @@ event_schema = extend_schema_view(
         "them while the lease runs. Each claim counts an attempt; after MAX_ATTEMPTS an event becomes `failed`. "
         "The body is optional. Scope `consume`.",
         request=ClaimSerializer,
-        responses=api_responses({200: ClaimedSerializer}, 400, 413, 415),
+        responses=api_responses({200: ClaimedSerializer}, 400, 411, 413, 415),
     ),
     release=extend_schema(
         operation_id="events_release",
@@ -167,7 +167,7 @@ event_schema = extend_schema_view(
         "The body is optional. Scope `consume`.",
         request=ReleaseSerializer,
         parameters=[EVENT_ID],
-        responses=api_responses({200: EventSerializer}, 400, 404, 409, 413, 415),
+        responses=api_responses({200: EventSerializer}, 400, 404, 409, 411, 413, 415),
     ),
     retry=extend_schema(
         operation_id="events_retry",

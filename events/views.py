@@ -32,9 +32,7 @@ def _valid(serializer_class, data) -> dict:
 
 def _options(request):
     """An optional body of options: absent means all defaults; present, it must be an object."""
-    if not int(request.META.get("CONTENT_LENGTH") or 0):
-        return {}
-    return request_json(request, max_bytes=MAX_OPTIONS_BYTES)
+    return request_json(request, max_bytes=MAX_OPTIONS_BYTES, optional=True)
 
 
 def _idempotency_key(request) -> str | None:

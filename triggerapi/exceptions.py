@@ -153,3 +153,9 @@ def uncertain_write(message: str = "The store did not confirm the write, so it m
             logger.warning("Store unavailable during a write: %s", exc)
             raise ServiceUnavailable(message) from exc
         raise
+
+
+class LengthRequired(exceptions.APIException):
+    status_code = status.HTTP_411_LENGTH_REQUIRED
+    default_detail = "This server cannot read a chunked request body; send it with a Content-Length header."
+    default_code = "length_required"
