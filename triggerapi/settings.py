@@ -41,6 +41,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "triggerapi.middleware.RequestIdMiddleware",
+    # Outside CommonMiddleware, which sets Content-Length: HEAD keeps GET's and drops the body.
+    "triggerapi.http_methods.HeadMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Checks the Host header before any view runs, so a bad host never half-does a write.
     "django.middleware.common.CommonMiddleware",
@@ -106,6 +108,8 @@ SESSION_COOKIE_SECURE = IS_LAMBDA
 # DRF's pages and Swagger UI take the token from the page, so scripts need not read the cookie.
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = IS_LAMBDA
+# The login form's CSRF failure is a 403 in the API's envelope, not Django's HTML page.
+CSRF_FAILURE_VIEW = "browser.views.csrf_failure"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

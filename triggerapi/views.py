@@ -1,4 +1,5 @@
 from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework import serializers
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.response import Response
@@ -6,6 +7,7 @@ from rest_framework.response import Response
 from events.models import Event
 from tenants.models import ApiKey
 from triggerapi.exceptions import ServiceUnavailable
+from triggerapi.http_methods import JSONBesidesThePageMixin
 from triggerapi.openapi import error_responses
 
 
@@ -19,7 +21,7 @@ def _status(name: str, value: str):
     description="No key needed.",
     responses={200: _status("Healthy", "healthy"), **error_responses(500)},
 )
-@api_view(["GET"])
+@api_view(["GET", "HEAD"])
 @authentication_classes([])
 @permission_classes([])
 def health(request):
@@ -32,7 +34,7 @@ def health(request):
     description="200 when both tables answer a read, 503 otherwise. No key needed.",
     responses={200: _status("Ready", "ready"), **error_responses(500, 503)},
 )
-@api_view(["GET"])
+@api_view(["GET", "HEAD"])
 @authentication_classes([])
 @permission_classes([])
 def ready(request):
@@ -45,3 +47,12 @@ def ready(request):
         except Exception as exc:
             raise ServiceUnavailable(f"The store is not answering: {type(exc).__name__}.") from exc
     return Response({"status": "ready"})
+
+
+class SchemaView(JSONBesidesThePageMixin, SpectacularAPIView):
+    """The OpenAPI schema, YAML or JSON; its errors are JSON like the API's."""
+
+
+class SwaggerUIView(JSONBesidesThePageMixin, SpectacularSwaggerView):
+    """Swagger UI's page; its errors and OPTIONS are JSON (the page's template has no place
+    for them: OPTIONS was a 500)."""

@@ -30,6 +30,19 @@ def test_login_page_asks_for_an_api_key_and_sets_a_csrf_cookie():
     assert response.cookies["csrftoken"]["httponly"] is True
 
 
+def test_a_login_post_without_its_csrf_token_is_a_403_envelope():
+    response = Client(enforce_csrf_checks=True).post("/auth/login", {"api_key": "tk_live_x"})
+
+    assert error(response) == (
+        403,
+        {
+            "code": "permission_denied",
+            "message": "CSRF check failed: CSRF cookie not set. Reload the page and try again.",
+            "details": {},
+        },
+    )
+
+
 def test_logging_in_sets_an_httponly_signed_cookie_holding_the_keys_hash_not_the_key(browser_for):
     client, key = browser_for("acme")
     cookie = client.cookies["sessionid"]
