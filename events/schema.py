@@ -1,5 +1,5 @@
-"""The OpenAPI description of the event endpoints (drf-spectacular). The views build their
-responses as dicts, so the shapes they return are written down here for the schema."""
+"""The OpenAPI description of the event endpoints (drf-spectacular). Responses are documented
+with the output serializers in events/serializers.py, the same ones the views render with."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -7,8 +7,13 @@ from rest_framework import serializers
 
 from events.serializers import (
     MAX_BATCH_EVENTS,
+    AckedSerializer,
+    AckManyResultSerializer,
     AckManySerializer,
+    BatchReceiptsSerializer,
+    ClaimedSerializer,
     ClaimSerializer,
+    EventPageSerializer,
     EventSerializer,
     ListQuerySerializer,
     ReceiptSerializer,
@@ -46,32 +51,6 @@ PAYLOAD_EXAMPLE = {"event_type": "customer.created", "email": "alice@acme.com"}
 
 class BatchRequestSerializer(serializers.Serializer):
     events = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=MAX_BATCH_EVENTS)
-
-
-class BatchReceiptsSerializer(serializers.Serializer):
-    events = ReceiptSerializer(many=True, help_text="In request order.")
-
-
-class EventPageSerializer(serializers.Serializer):
-    events = EventSerializer(many=True)
-    next_cursor = serializers.CharField(
-        allow_null=True, help_text="Pass as `cursor` to get the next page; null on the last page."
-    )
-    has_more = serializers.BooleanField(help_text="True only if at least one more matching event exists.")
-
-
-class AckedSerializer(serializers.Serializer):
-    id = serializers.CharField()
-    status = serializers.ChoiceField(choices=["acknowledged"])
-
-
-class AckManyResultSerializer(serializers.Serializer):
-    acknowledged = serializers.ListField(child=serializers.CharField(), help_text="Including already delivered ones.")
-    not_found = serializers.ListField(child=serializers.CharField())
-
-
-class ClaimedSerializer(serializers.Serializer):
-    events = EventSerializer(many=True, help_text="Oldest first, each leased until its lease_expires_at.")
 
 
 def _ingest(summary: str, description: str, request, receipt, example, errors: tuple[int, ...]) -> dict:

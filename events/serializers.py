@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from events.models import STATUSES
 from events.parsers import canonical_json
+from triggerapi.serializers import ConstantField
 
 MAX_EVENT_BYTES = 256 * 1024
 MAX_BATCH_BYTES = 1024 * 1024
@@ -89,10 +90,19 @@ class AckManySerializer(serializers.Serializer):
     ids = serializers.ListField(child=serializers.CharField(max_length=64), min_length=1, max_length=MAX_BATCH_EVENTS)
 
 
+# Output: what responses carry. The views render with these and the OpenAPI schema
+# documents these, so a shape is written once.
+
+
 class ReceiptSerializer(serializers.Serializer):
     id = serializers.CharField()
     created_at = serializers.IntegerField()
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=STATUSES)
+
+
+# Renders an `Ingested` batch.
+class BatchReceiptsSerializer(serializers.Serializer):
+    events = ReceiptSerializer(many=True, source="receipts", help_text="In request order.")
 
 
 class EventSerializer(serializers.Serializer):
@@ -107,3 +117,26 @@ class EventSerializer(serializers.Serializer):
 
     def get_payload(self, event) -> dict:
         return event.payload_object()
+
+
+# A page of the list (an `EventPage`), described once, as DRF's pagination classes do.
+class EventPageSerializer(serializers.Serializer):
+    events = EventSerializer(many=True)
+    next_cursor = serializers.CharField(
+        allow_null=True, help_text="Pass as `cursor` to get the next page; null on the last page."
+    )
+    has_more = serializers.BooleanField(help_text="True only if at least one more matching event exists.")
+
+
+class AckedSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    status = ConstantField("acknowledged")
+
+
+class AckManyResultSerializer(serializers.Serializer):
+    acknowledged = serializers.ListField(child=serializers.CharField(), help_text="Including already delivered ones.")
+    not_found = serializers.ListField(child=serializers.CharField())
+
+
+class ClaimedSerializer(serializers.Serializer):
+    events = EventSerializer(many=True, help_text="Oldest first, each leased until its lease_expires_at.")

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework import serializers
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
@@ -9,30 +9,35 @@ from tenants.models import ApiKey
 from triggerapi.exceptions import ServiceUnavailable
 from triggerapi.http_methods import JSONBesidesThePageMixin
 from triggerapi.openapi import error_responses
+from triggerapi.serializers import ConstantField
 
 
-def _status(name: str, value: str):
-    return inline_serializer(name, {"status": serializers.ChoiceField(choices=[value])})
+class HealthySerializer(serializers.Serializer):
+    status = ConstantField("healthy")
+
+
+class ReadySerializer(serializers.Serializer):
+    status = ConstantField("ready")
 
 
 @extend_schema(
     operation_id="health",
     summary="Liveness",
     description="No key needed.",
-    responses={200: _status("Healthy", "healthy"), **error_responses(500)},
+    responses={200: HealthySerializer, **error_responses(500)},
 )
 @api_view(["GET", "HEAD"])
 @authentication_classes([])
 @permission_classes([])
 def health(request):
-    return Response({"status": "healthy"})
+    return Response(HealthySerializer({}).data)
 
 
 @extend_schema(
     operation_id="health_ready",
     summary="Readiness",
     description="200 when both tables answer a read, 503 otherwise. No key needed.",
-    responses={200: _status("Ready", "ready"), **error_responses(500, 503)},
+    responses={200: ReadySerializer, **error_responses(500, 503)},
 )
 @api_view(["GET", "HEAD"])
 @authentication_classes([])
@@ -46,7 +51,7 @@ def ready(request):
             continue
         except Exception as exc:
             raise ServiceUnavailable(f"The store is not answering: {type(exc).__name__}.") from exc
-    return Response({"status": "ready"})
+    return Response(ReadySerializer({}).data)
 
 
 class SchemaView(JSONBesidesThePageMixin, SpectacularAPIView):
