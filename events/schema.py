@@ -16,6 +16,7 @@ from events.serializers import (
     EventPageSerializer,
     EventSerializer,
     ListQuerySerializer,
+    OptionsSerializer,
     ReceiptSerializer,
     ReleaseSerializer,
 )
@@ -31,6 +32,8 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
     str,
     OpenApiParameter.HEADER,
+    # 1-255 printable ASCII; HTTP drops spaces at either end of a header value.
+    pattern=r"^[!-~]([ -~]{0,253}[!-~])?$",
     description="1-255 printable ASCII characters. The same tenant sending the same key again within 24 h gets the "
     "original response back (200, `Idempotent-Replayed: true`) and nothing new is stored; the same key with another "
     "body is 422 idempotency_key_reused.",
@@ -41,10 +44,11 @@ REPLAYED = OpenApiParameter(
     OpenApiParameter.HEADER,
     enum=["true"],
     response=[200],
+    required=True,
     description="Set when this is the stored answer to an earlier request with the same Idempotency-Key.",
 )
 LOCATION = OpenApiParameter(
-    "Location", str, OpenApiParameter.HEADER, response=[201], description="The new event's URL."
+    "Location", str, OpenApiParameter.HEADER, response=[201], required=True, description="The new event's URL."
 )
 PAYLOAD_EXAMPLE = {"event_type": "customer.created", "email": "alice@acme.com"}
 
@@ -53,13 +57,13 @@ class BatchRequestSerializer(serializers.Serializer):
     events = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=MAX_BATCH_EVENTS)
 
 
-def _ingest(summary: str, description: str, request, receipt, example, errors: tuple[int, ...]) -> dict:
+def _ingest(summary: str, description: str, request, receipt, example, errors: tuple[int, ...], headers=()) -> dict:
     """Creating is 201, or 200 when an Idempotency-Key replays an earlier answer."""
     return dict(
         summary=summary,
         description=description,
         request=request,
-        parameters=[IDEMPOTENCY_KEY, REPLAYED, LOCATION],
+        parameters=[IDEMPOTENCY_KEY, REPLAYED, *headers],
         examples=[OpenApiExample("payload", value=example, request_only=True)],
         responses=api_responses(
             {201: receipt, 200: OpenApiResponse(receipt, description="Replayed: the original answer.")},
@@ -79,6 +83,7 @@ event_schema = extend_schema_view(
             ReceiptSerializer,
             PAYLOAD_EXAMPLE,
             (400, 411, 413, 415, 422),
+            headers=[LOCATION],
         ),
     ),
     batch=extend_schema(
@@ -158,3 +163,17 @@ event_schema = extend_schema_view(
         responses=api_responses({200: EventSerializer}, 404, 409),
     ),
 )
+
+
+def strict_bodies(result, generator, request, public):
+    """What drf-spectacular cannot tell from the serializers: an options body refuses unknown
+    fields (OptionsSerializer); the body of POST /v1/events (any object) is required; and an
+    empty list filter (`?status=`, as the browser's filter form sends it) means no filter."""
+    schemas = result["components"]["schemas"]
+    for serializer in OptionsSerializer.__subclasses__():
+        schemas[serializer.__name__.removesuffix("Serializer")]["additionalProperties"] = False
+    result["paths"]["/v1/events"]["post"]["requestBody"]["required"] = True
+    for parameter in result["paths"]["/v1/events"]["get"]["parameters"]:
+        if parameter.get("in") == "query":
+            parameter["allowEmptyValue"] = True
+    return result

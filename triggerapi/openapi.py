@@ -83,12 +83,25 @@ COMMON_HEADERS = {
     "X-Request-ID": {
         "description": "Echoes the request's X-Request-ID if it was 1-128 of [A-Za-z0-9._:-]; generated otherwise. "
         "Every log line about the request names it.",
+        "required": True,
         "schema": {"type": "string"},
     },
 }
 STATUS_HEADERS = {
-    "401": {"WWW-Authenticate": {"description": "Always `Bearer`.", "schema": {"type": "string", "enum": ["Bearer"]}}},
-    "503": {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}},
+    "401": {
+        "WWW-Authenticate": {
+            "description": "Always `Bearer`.",
+            "required": True,
+            "schema": {"type": "string", "enum": ["Bearer"]},
+        }
+    },
+    "503": {
+        "Retry-After": {
+            "description": "Seconds to wait before retrying.",
+            "required": True,
+            "schema": {"type": "integer"},
+        }
+    },
 }
 
 

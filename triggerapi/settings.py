@@ -182,5 +182,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"deepLinking": True},
     "PREPROCESSING_HOOKS": ["triggerapi.openapi.strip_trailing_slash"],
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "triggerapi.openapi.add_common_headers"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "triggerapi.openapi.add_common_headers",
+        "events.schema.strict_bodies",
+    ],
 }
