@@ -5,10 +5,11 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods, require_POST
 
 from browser.forms import ApiKeyLoginForm
 from tenants.authentication import SESSION_KEY_HASH
+from triggerapi.exceptions import json_error
+from triggerapi.http_methods import require_methods
 
 
 def _next_url(request) -> str:
@@ -23,7 +24,7 @@ def _next_url(request) -> str:
 
 @sensitive_post_parameters("api_key")
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_methods("GET", "POST")
 def login(request):
     """A browser has no Authorization header to send, so it logs in once with its key and
     then carries a session cookie; the session itself is kept in DynamoDB (browser.sessions)."""
@@ -36,8 +37,13 @@ def login(request):
 
 
 @never_cache
-@require_POST
+@require_methods("POST")
 def logout(request):
     """Deletes the session from the store, so a copy of the cookie stops working too."""
     request.session.flush()
     return redirect(f"{reverse('rest_framework:login')}?{urlencode({'next': _next_url(request)})}")
+
+
+def csrf_failure(request, reason: str = ""):
+    """The login form posted without its CSRF token (or with a stale one)."""
+    return json_error(403, "permission_denied", f"CSRF check failed: {reason} Reload the page and try again.")

@@ -1,5 +1,5 @@
-"""The OpenAPI description of the event endpoints (drf-spectacular). The views build their
-responses as dicts, so the shapes they return are written down here for the schema."""
+"""The OpenAPI description of the event endpoints (drf-spectacular). Responses are documented
+with the output serializers in events/serializers.py, the same ones the views render with."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -7,10 +7,16 @@ from rest_framework import serializers
 
 from events.serializers import (
     MAX_BATCH_EVENTS,
+    AckedSerializer,
+    AckManyResultSerializer,
     AckManySerializer,
+    BatchReceiptsSerializer,
+    ClaimedSerializer,
     ClaimSerializer,
+    EventPageSerializer,
     EventSerializer,
     ListQuerySerializer,
+    OptionsSerializer,
     ReceiptSerializer,
     ReleaseSerializer,
 )
@@ -26,6 +32,8 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
     str,
     OpenApiParameter.HEADER,
+    # 1-255 printable ASCII; HTTP drops spaces at either end of a header value.
+    pattern=r"^[!-~]([ -~]{0,253}[!-~])?$",
     description="1-255 printable ASCII characters. The same tenant sending the same key again within 24 h gets the "
     "original response back (200, `Idempotent-Replayed: true`) and nothing new is stored; the same key with another "
     "body is 422 idempotency_key_reused.",
@@ -36,10 +44,11 @@ REPLAYED = OpenApiParameter(
     OpenApiParameter.HEADER,
     enum=["true"],
     response=[200],
+    required=True,
     description="Set when this is the stored answer to an earlier request with the same Idempotency-Key.",
 )
 LOCATION = OpenApiParameter(
-    "Location", str, OpenApiParameter.HEADER, response=[201], description="The new event's URL."
+    "Location", str, OpenApiParameter.HEADER, response=[201], required=True, description="The new event's URL."
 )
 PAYLOAD_EXAMPLE = {"event_type": "customer.created", "email": "alice@acme.com"}
 
@@ -48,39 +57,13 @@ class BatchRequestSerializer(serializers.Serializer):
     events = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=MAX_BATCH_EVENTS)
 
 
-class BatchReceiptsSerializer(serializers.Serializer):
-    events = ReceiptSerializer(many=True, help_text="In request order.")
-
-
-class EventPageSerializer(serializers.Serializer):
-    events = EventSerializer(many=True)
-    next_cursor = serializers.CharField(
-        allow_null=True, help_text="Pass as `cursor` to get the next page; null on the last page."
-    )
-    has_more = serializers.BooleanField(help_text="True only if at least one more matching event exists.")
-
-
-class AckedSerializer(serializers.Serializer):
-    id = serializers.CharField()
-    status = serializers.ChoiceField(choices=["acknowledged"])
-
-
-class AckManyResultSerializer(serializers.Serializer):
-    acknowledged = serializers.ListField(child=serializers.CharField(), help_text="Including already delivered ones.")
-    not_found = serializers.ListField(child=serializers.CharField())
-
-
-class ClaimedSerializer(serializers.Serializer):
-    events = EventSerializer(many=True, help_text="Oldest first, each leased until its lease_expires_at.")
-
-
-def _ingest(summary: str, description: str, request, receipt, example, errors: tuple[int, ...]) -> dict:
+def _ingest(summary: str, description: str, request, receipt, example, errors: tuple[int, ...], headers=()) -> dict:
     """Creating is 201, or 200 when an Idempotency-Key replays an earlier answer."""
     return dict(
         summary=summary,
         description=description,
         request=request,
-        parameters=[IDEMPOTENCY_KEY, REPLAYED, LOCATION],
+        parameters=[IDEMPOTENCY_KEY, REPLAYED, *headers],
         examples=[OpenApiExample("payload", value=example, request_only=True)],
         responses=api_responses(
             {201: receipt, 200: OpenApiResponse(receipt, description="Replayed: the original answer.")},
@@ -99,7 +82,8 @@ event_schema = extend_schema_view(
             OpenApiTypes.OBJECT,
             ReceiptSerializer,
             PAYLOAD_EXAMPLE,
-            (400, 413, 415, 422),
+            (400, 411, 413, 415, 422),
+            headers=[LOCATION],
         ),
     ),
     batch=extend_schema(
@@ -111,7 +95,7 @@ event_schema = extend_schema_view(
             BatchRequestSerializer,
             BatchReceiptsSerializer,
             {"events": [PAYLOAD_EXAMPLE, {"event_type": "order.paid", "order": 1042}]},
-            (400, 409, 413, 415, 422),
+            (400, 409, 411, 413, 415, 422),
         ),
     ),
     list=extend_schema(
@@ -149,7 +133,7 @@ event_schema = extend_schema_view(
         summary="Acknowledge up to 100 events",
         description="Ids that are unknown (or another tenant's) come back in `not_found`. Scope `consume`.",
         request=AckManySerializer,
-        responses=api_responses({200: AckManyResultSerializer}, 400, 413, 415),
+        responses=api_responses({200: AckManyResultSerializer}, 400, 411, 413, 415),
     ),
     claim=extend_schema(
         operation_id="events_claim",
@@ -158,7 +142,7 @@ event_schema = extend_schema_view(
         "them while the lease runs. Each claim counts an attempt; after MAX_ATTEMPTS an event becomes `failed`. "
         "The body is optional. Scope `consume`.",
         request=ClaimSerializer,
-        responses=api_responses({200: ClaimedSerializer}, 400, 413, 415),
+        responses=api_responses({200: ClaimedSerializer}, 400, 411, 413, 415),
     ),
     release=extend_schema(
         operation_id="events_release",
@@ -167,7 +151,7 @@ event_schema = extend_schema_view(
         "The body is optional. Scope `consume`.",
         request=ReleaseSerializer,
         parameters=[EVENT_ID],
-        responses=api_responses({200: EventSerializer}, 400, 404, 409, 413, 415),
+        responses=api_responses({200: EventSerializer}, 400, 404, 409, 411, 413, 415),
     ),
     retry=extend_schema(
         operation_id="events_retry",
@@ -179,3 +163,17 @@ event_schema = extend_schema_view(
         responses=api_responses({200: EventSerializer}, 404, 409),
     ),
 )
+
+
+def strict_bodies(result, generator, request, public):
+    """What drf-spectacular cannot tell from the serializers: an options body refuses unknown
+    fields (OptionsSerializer); the body of POST /v1/events (any object) is required; and an
+    empty list filter (`?status=`, as the browser's filter form sends it) means no filter."""
+    schemas = result["components"]["schemas"]
+    for serializer in OptionsSerializer.__subclasses__():
+        schemas[serializer.__name__.removesuffix("Serializer")]["additionalProperties"] = False
+    result["paths"]["/v1/events"]["post"]["requestBody"]["required"] = True
+    for parameter in result["paths"]["/v1/events"]["get"]["parameters"]:
+        if parameter.get("in") == "query":
+            parameter["allowEmptyValue"] = True
+    return result

@@ -1,12 +1,16 @@
+from django.core.validators import ProhibitNullCharactersValidator
 from rest_framework import serializers
 
 from events.lifecycle import MAX_LEASE_SECONDS
 from events.models import STATUSES
 from events.parsers import canonical_json
+from triggerapi.serializers import ConstantField
 
 MAX_EVENT_BYTES = 256 * 1024
 MAX_BATCH_BYTES = 1024 * 1024
 MAX_BATCH_EVENTS = 100
+# A cursor is a signed token (django.core.signing): URL-safe base64, `:` and `.`.
+CURSOR_PATTERN = r"^[A-Za-z0-9_:.\-]+$"
 
 
 class StrictIntegerField(serializers.IntegerField):
@@ -14,6 +18,15 @@ class StrictIntegerField(serializers.IntegerField):
 
     def to_internal_value(self, data):
         if isinstance(data, (bool, float)):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class JSONIntegerField(StrictIntegerField):
+    """An integer in a JSON body is a JSON number: "10" is refused, not converted."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
 
@@ -56,27 +69,67 @@ class BatchSerializer(serializers.Serializer):
         return events
 
 
+class ExactStringField(serializers.CharField):
+    """A string taken exactly as sent: not trimmed, and NUL allowed, as in a payload (which
+    keeps both), so that a filter can name any event_type a payload has and an id that is
+    no event's is simply not found. A number is not a string (5 is refused, not "5")."""
+
+    def __init__(self, **kwargs):
+        super().__init__(trim_whitespace=False, **kwargs)
+        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def event_type_filter() -> ExactStringField:
+    return ExactStringField(required=False, min_length=1, max_length=255, help_text="Only events of this event_type.")
+
+
+# A body of options: an unknown field is a 400 naming it (API.md), since a typo such as
+# `limt` must not silently lease the default 10 events. (A comment, not a docstring: the
+# schema would show a docstring as the description of every such body.)
+class OptionsSerializer(serializers.Serializer):
+    def to_internal_value(self, data):
+        unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
+        if unknown:
+            raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+
 class ListQuerySerializer(serializers.Serializer):
+    """A filter given twice (`?status=a&status=b`) is refused: a query string keeps every
+    value, and taking the last one would answer a question the client did not ask."""
+
+    def to_internal_value(self, data):
+        repeated = [name for name in self.fields if len(data.getlist(name)) > 1] if hasattr(data, "getlist") else []
+        if repeated:
+            raise serializers.ValidationError({name: ["Give this parameter at most once."] for name in repeated})
+        return super().to_internal_value(data)
+
     status = serializers.ChoiceField(choices=STATUSES, required=False, help_text="Only this status, oldest first.")
-    event_type = serializers.CharField(required=False, max_length=255, help_text="Only events of this event_type.")
+    event_type = event_type_filter()
     limit = StrictIntegerField(required=False, default=50, min_value=1, max_value=100)
-    cursor = serializers.CharField(
+    cursor = serializers.RegexField(
+        CURSOR_PATTERN,
         required=False,
         max_length=2048,
         help_text="Opaque: `next_cursor` from the previous page of this same query (same tenant, same filters).",
     )
 
 
-class ClaimSerializer(serializers.Serializer):
-    limit = StrictIntegerField(required=False, default=10, min_value=1, max_value=100)
-    lease_seconds = StrictIntegerField(
+class ClaimSerializer(OptionsSerializer):
+    limit = JSONIntegerField(required=False, default=10, min_value=1, max_value=100)
+    lease_seconds = JSONIntegerField(
         required=False, default=30, min_value=1, max_value=MAX_LEASE_SECONDS, help_text="How long the lease runs."
     )
-    event_type = serializers.CharField(required=False, max_length=255, help_text="Only events of this event_type.")
+    event_type = event_type_filter()
 
 
-class ReleaseSerializer(serializers.Serializer):
-    delay_seconds = StrictIntegerField(
+class ReleaseSerializer(OptionsSerializer):
+    delay_seconds = JSONIntegerField(
         required=False,
         default=0,
         min_value=0,
@@ -85,14 +138,27 @@ class ReleaseSerializer(serializers.Serializer):
     )
 
 
-class AckManySerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.CharField(max_length=64), min_length=1, max_length=MAX_BATCH_EVENTS)
+class AckManySerializer(OptionsSerializer):
+    ids = serializers.ListField(
+        child=ExactStringField(min_length=1, max_length=64),
+        min_length=1,
+        max_length=MAX_BATCH_EVENTS,
+    )
+
+
+# Output: what responses carry. The views render with these and the OpenAPI schema
+# documents these, so a shape is written once.
 
 
 class ReceiptSerializer(serializers.Serializer):
     id = serializers.CharField()
     created_at = serializers.IntegerField()
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=STATUSES)
+
+
+# Renders an `Ingested` batch.
+class BatchReceiptsSerializer(serializers.Serializer):
+    events = ReceiptSerializer(many=True, source="receipts", help_text="In request order.")
 
 
 class EventSerializer(serializers.Serializer):
@@ -107,3 +173,26 @@ class EventSerializer(serializers.Serializer):
 
     def get_payload(self, event) -> dict:
         return event.payload_object()
+
+
+# A page of the list (an `EventPage`), described once, as DRF's pagination classes do.
+class EventPageSerializer(serializers.Serializer):
+    events = EventSerializer(many=True)
+    next_cursor = serializers.CharField(
+        allow_null=True, help_text="Pass as `cursor` to get the next page; null on the last page."
+    )
+    has_more = serializers.BooleanField(help_text="True only if at least one more matching event exists.")
+
+
+class AckedSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    status = ConstantField("acknowledged")
+
+
+class AckManyResultSerializer(serializers.Serializer):
+    acknowledged = serializers.ListField(child=serializers.CharField(), help_text="Including already delivered ones.")
+    not_found = serializers.ListField(child=serializers.CharField())
+
+
+class ClaimedSerializer(serializers.Serializer):
+    events = EventSerializer(many=True, help_text="Oldest first, each leased until its lease_expires_at.")

@@ -10,9 +10,14 @@ from events.schema import event_schema
 from events.serializers import (
     MAX_BATCH_BYTES,
     MAX_EVENT_BYTES,
+    AckedSerializer,
+    AckManyResultSerializer,
     AckManySerializer,
+    BatchReceiptsSerializer,
     BatchSerializer,
+    ClaimedSerializer,
     ClaimSerializer,
+    EventPageSerializer,
     EventSerializer,
     ListQuerySerializer,
     PayloadSerializer,
@@ -32,9 +37,7 @@ def _valid(serializer_class, data) -> dict:
 
 def _options(request):
     """An optional body of options: absent means all defaults; present, it must be an object."""
-    if not int(request.META.get("CONTENT_LENGTH") or 0):
-        return {}
-    return request_json(request, max_bytes=MAX_OPTIONS_BYTES)
+    return request_json(request, max_bytes=MAX_OPTIONS_BYTES, optional=True)
 
 
 def _idempotency_key(request) -> str | None:
@@ -74,19 +77,13 @@ class EventViewSet(viewsets.ViewSet):
         result = services.event_create_batch(
             tenant_id=request.user.tenant_id, payloads=payloads, idempotency_key=_idempotency_key(request)
         )
-        return _ingested(result, {"events": ReceiptSerializer(result.receipts, many=True).data}, {})
+        return _ingested(result, BatchReceiptsSerializer(result).data, {})
 
     def list(self, request):
         page = selectors.event_list(
             tenant_id=request.user.tenant_id, **_valid(ListQuerySerializer, request.query_params)
         )
-        return Response(
-            {
-                "events": EventSerializer(page.events, many=True).data,
-                "next_cursor": page.next_cursor,
-                "has_more": page.has_more,
-            }
-        )
+        return Response(EventPageSerializer(page).data)
 
     def retrieve(self, request, event_id: str):
         event = selectors.event_get(tenant_id=request.user.tenant_id, event_id=event_id)
@@ -101,19 +98,19 @@ class EventViewSet(viewsets.ViewSet):
     @action(detail=True, methods=["post"])
     def ack(self, request, event_id: str):
         services.event_ack(tenant_id=request.user.tenant_id, event_id=event_id)
-        return Response({"id": event_id, "status": "acknowledged"})
+        return Response(AckedSerializer({"id": event_id}).data)
 
     @action(detail=False, methods=["post"], url_path="ack", url_name="ack-many")
     def ack_many(self, request):
         ids = _valid(AckManySerializer, request_json(request, max_bytes=MAX_OPTIONS_BYTES))["ids"]
         acknowledged, not_found = services.event_ack_many(tenant_id=request.user.tenant_id, event_ids=ids)
-        return Response({"acknowledged": acknowledged, "not_found": not_found})
+        return Response(AckManyResultSerializer({"acknowledged": acknowledged, "not_found": not_found}).data)
 
     @action(detail=False, methods=["post"])
     def claim(self, request):
         options = _valid(ClaimSerializer, _options(request))
         events = services.event_claim(tenant_id=request.user.tenant_id, **options)
-        return Response({"events": EventSerializer(events, many=True).data})
+        return Response(ClaimedSerializer({"events": events}).data)
 
     @action(detail=True, methods=["post"])
     def release(self, request, event_id: str):

@@ -4,6 +4,7 @@ from moto import mock_aws
 from rest_framework.test import APIClient
 
 from tenants.services import api_key_issue
+from tests import tally
 from triggerapi.tables import tables_create
 
 
@@ -62,3 +63,11 @@ def create_event():
         return response.json()["id"]
 
     return create
+
+
+def pytest_terminal_summary(terminalreporter):
+    """What the state machine and the fuzzer ran, when they ran."""
+    if tally.counts:
+        terminalreporter.section("property-based tests")
+        for line in tally.lines():
+            terminalreporter.write_line(line)

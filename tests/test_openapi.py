@@ -136,3 +136,21 @@ def test_swagger_ui_is_served_from_this_site_with_no_cdn():
     assert f'src="{bundle}"' in page.content.decode()
     assert "cdn" not in page.content.decode()
     assert APIClient().get(bundle).status_code == 200
+
+
+def test_the_schema_states_what_the_code_enforces_and_sends(schema):
+    """Each of these was a disagreement between the schema and the code that the fuzzer
+    (tests/integration/test_fuzz.py) found."""
+    paths, components = schema["paths"], schema["components"]["schemas"]
+
+    assert {name for name, body in components.items() if body.get("additionalProperties") is False} == {
+        "AckMany",
+        "Claim",
+        "Release",
+    }
+    assert paths["/v1/events"]["post"]["requestBody"]["required"] is True
+    assert "Location" not in paths["/v1/events/batch"]["post"]["responses"]["201"]["headers"]
+    assert paths["/v1/events"]["post"]["responses"]["201"]["headers"]["Location"]["required"] is True
+    assert all(p["allowEmptyValue"] for p in paths["/v1/events"]["get"]["parameters"] if p.get("in") == "query")
+    for _, _, op in operations(schema):
+        assert all(response["headers"]["X-Request-ID"]["required"] for response in op["responses"].values())

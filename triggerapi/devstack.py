@@ -84,6 +84,8 @@ def serve() -> subprocess.Popen:
     args = ["--bind", bind, "--workers", "1", "--worker-class", "gthread", "--threads", "8", "--reload"]
     # gunicorn's control socket is one path per user (~/.gunicorn): no two servers should share it.
     args.append("--no-control-socket")
+    # The longest list URL the schema allows is about 5 KB; gunicorn's default line is 4 KB.
+    args += ["--limit-request-line", "8190"]
     return subprocess.Popen([sys.executable, "-m", "gunicorn", "triggerapi.wsgi", *args], env=env)
 
 

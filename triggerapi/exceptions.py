@@ -184,3 +184,9 @@ def server_error(request):
         response["Retry-After"] = str(unavailable.wait)
         return response
     return json_error(500, "internal_error", INTERNAL_ERROR)
+
+
+class LengthRequired(exceptions.APIException):
+    status_code = status.HTTP_411_LENGTH_REQUIRED
+    default_detail = "This server cannot read a chunked request body; send it with a Content-Length header."
+    default_code = "length_required"

@@ -5,7 +5,7 @@ from drf_spectacular import openapi
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import serializers
 
-from triggerapi.exceptions import INTERNAL_ERROR, IdempotencyKeyReused, ServiceUnavailable, envelope
+from triggerapi.exceptions import INTERNAL_ERROR, IdempotencyKeyReused, LengthRequired, ServiceUnavailable, envelope
 
 # Each status the API answers with, the contract's codes for it, and a typical message.
 ERRORS = {
@@ -22,6 +22,7 @@ ERRORS = {
     404: [("not_found", "Event evt_01JD7Z8X4Q2N3M5P6R7S8T9V0W not found.", {})],
     405: [("method_not_allowed", 'Method "PUT" not allowed.', {})],
     409: [("conflict", "Event evt_01JD7Z8X4Q2N3M5P6R7S8T9V0W is delivered; only failed events can be retried.", {})],
+    411: [("length_required", LengthRequired.default_detail, {})],
     413: [("payload_too_large", "The request body is 300000 bytes; the limit is 262144.", {})],
     415: [("unsupported_media_type", "Send the body as Content-Type: application/json.", {})],
     422: [("idempotency_key_reused", IdempotencyKeyReused.default_detail, {})],
@@ -82,12 +83,25 @@ COMMON_HEADERS = {
     "X-Request-ID": {
         "description": "Echoes the request's X-Request-ID if it was 1-128 of [A-Za-z0-9._:-]; generated otherwise. "
         "Every log line about the request names it.",
+        "required": True,
         "schema": {"type": "string"},
     },
 }
 STATUS_HEADERS = {
-    "401": {"WWW-Authenticate": {"description": "Always `Bearer`.", "schema": {"type": "string", "enum": ["Bearer"]}}},
-    "503": {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}},
+    "401": {
+        "WWW-Authenticate": {
+            "description": "Always `Bearer`.",
+            "required": True,
+            "schema": {"type": "string", "enum": ["Bearer"]},
+        }
+    },
+    "503": {
+        "Retry-After": {
+            "description": "Seconds to wait before retrying.",
+            "required": True,
+            "schema": {"type": "integer"},
+        }
+    },
 }
 
 

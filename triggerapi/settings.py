@@ -43,6 +43,8 @@ MIDDLEWARE = [
     "triggerapi.middleware.RequestIdMiddleware",
     # No store attempt starts after STORE_BUDGET_SECONDS into a request.
     "triggerapi.store.BudgetMiddleware",
+    # Outside CommonMiddleware, which sets Content-Length: HEAD keeps GET's and drops the body.
+    "triggerapi.http_methods.HeadMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy, and CORS preflights refused (triggerapi/headers.py).
     "triggerapi.headers.SecurityHeadersMiddleware",
@@ -122,6 +124,8 @@ SESSION_COOKIE_SECURE = IS_LAMBDA
 # DRF's pages and Swagger UI take the token from the page, so scripts need not read the cookie.
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = IS_LAMBDA
+# The login form's CSRF failure is a 403 in the API's envelope, not Django's HTML page.
+CSRF_FAILURE_VIEW = "browser.views.csrf_failure"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -203,5 +207,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"deepLinking": True},
     "PREPROCESSING_HOOKS": ["triggerapi.openapi.strip_trailing_slash"],
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "triggerapi.openapi.add_common_headers"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "triggerapi.openapi.add_common_headers",
+        "events.schema.strict_bodies",
+    ],
 }

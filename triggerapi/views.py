@@ -1,5 +1,6 @@
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import serializers
 from rest_framework.decorators import api_view, authentication_classes, permission_classes, renderer_classes, schema
 from rest_framework.renderers import JSONRenderer
@@ -11,7 +12,9 @@ from events.models import Event
 from tenants.models import ApiKey
 from triggerapi import store
 from triggerapi.exceptions import ServiceUnavailable
+from triggerapi.http_methods import JSONBesidesThePageMixin
 from triggerapi.openapi import error_responses
+from triggerapi.serializers import ConstantField
 from triggerapi.store import StoreUnavailable
 
 # What the index links to: (label, URL name).
@@ -26,7 +29,7 @@ INDEX_LINKS = (
 HOW_TO_AUTHENTICATE = "Send your API key as 'Authorization: Bearer <api key>' on every /v1 request."
 
 
-@api_view(["GET"])
+@api_view(["GET", "HEAD"])
 @authentication_classes([])
 @permission_classes([])
 @renderer_classes([JSONRenderer, IndexPageRenderer])
@@ -39,30 +42,34 @@ def index(request):
     return Response({"name": "triggerapi", "authentication": HOW_TO_AUTHENTICATE, "links": links})
 
 
-def _status(name: str, value: str):
-    return inline_serializer(name, {"status": serializers.ChoiceField(choices=[value])})
+class HealthySerializer(serializers.Serializer):
+    status = ConstantField("healthy")
+
+
+class ReadySerializer(serializers.Serializer):
+    status = ConstantField("ready")
 
 
 @extend_schema(
     operation_id="health",
     summary="Liveness",
     description="No key needed.",
-    responses={200: _status("Healthy", "healthy"), **error_responses(500)},
+    responses={200: HealthySerializer, **error_responses(500)},
 )
-@api_view(["GET"])
+@api_view(["GET", "HEAD"])
 @authentication_classes([])
 @permission_classes([])
 def health(request):
-    return Response({"status": "healthy"})
+    return Response(HealthySerializer({}).data)
 
 
 @extend_schema(
     operation_id="health_ready",
     summary="Readiness",
     description="200 when every table answers a read, 503 otherwise. No key needed.",
-    responses={200: _status("Ready", "ready"), **error_responses(500, 503)},
+    responses={200: ReadySerializer, **error_responses(500, 503)},
 )
-@api_view(["GET"])
+@api_view(["GET", "HEAD"])
 @authentication_classes([])
 @permission_classes([])
 def ready(request):
@@ -75,4 +82,14 @@ def ready(request):
             continue
         except StoreUnavailable as exc:
             raise ServiceUnavailable(f"The store is not answering: {exc}.") from exc
-    return Response({"status": "ready"})
+    return Response(ReadySerializer({}).data)
+
+
+class SchemaView(JSONBesidesThePageMixin, SpectacularAPIView):
+    """The OpenAPI schema, YAML or JSON; its errors are JSON like the API's."""
+
+
+class SwaggerUIView(JSONBesidesThePageMixin, SpectacularSwaggerSplitView):
+    """Swagger UI's page; its errors and OPTIONS are JSON (the page's template has no place
+    for them: OPTIONS was a 500). The split view serves Swagger UI's start-up script as a
+    file (?script), not inline, so the page runs under a CSP without 'unsafe-inline'."""

@@ -58,13 +58,24 @@ def event_claim(
 
 def _claim_now(tenant_id: str, limit: int, lease_seconds: int, event_type: str | None) -> list[Event]:
     """An event the store fails on is skipped (if the store took the lease anyway, the
-    lease runs out)."""
+    lease runs out). Events that fail as they are taken (out of attempts), or that another
+    claim takes first, are made up for from further in the inbox."""
     now = now_ms()
-    candidates = store.call(lambda: _candidates(tenant_id, now, limit, event_type), what="Query inbox")
     claimed: list[Event] = []
     failures: list[StoreUnavailable] = []
-    while len(claimed) < limit and candidates:
-        batch, candidates = candidates[: limit - len(claimed)], candidates[limit - len(claimed) :]
+    pending: list[Event] = []
+    after: Event | None = None
+    more = True
+    while len(claimed) < limit and (pending or more):
+        if not pending:
+            pending = store.call(
+                lambda after=after: _candidates(tenant_id, now, limit, event_type, after), what="Query inbox"
+            )
+            # A short page is the inbox's end: no need to ask again.
+            more = len(pending) == _page(limit)
+            after = pending[-1] if pending else None
+            continue
+        batch, pending = pending[: limit - len(claimed)], pending[limit - len(claimed) :]
         for taken in in_parallel(lambda candidate: _take(candidate, now, lease_seconds), batch):
             if isinstance(taken, StoreUnavailable):
                 failures.append(taken)
@@ -75,16 +86,33 @@ def _claim_now(tenant_id: str, limit: int, lease_seconds: int, event_type: str |
     return sorted(claimed, key=lambda event: event.event_id)
 
 
-def _candidates(tenant_id: str, now: int, limit: int, event_type: str | None) -> list[Event]:
-    """Claimable events, oldest first: twice the limit, so that losing some to concurrent
-    claims still fills the claim from one read."""
+def _page(limit: int) -> int:
+    """Twice the limit, so that losing some candidates to concurrent claims still fills the
+    claim from one read."""
+    return min(100, limit * 2)
+
+
+def _candidates(tenant_id: str, now: int, limit: int, event_type: str | None, after: Event | None) -> list[Event]:
+    """Claimable events, oldest first, after `after` if given."""
     condition = Event.expires_at > as_datetime(now)
     if event_type is not None:
         condition &= Event.event_type == event_type
+    start = None
+    if after is not None:
+        start = {
+            "inbox_tenant": {"S": tenant_id},
+            "inbox_key": {"S": after.inbox_key},
+            "tenant_id": {"S": tenant_id},
+            "sk": {"S": after.event_id},
+        }
     query = Event.inbox_index.query(
-        tenant_id, Event.inbox_key < f"{now + 1:013d}", filter_condition=condition, page_size=min(100, limit * 2)
+        tenant_id,
+        Event.inbox_key < f"{now + 1:013d}",
+        filter_condition=condition,
+        page_size=_page(limit),
+        last_evaluated_key=start,
     )
-    return list(islice(query, min(100, limit * 2)))
+    return list(islice(query, _page(limit)))
 
 
 def _take(candidate: Event, now: int, lease_seconds: int) -> Event | StoreUnavailable | None:

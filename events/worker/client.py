@@ -35,9 +35,9 @@ class Refused(Exception):
     """Any other 4xx: the worker asked for something the API will never do."""
 
 
-def _sorted(exc: ApiError) -> Exception:
+def _sorted(exc: ApiError, api_url: str) -> Exception:
     if isinstance(exc, TransportError):
-        return TryLater(f"cannot reach the API ({exc.message})")
+        return TryLater(f"cannot connect to {api_url}" if not exc.sent else exc.message)
     if isinstance(exc, AuthenticationFailed | PermissionDenied):
         return KeyRejected(str(exc))
     if exc.status == 429 or exc.status >= 500:
@@ -55,7 +55,7 @@ class TenantClient:
         try:
             events = self.api.claim(limit=limit, lease_seconds=lease_seconds, wait_seconds=wait_seconds)
         except ApiError as exc:
-            raise _sorted(exc) from None
+            raise _sorted(exc, self.api_url) from None
         return [asdict(event) for event in events]
 
     def ack(self, event_ids: list[str]) -> list[str]:
@@ -63,7 +63,7 @@ class TenantClient:
         try:
             return self.api.ack_many(event_ids).acknowledged
         except ApiError as exc:
-            raise _sorted(exc) from None
+            raise _sorted(exc, self.api_url) from None
 
     def release(self, event_id: str, lease_id: str | None = None) -> None:
         try:
@@ -71,7 +71,7 @@ class TenantClient:
         except (NotFound, Conflict):
             pass  # deleted, delivered or re-claimed meanwhile: nothing to give back.
         except ApiError as exc:
-            raise _sorted(exc) from None
+            raise _sorted(exc, self.api_url) from None
 
     def extend(self, event_id: str, lease_id: str, lease_seconds: int) -> bool:
         """False when the lease is gone or may not run longer (12 h from its claim)."""
@@ -80,7 +80,7 @@ class TenantClient:
         except (NotFound, Conflict, ValidationFailed):
             return False
         except ApiError as exc:
-            raise _sorted(exc) from None
+            raise _sorted(exc, self.api_url) from None
         return True
 
     def close(self) -> None:

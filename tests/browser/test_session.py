@@ -23,6 +23,19 @@ def test_login_page_asks_for_an_api_key_and_sets_a_csrf_cookie():
     assert response.cookies["csrftoken"]["httponly"] is True
 
 
+def test_a_login_post_without_its_csrf_token_is_a_403_envelope():
+    response = Client(enforce_csrf_checks=True).post("/auth/login", {"api_key": "tk_live_x"})
+
+    assert error(response) == (
+        403,
+        {
+            "code": "permission_denied",
+            "message": "CSRF check failed: CSRF cookie not set. Reload the page and try again.",
+            "details": {},
+        },
+    )
+
+
 def test_a_logged_in_browser_reads_its_own_tenants_events(browser_for, acme, create_event):
     event_id = create_event(acme)
     client, _ = browser_for("acme")

@@ -92,6 +92,11 @@ def start_api(env: dict, workers: int = 2) -> tuple[Child, str]:
         "8",
         # gunicorn's control socket is one path per user (~/.gunicorn): servers must not share it.
         "--no-control-socket",
+        # The longest list URL the schema allows (a 255-character event_type, percent-encoded
+        # UTF-8, and its cursor) is about 5 KB; gunicorn's default refuses request lines over
+        # 4,094 bytes with an HTML 414 the app never sees. 8,190 is gunicorn's own maximum.
+        "--limit-request-line",
+        "8190",
     ]
     api = Child(args, env, r"Listening at: (http://\S+)")
     return api, api.wait_ready().group(1)

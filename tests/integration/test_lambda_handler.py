@@ -62,6 +62,13 @@ def test_health_answers_on_the_prod_stage(call):
     assert (response["statusCode"], response["body"]) == (200, '{"status":"healthy"}')
 
 
+def test_head_is_get_without_a_body_through_zappa(call):
+    get, head = call("GET", "/health"), call("HEAD", "/health")
+
+    assert (head["statusCode"], head.get("body", "")) == (200, "")
+    assert head["headers"]["Content-Length"] == get["headers"]["Content-Length"] == str(len(get["body"]))
+
+
 def test_create_is_201_with_a_location_under_the_stage(call, keys):
     response = call("POST", "/v1/events", keys["acme"], {"event_type": "order.paid", "order": 1042})
 

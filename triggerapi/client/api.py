@@ -91,9 +91,9 @@ class Client:
     def claim(
         self, *, limit: int = 10, lease_seconds: int = 30, event_type: str | None = None, wait_seconds: float = 0
     ) -> list[Event]:
-        body = {"limit": limit, "lease_seconds": lease_seconds, "wait_seconds": wait_seconds}
-        if event_type is not None:
-            body["event_type"] = event_type
+        body: dict = {"limit": limit, "lease_seconds": lease_seconds}
+        body |= {"event_type": event_type} if event_type is not None else {}
+        body |= {"wait_seconds": wait_seconds} if wait_seconds else {}
         # A long poll answers after up to wait_seconds: the read timeout waits that much longer.
         read_timeout = max(self.timeout[1], wait_seconds + 15)
         data = self._call("POST", "/v1/events/claim", body=body, repeatable=True, read_timeout=read_timeout).json()
@@ -140,8 +140,11 @@ class Client:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         return self._call("POST", path, body=body, headers=headers, repeatable=idempotency_key is not None)
 
-    def _call(self, method: str, path: str, *, repeatable: bool, read_timeout: float | None = None, **kwargs):
+    def _call(self, method: str, path: str, *, repeatable: bool, read_timeout=None, body=None, **kwargs):
+        """One request, repeated as the class docstring says; the response if it is a 2xx."""
         timeout = (self.timeout[0], read_timeout or self.timeout[1])
+        if body is not None:
+            kwargs["json"] = body
         attempt = 0
         while True:
             try:

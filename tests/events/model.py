@@ -1,0 +1,119 @@
+"""A plain Python model of the contract (API.md) for one tenant's events: what each call
+should answer and how it changes the events. The state machine in test_state_machine.py
+drives the API and this model side by side and compares them after every step."""
+
+import json
+from dataclasses import dataclass, field
+
+UNDELIVERED, DELIVERED, FAILED = "undelivered", "delivered", "failed"
+
+
+@dataclass
+class ModelEvent:
+    id: str
+    created_at: int
+    payload: dict
+    status: str = UNDELIVERED
+    attempts: int = 0
+    lease_expires_at: int | None = None
+    delivered_at: int | None = None
+    # When a claim may next hand it out (creation, lease end, release delay, retry).
+    claimable_at: int = 0
+
+    def as_json(self) -> dict:
+        event_type = self.payload.get("event_type")
+        return {
+            "id": self.id,
+            "created_at": self.created_at,
+            "status": self.status,
+            "payload": self.payload,
+            "event_type": event_type if isinstance(event_type, str) else None,
+            "attempts": self.attempts,
+            "lease_expires_at": self.lease_expires_at,
+            "delivered_at": self.delivered_at,
+        }
+
+
+def fingerprint(kind: str, body) -> str:
+    """Bodies are compared as JSON: key order and whitespace do not matter."""
+    return kind + json.dumps(body, sort_keys=True)
+
+
+@dataclass
+class TenantModel:
+    max_attempts: int
+    events: dict[str, ModelEvent] = field(default_factory=dict)
+    # Idempotency-Key -> (fingerprint of the request, the receipts it was answered with).
+    keys: dict[str, tuple[str, list[dict]]] = field(default_factory=dict)
+
+    def expected_ingest(self, kind: str, body, key: str | None) -> tuple[int, list[dict] | None]:
+        """201 (new), 200 with the original receipts (a replay), or 422 (key reused)."""
+        if key is None or key not in self.keys:
+            return 201, None
+        known, receipts = self.keys[key]
+        return (200, receipts) if known == fingerprint(kind, body) else (422, None)
+
+    def stored(self, kind: str, body, key: str | None, receipts: list[dict], payloads: list[dict]) -> None:
+        for receipt, payload in zip(receipts, payloads, strict=True):
+            created = receipt["created_at"]
+            self.events[receipt["id"]] = ModelEvent(receipt["id"], created, payload, claimable_at=created)
+        if key is not None:
+            self.keys[key] = (fingerprint(kind, body), receipts)
+
+    def listed(self, status: str | None, event_type: str | None) -> list[str]:
+        """With a status, oldest first (an inbox); without, newest first."""
+        ids = [
+            e.id
+            for e in self.events.values()
+            if status in (None, e.status) and event_type in (None, e.as_json()["event_type"])
+        ]
+        return sorted(ids, reverse=status is None)
+
+    def claim(self, now: int, limit: int, lease_seconds: int, event_type: str | None) -> list[str]:
+        """Oldest claimable first; one that has used up its attempts fails instead."""
+        claimable = sorted(
+            (e.claimable_at, e.id)
+            for e in self.events.values()
+            if e.status == UNDELIVERED and e.claimable_at <= now and event_type in (None, e.as_json()["event_type"])
+        )
+        claimed = []
+        for _, event_id in claimable:
+            if len(claimed) == limit:
+                break
+            event = self.events[event_id]
+            if event.attempts >= self.max_attempts:
+                event.status, event.lease_expires_at = FAILED, None
+                continue
+            event.attempts += 1
+            event.lease_expires_at = event.claimable_at = now + lease_seconds * 1000
+            claimed.append(event_id)
+        return sorted(claimed)
+
+    def ack(self, now: int, event_id: str) -> int:
+        event = self.events.get(event_id)
+        if event is None:
+            return 404
+        if event.status != DELIVERED:
+            event.status, event.delivered_at, event.lease_expires_at = DELIVERED, now, None
+        return 200
+
+    def release(self, now: int, event_id: str, delay_seconds: int) -> int:
+        event = self.events.get(event_id)
+        if event is None:
+            return 404
+        if event.status != UNDELIVERED:
+            return 409
+        event.lease_expires_at, event.claimable_at = None, now + delay_seconds * 1000
+        return 200
+
+    def retry(self, now: int, event_id: str) -> int:
+        event = self.events.get(event_id)
+        if event is None:
+            return 404
+        if event.status != FAILED:
+            return 409
+        event.status, event.attempts, event.claimable_at = UNDELIVERED, 0, now
+        return 200
+
+    def delete(self, event_id: str) -> int:
+        return 204 if self.events.pop(event_id, None) else 404

@@ -1,0 +1,27 @@
+"""Model-based test of the contract: the state machine in tests/events/two_tenants.py runs
+random sequences of create (with and without Idempotency-Key), batch, get, list (walking
+cursors), claim, ack, batch ack, release, retry and delete for two tenants, moving the clock
+for leases instead of sleeping, and compares every answer with a model of the contract."""
+
+import hypothesis
+from hypothesis.stateful import run_state_machine_as_test
+
+from events import ids
+from tests.events.two_tenants import MAX_ATTEMPTS, TwoTenants
+
+# About 400 steps (the summary at the end of a run says how many): about 20 s on two shared
+# cores. Long runs rather than many: events need several steps to run out of attempts.
+RUNS = hypothesis.settings(
+    max_examples=10,
+    stateful_step_count=40,
+    deadline=None,
+    database=None,
+    suppress_health_check=[hypothesis.HealthCheck.too_slow],
+)
+
+
+def test_two_tenants_behave_like_the_model_of_the_contract(time_machine, settings, monkeypatch):
+    settings.MAX_ATTEMPTS = MAX_ATTEMPTS
+    monkeypatch.setattr(ids, "_last", 0)
+
+    run_state_machine_as_test(lambda: TwoTenants(time_machine), settings=RUNS)
