@@ -26,6 +26,8 @@ from events.models import DELETED, DELIVERED, FAILED, UNDELIVERED, Event, inbox_
 from events.parsers import canonical_json
 
 DAY_MS = 86_400_000
+# What replay moves back to undelivered.
+REPLAYABLE = (DELIVERED, FAILED)
 # A lease runs at most this long from the claim that opened it, however often extended.
 MAX_LEASE_SECONDS = 12 * 3600
 LEASE_ATTRIBUTES = (Event.lease_id, Event.lease_expires_at, Event.leased_at)
@@ -157,7 +159,7 @@ def replay(tenant_id: str, event_id: str, *, now: int) -> Transition:
             *_in_inbox(tenant_id, event_id, now),
             *_removed(Event.delivered_at, *LEASE_ATTRIBUTES),
         ],
-        Event.status.is_in(DELIVERED, FAILED),
+        Event.status.is_in(*REPLAYABLE),
     )
 
 

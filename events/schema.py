@@ -15,10 +15,14 @@ from events.serializers import (
     ClaimSerializer,
     EventPageSerializer,
     EventSerializer,
+    ExtendSerializer,
+    LeasedEventSerializer,
     ListQuerySerializer,
     OptionsSerializer,
     ReceiptSerializer,
     ReleaseSerializer,
+    ReplayedSerializer,
+    ReplaySerializer,
 )
 from triggerapi.openapi import api_responses
 
@@ -91,18 +95,19 @@ event_schema = extend_schema_view(
         **_ingest(
             "Create up to 100 events at once",
             "All or nothing: one bad payload rejects the batch (400, its index in `details`). The body is at most "
-            "1 MiB. 409 while an earlier batch with the same Idempotency-Key is still being stored. Scope `ingest`.",
+            "1 MiB. 503 with Retry-After while an earlier batch with the same Idempotency-Key is still being stored. "
+            "Scope `ingest`.",
             BatchRequestSerializer,
             BatchReceiptsSerializer,
             {"events": [PAYLOAD_EXAMPLE, {"event_type": "order.paid", "order": 1042}]},
-            (400, 409, 411, 413, 415, 422),
+            (400, 411, 413, 415, 422),
         ),
     ),
     list=extend_schema(
         operation_id="events_list",
         summary="List events",
-        description="With `status`: that inbox, oldest first. Without: all events, newest first. Walk `next_cursor` "
-        "until `has_more` is false to see every matching event once. Scope `consume`.",
+        description="With `status`: that inbox, oldest first. Without: all events, newest first; `order` overrides "
+        "either. Walk `next_cursor` until `has_more` is false to see every matching event once. Scope `consume`.",
         parameters=[ListQuerySerializer],
         responses=api_responses({200: EventPageSerializer}, 400),
     ),
@@ -139,19 +144,39 @@ event_schema = extend_schema_view(
         operation_id="events_claim",
         summary="Lease undelivered events",
         description="Leases up to `limit` claimable events, oldest first, for `lease_seconds`; no other claim gets "
-        "them while the lease runs. Each claim counts an attempt; after MAX_ATTEMPTS an event becomes `failed`. "
-        "The body is optional. Scope `consume`.",
+        "them while the lease runs, and each carries its own `lease_id`. Each claim counts an attempt; after "
+        "MAX_ATTEMPTS an event becomes `failed`. With `wait_seconds` and nothing claimable, waits up to that long "
+        "and answers as soon as an event can be claimed (long polling). The body is optional. Scope `consume`.",
         request=ClaimSerializer,
         responses=api_responses({200: ClaimedSerializer}, 400, 411, 413, 415),
     ),
     release=extend_schema(
         operation_id="events_release",
         summary="Give a leased event back",
-        description="Ends its lease; it can be claimed again after `delay_seconds`. 409 if delivered or failed. "
-        "The body is optional. Scope `consume`.",
+        description="Ends its lease; it can be claimed again after `delay_seconds`. 409 if delivered or failed; with "
+        "`lease_id`, only that lease is released (409 once it is gone). The body is optional. Scope `consume`.",
         request=ReleaseSerializer,
         parameters=[EVENT_ID],
         responses=api_responses({200: EventSerializer}, 400, 404, 409, 411, 413, 415),
+    ),
+    extend=extend_schema(
+        operation_id="events_extend",
+        summary="Extend a lease (heartbeat)",
+        description="The lease runs `lease_seconds` from now if `lease_id` is still the event's current lease; it "
+        "keeps its id. A lease runs at most 12 h from its claim: longer is 400, saying how much is left. 409 if the "
+        "lease is gone (ended, released, re-claimed, acked, or the event failed). Scope `consume`.",
+        request=ExtendSerializer,
+        parameters=[EVENT_ID],
+        responses=api_responses({200: LeasedEventSerializer}, 400, 404, 409, 411, 413, 415),
+    ),
+    replay=extend_schema(
+        operation_id="events_replay",
+        summary="Deliver again what was delivered or failed",
+        description="Every matching event created in [`since`, `until`) goes back to `undelivered` with `attempts` "
+        "0, claimable at once, keeping its id, payload and created_at; its retention restarts. At most 1000 per "
+        "call: send the same body with `cursor` set to `next_cursor` to go on. Scope `consume`.",
+        request=ReplaySerializer,
+        responses=api_responses({200: ReplayedSerializer}, 400, 411, 413, 415),
     ),
     retry=extend_schema(
         operation_id="events_retry",

@@ -1,7 +1,7 @@
 from django.core.validators import ProhibitNullCharactersValidator
 from rest_framework import serializers
 
-from events.lifecycle import MAX_LEASE_SECONDS
+from events.lifecycle import MAX_LEASE_SECONDS, REPLAYABLE
 from events.models import STATUSES
 from events.parsers import canonical_json
 from triggerapi.serializers import ConstantField
@@ -11,6 +11,8 @@ MAX_BATCH_BYTES = 1024 * 1024
 MAX_BATCH_EVENTS = 100
 # A cursor is a signed token (django.core.signing): URL-safe base64, `:` and `.`.
 CURSOR_PATTERN = r"^[A-Za-z0-9_:.\-]+$"
+ORDERS = ("asc", "desc")
+MAX_WAIT_SECONDS = 20
 
 
 class StrictIntegerField(serializers.IntegerField):
@@ -111,6 +113,11 @@ class ListQuerySerializer(serializers.Serializer):
 
     status = serializers.ChoiceField(choices=STATUSES, required=False, help_text="Only this status, oldest first.")
     event_type = event_type_filter()
+    order = serializers.ChoiceField(
+        choices=ORDERS,
+        required=False,
+        help_text="`asc` (oldest first) or `desc` (newest first); by default `asc` with a status, `desc` without.",
+    )
     limit = StrictIntegerField(required=False, default=50, min_value=1, max_value=100)
     cursor = serializers.RegexField(
         CURSOR_PATTERN,
@@ -120,12 +127,27 @@ class ListQuerySerializer(serializers.Serializer):
     )
 
 
-class ClaimSerializer(OptionsSerializer):
-    limit = JSONIntegerField(required=False, default=10, min_value=1, max_value=100)
-    lease_seconds = JSONIntegerField(
+def lease_seconds_field() -> JSONIntegerField:
+    return JSONIntegerField(
         required=False, default=30, min_value=1, max_value=MAX_LEASE_SECONDS, help_text="How long the lease runs."
     )
+
+
+def lease_id_field(**kwargs) -> ExactStringField:
+    return ExactStringField(min_length=1, max_length=64, help_text="The `lease_id` a claim answered with.", **kwargs)
+
+
+class ClaimSerializer(OptionsSerializer):
+    limit = JSONIntegerField(required=False, default=10, min_value=1, max_value=100)
+    lease_seconds = lease_seconds_field()
     event_type = event_type_filter()
+    wait_seconds = JSONIntegerField(
+        required=False,
+        default=0,
+        min_value=0,
+        max_value=MAX_WAIT_SECONDS,
+        help_text="With nothing claimable, wait up to this long and answer as soon as something is.",
+    )
 
 
 class ReleaseSerializer(OptionsSerializer):
@@ -136,6 +158,32 @@ class ReleaseSerializer(OptionsSerializer):
         max_value=MAX_LEASE_SECONDS,
         help_text="The event is not handed to a claim again until this has passed.",
     )
+    lease_id = lease_id_field(required=False)
+
+
+class ExtendSerializer(OptionsSerializer):
+    lease_id = lease_id_field()
+    lease_seconds = lease_seconds_field()
+
+
+class ReplaySerializer(OptionsSerializer):
+    since = JSONIntegerField(min_value=0, help_text="Epoch milliseconds: events created at or after this.")
+    until = JSONIntegerField(min_value=0, help_text="Epoch milliseconds: events created before this.")
+    event_type = event_type_filter()
+    statuses = serializers.ListField(
+        child=serializers.ChoiceField(choices=REPLAYABLE),
+        required=False,
+        min_length=1,
+        help_text="Which to replay; both by default.",
+    )
+    cursor = serializers.RegexField(
+        CURSOR_PATTERN, required=False, max_length=2048, help_text="`next_cursor` from the previous call."
+    )
+
+    def validate(self, data):
+        if data["since"] > data["until"]:
+            raise serializers.ValidationError({"until": ["Must not be before since."]})
+        return data
 
 
 class AckManySerializer(OptionsSerializer):
@@ -194,5 +242,18 @@ class AckManyResultSerializer(serializers.Serializer):
     not_found = serializers.ListField(child=serializers.CharField())
 
 
+class LeasedEventSerializer(EventSerializer):
+    """An event as claim and extend answer it: with the lease they opened or kept."""
+
+    lease_id = serializers.CharField(help_text="Names this lease: extend and release it with this id.")
+
+
 class ClaimedSerializer(serializers.Serializer):
-    events = EventSerializer(many=True, help_text="Oldest first, each leased until its lease_expires_at.")
+    events = LeasedEventSerializer(many=True, help_text="Oldest first, each leased until its lease_expires_at.")
+
+
+class ReplayedSerializer(serializers.Serializer):
+    replayed = serializers.IntegerField(help_text="How many events went back to undelivered in this call.")
+    next_cursor = serializers.CharField(
+        allow_null=True, help_text="Send the same body with this `cursor` to go on; null when done."
+    )

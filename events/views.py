@@ -19,10 +19,14 @@ from events.serializers import (
     ClaimSerializer,
     EventPageSerializer,
     EventSerializer,
+    ExtendSerializer,
+    LeasedEventSerializer,
     ListQuerySerializer,
     PayloadSerializer,
     ReceiptSerializer,
     ReleaseSerializer,
+    ReplayedSerializer,
+    ReplaySerializer,
 )
 from events.services.common import EventNotFound
 
@@ -117,6 +121,20 @@ class EventViewSet(viewsets.ViewSet):
         options = _valid(ReleaseSerializer, _options(request))
         event = services.event_release(tenant_id=request.user.tenant_id, event_id=event_id, **options)
         return Response(EventSerializer(event).data)
+
+    @action(detail=True, methods=["post"])
+    def extend(self, request, event_id: str):
+        options = _valid(ExtendSerializer, request_json(request, max_bytes=MAX_OPTIONS_BYTES))
+        event = services.event_extend(tenant_id=request.user.tenant_id, event_id=event_id, **options)
+        return Response(LeasedEventSerializer(event).data)
+
+    @action(detail=False, methods=["post"])
+    def replay(self, request):
+        options = _valid(ReplaySerializer, request_json(request, max_bytes=MAX_OPTIONS_BYTES))
+        if "statuses" in options:
+            options["statuses"] = tuple(options["statuses"])
+        replayed, next_cursor = services.event_replay(tenant_id=request.user.tenant_id, **options)
+        return Response(ReplayedSerializer({"replayed": replayed, "next_cursor": next_cursor}).data)
 
     @action(detail=True, methods=["post"])
     def retry(self, request, event_id: str):

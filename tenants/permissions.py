@@ -1,6 +1,9 @@
 from rest_framework.permissions import BasePermission
 
 NO_SCOPE_DECLARED = "This endpoint declares no scope, so no API key may call it."
+# Declared by a view any valid key may call, whatever its scopes (GET /v1/me): a declaration
+# like any other, so "declares nothing" still fails closed.
+ANY_SCOPE = "*"
 
 
 def required_scope(view) -> str | None:
@@ -24,7 +27,7 @@ class HasScope(BasePermission):
         if scope is None:
             self.message = NO_SCOPE_DECLARED
             return False
-        if principal.has_scope(scope):
+        if scope == ANY_SCOPE or principal.has_scope(scope):
             return True
         self.message = f"This API key does not have the '{scope}' scope."
         return False

@@ -23,6 +23,9 @@ CONTRACT = {
     ("post", "/v1/events/claim"),
     ("post", "/v1/events/{event_id}/release"),
     ("post", "/v1/events/{event_id}/retry"),
+    ("post", "/v1/events/{event_id}/extend"),
+    ("post", "/v1/events/replay"),
+    ("get", "/v1/me"),
 }
 
 
@@ -119,6 +122,7 @@ def test_the_list_documents_its_filters_and_cursor_and_answers_a_page_object(sch
         "cursor",
         "event_type",
         "limit",
+        "order",
         "status",
     ]
     assert listing["responses"]["200"]["content"]["application/json"]["schema"] == {
@@ -146,7 +150,9 @@ def test_the_schema_states_what_the_code_enforces_and_sends(schema):
     assert {name for name, body in components.items() if body.get("additionalProperties") is False} == {
         "AckMany",
         "Claim",
+        "Extend",
         "Release",
+        "Replay",
     }
     assert paths["/v1/events"]["post"]["requestBody"]["required"] is True
     assert "Location" not in paths["/v1/events/batch"]["post"]["responses"]["201"]["headers"]

@@ -3,6 +3,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework.routers import SimpleRouter
 
 from events.views import EventViewSet
+from tenants.views import MeView
 from triggerapi import exceptions, views
 
 router = SimpleRouter()
@@ -14,6 +15,7 @@ urlpatterns = [
     re_path(r"^v1/?$", views.index, name="v1-index"),
     path("health", views.health, name="health"),
     path("health/ready", views.ready, name="health-ready"),
+    re_path(r"^v1/me/?$", MeView.as_view(), name="me"),
     *router.urls,
     re_path(r"^v1/schema/?$", views.SchemaView.as_view(), name="schema"),
     re_path(r"^v1/docs/?$", views.SwaggerUIView.as_view(url_name="schema"), name="swagger-ui"),

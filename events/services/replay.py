@@ -8,8 +8,8 @@ from itertools import islice
 from events import lifecycle
 from events.cursors import cursor_decode, cursor_encode
 from events.ids import id_range
-from events.lifecycle import as_datetime
-from events.models import DELIVERED, FAILED, Event
+from events.lifecycle import REPLAYABLE, as_datetime
+from events.models import Event
 from events.services import wakeups
 from events.services.common import EventNotFound, in_parallel, transition
 from triggerapi import store
@@ -17,7 +17,6 @@ from triggerapi.exceptions import write_unavailable
 from triggerapi.store import StoreUnavailable, now_ms
 
 REPLAY_PAGE = 1000
-REPLAYABLE = (DELIVERED, FAILED)
 
 
 def event_replay(

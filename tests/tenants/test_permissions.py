@@ -10,7 +10,7 @@ from rest_framework.test import APIClient, APIRequestFactory
 from rest_framework.views import APIView
 
 from tenants.models import SCOPES
-from tenants.permissions import NO_SCOPE_DECLARED, HasScope, required_scope
+from tenants.permissions import ANY_SCOPE, NO_SCOPE_DECLARED, HasScope, required_scope
 
 # Routes anyone may call, by URL name (the catch-all answers unknown paths with a JSON 404).
 PUBLIC = {
@@ -53,13 +53,18 @@ def keyed_operations():
 
 
 OPERATIONS = list(keyed_operations())
+SCOPED = [op for op in OPERATIONS if op.values[3] != ANY_SCOPE]
 
 
 def test_the_routes_open_without_a_key_are_exactly_the_intended_ones():
     assert {name for name, _, callback in routes() if not is_keyed(callback)} == PUBLIC
 
 
-@pytest.mark.parametrize("name,url,method,scope", OPERATIONS)
+def test_only_who_am_i_is_open_to_a_key_of_any_scope():
+    assert {name for name, _, _, scope in (op.values for op in OPERATIONS) if scope == ANY_SCOPE} == {"me"}
+
+
+@pytest.mark.parametrize("name,url,method,scope", SCOPED)
 def test_every_keyed_route_declares_a_known_scope_and_refuses_a_key_without_it(client_for, name, url, method, scope):
     others = tuple(s for s in SCOPES if s != scope)
 
@@ -84,7 +89,7 @@ def test_every_keyed_route_refuses_a_request_without_a_key(name, url, method, sc
 
 @pytest.mark.parametrize("name,url,method,scope", OPERATIONS)
 def test_every_keyed_route_lets_a_key_with_its_scope_past_the_permission_check(client_for, name, url, method, scope):
-    response = getattr(client_for("acme", scopes=(scope,)), method)(url)
+    response = getattr(client_for("acme", scopes=(SCOPES[0],) if scope == ANY_SCOPE else (scope,)), method)(url)
 
     assert response.status_code not in (401, 403), response.content
 
