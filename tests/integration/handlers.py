@@ -34,3 +34,9 @@ def fail_marked(event: dict) -> None:
     count_by_thread(event)
     if event["payload"].get("fail"):
         raise RuntimeError(f"cannot handle {event['id']}")
+
+
+def record_after_3_seconds(event: dict) -> None:
+    """Work that outlasts a 1 s lease three times over: the heartbeat must keep it."""
+    time.sleep(3)
+    record(event)
