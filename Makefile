@@ -43,9 +43,11 @@ lint: $(DEPS)
 	$(VENV)/bin/ruff format --check .
 
 .PHONY: bench
-# Prints the worker's drain rate through the real stack (not a test: numbers, no verdict).
+# Prints the worker's drain rate and long polling's wake-up latency through the real stack
+# (not a test: numbers, no verdict).
 bench: $(DEPS)
 	$(PY) scripts/bench_drain.py
+	$(PY) scripts/bench_longpoll.py
 
 # The Lambda zip, built from requirements.txt and the app's source only (docs/DEPLOY.md).
 .PHONY: package bench-coldstart
