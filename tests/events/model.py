@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 
 UNDELIVERED, DELIVERED, FAILED = "undelivered", "delivered", "failed"
+MAX_LEASE_MS = 12 * 3600 * 1000
 
 
 @dataclass
@@ -19,6 +20,11 @@ class ModelEvent:
     delivered_at: int | None = None
     # When a claim may next hand it out (creation, lease end, release delay, retry).
     claimable_at: int = 0
+    # The current lease (its id is the server's: the model learns it from the claim) and
+    # every lease the event has had, for sending stale ones.
+    lease_id: str | None = None
+    leased_at: int | None = None
+    old_leases: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict:
         event_type = self.payload.get("event_type")
@@ -82,28 +88,65 @@ class TenantModel:
                 break
             event = self.events[event_id]
             if event.attempts >= self.max_attempts:
-                event.status, event.lease_expires_at = FAILED, None
+                self._drop_lease(event)
+                event.status = FAILED
                 continue
             event.attempts += 1
             event.lease_expires_at = event.claimable_at = now + lease_seconds * 1000
+            event.leased_at = now
             claimed.append(event_id)
         return sorted(claimed)
+
+    def leased(self, event_id: str, lease_id: str) -> None:
+        """The lease id the server gave a claimed event."""
+        event = self.events[event_id]
+        if event.lease_id:
+            event.old_leases.append(event.lease_id)
+        event.lease_id = lease_id
+
+    def _drop_lease(self, event: ModelEvent) -> None:
+        if event.lease_id:
+            event.old_leases.append(event.lease_id)
+        event.lease_id = event.leased_at = event.lease_expires_at = None
+
+    def _holds(self, event: ModelEvent, lease_id: str, now: int) -> bool:
+        return event.status == UNDELIVERED and lease_id == event.lease_id and (event.lease_expires_at or 0) > now
+
+    def extend(self, now: int, event_id: str, lease_id: str, lease_seconds: int) -> int:
+        event = self.events.get(event_id)
+        if event is None:
+            return 404
+        if not self._holds(event, lease_id, now):
+            return 409
+        if now + lease_seconds * 1000 > event.leased_at + MAX_LEASE_MS:
+            return 400
+        event.lease_expires_at = event.claimable_at = now + lease_seconds * 1000
+        return 200
+
+    def replay(self, now: int, since: int, until: int) -> int:
+        moved = [e for e in self.events.values() if since <= e.created_at < until and e.status in (DELIVERED, FAILED)]
+        for event in moved:
+            self._drop_lease(event)
+            event.status, event.attempts, event.delivered_at, event.claimable_at = UNDELIVERED, 0, None, now
+        return len(moved)
 
     def ack(self, now: int, event_id: str) -> int:
         event = self.events.get(event_id)
         if event is None:
             return 404
         if event.status != DELIVERED:
-            event.status, event.delivered_at, event.lease_expires_at = DELIVERED, now, None
+            self._drop_lease(event)
+            event.status, event.delivered_at = DELIVERED, now
         return 200
 
-    def release(self, now: int, event_id: str, delay_seconds: int) -> int:
+    def release(self, now: int, event_id: str, delay_seconds: int, lease_id: str | None = None) -> int:
         event = self.events.get(event_id)
         if event is None:
             return 404
-        if event.status != UNDELIVERED:
+        if event.status != UNDELIVERED or (lease_id is not None and not self._holds(event, lease_id, now)):
             return 409
-        event.lease_expires_at, event.claimable_at = None, now + delay_seconds * 1000
+        self._drop_lease(event)
+        event.claimable_at = now + delay_seconds * 1000
         return 200
 
     def retry(self, now: int, event_id: str) -> int:

@@ -22,6 +22,7 @@ from events import ids
 from events.models import STATUSES
 from tenants.services import api_key_issue
 from tests import tally
+from tests.events.lease_rules import LeaseRules
 from tests.events.model import TenantModel
 from tests.events.sequences import EVENT_TYPES, KEYS, NOT_AN_ID, PAYLOADS, TENANT, TENANTS, walk
 from triggerapi.store import now_ms
@@ -32,7 +33,7 @@ START = "2026-11-22 12:00:00+00:00"
 MAX_ATTEMPTS = 2
 
 
-class TwoTenants(RuleBasedStateMachine):
+class TwoTenants(LeaseRules, RuleBasedStateMachine):
     """`self.clients[t]` talks to the API as tenant t; `self.models[t]` says what it should see."""
 
     events = Bundle("events")
@@ -48,6 +49,7 @@ class TwoTenants(RuleBasedStateMachine):
         ids._last = 0
         clock.move_to(START, tick=False)
         self.clock, self.now = clock, now_ms()
+        self.start = self.now
         self.clients, self.models, self.sent = {}, {}, []
         for name in TENANTS:
             key = api_key_issue(tenant_id=f"{name}-{uuid.uuid4().hex[:8]}", scopes=("ingest", "consume"))[1]
@@ -115,9 +117,16 @@ class TwoTenants(RuleBasedStateMachine):
     def _claim(self, tenant: str, limit: int, lease_seconds: int, event_type: str | None) -> None:
         body = {"limit": limit, "lease_seconds": lease_seconds, **({"event_type": event_type} if event_type else {})}
         response = self.clients[tenant].post("/v1/events/claim", body, format="json")
-        expected = self.models[tenant].claim(self.now, limit, lease_seconds, event_type)
+        model = self.models[tenant]
+        expected = model.claim(self.now, limit, lease_seconds, event_type)
         assert response.status_code == 200
-        assert response.json()["events"] == [self.models[tenant].events[i].as_json() for i in expected]
+        claimed = response.json()["events"]
+        assert [{k: v for k, v in e.items() if k != "lease_id"} for e in claimed] == [
+            model.events[i].as_json() for i in expected
+        ]
+        assert len({event["lease_id"] for event in claimed}) == len(claimed)
+        for event in claimed:
+            model.leased(event["id"], event["lease_id"])
 
     @rule(
         tenant=TENANT,
