@@ -13,6 +13,8 @@ MAX_BATCH_EVENTS = 100
 CURSOR_PATTERN = r"^[A-Za-z0-9_:.\-]+$"
 ORDERS = ("asc", "desc")
 MAX_WAIT_SECONDS = 20
+# The last millisecond an event id (a ULID: 48 bits of milliseconds) can name, in 10889.
+MAX_ID_MS = 2**48 - 1
 
 
 class StrictIntegerField(serializers.IntegerField):
@@ -167,8 +169,12 @@ class ExtendSerializer(OptionsSerializer):
 
 
 class ReplaySerializer(OptionsSerializer):
-    since = JSONIntegerField(min_value=0, help_text="Epoch milliseconds: events created at or after this.")
-    until = JSONIntegerField(min_value=0, help_text="Epoch milliseconds: events created before this.")
+    since = JSONIntegerField(
+        min_value=0, max_value=MAX_ID_MS, help_text="Epoch milliseconds: events created at or after this."
+    )
+    until = JSONIntegerField(
+        min_value=0, max_value=MAX_ID_MS, help_text="Epoch milliseconds: events created before this."
+    )
     event_type = event_type_filter()
     statuses = serializers.ListField(
         child=serializers.ChoiceField(choices=REPLAYABLE),

@@ -6,6 +6,7 @@ again at the next beat, while the lease still has half of its time."""
 
 import logging
 import threading
+import time
 
 from events.worker.client import TenantClient, TryLater
 
@@ -38,7 +39,11 @@ class Heartbeat:
         self._thread.join()
 
     def _beat(self) -> None:
-        while not self._closed.wait(self.interval):
+        """Beats are `interval` apart from start to start, however long the extends take: a
+        slow beat must not push the next one past the end of the leases it keeps."""
+        next_beat = time.monotonic() + self.interval
+        while not self._closed.wait(max(0.0, next_beat - time.monotonic())):
+            next_beat += self.interval
             with self._lock:
                 held = list(self._held.items())
             for event_id, lease_id in held:
