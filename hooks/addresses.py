@@ -121,7 +121,10 @@ def _parse(url: str) -> Target:
         raise TargetRefused(f"target_url must be at most {MAX_URL_LENGTH} characters.")
     if UNSAFE_CHARACTERS.search(url):
         raise TargetRefused("target_url may not contain spaces, control characters or backslashes.")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # brackets that hold no IPv6 address
+        raise TargetRefused("target_url is not a valid URL.") from None
     scheme = parts.scheme.lower()
     allowed = ("https", "http") if settings.HOOKS_ALLOW_HTTP else ("https",)
     if scheme not in allowed or not parts.netloc:

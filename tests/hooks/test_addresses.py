@@ -2,8 +2,11 @@
 
 import ipaddress
 import socket
+from unittest import mock
 
+import hypothesis
 import pytest
+from hypothesis import strategies as st
 
 from hooks.addresses import TargetRefused, target_check
 from tests.hooks.conftest import PUBLIC, answers
@@ -167,6 +170,11 @@ def test_spaces_control_characters_and_backslashes_are_refused(url, no_lookups):
     assert refusal(url) == "target_url may not contain spaces, control characters or backslashes."
 
 
+@pytest.mark.parametrize("url", ["https://[::1/", "https://[not-an-address]/", "https://a]b/"])
+def test_brackets_that_hold_no_ipv6_address_are_refused(url, no_lookups):
+    assert refusal(url) == "target_url is not a valid URL."
+
+
 @pytest.mark.parametrize("url", ["https://example.com:99999/", "https://example.com:http/"])
 def test_an_invalid_port_is_refused(url, no_lookups):
     assert refusal(url) == "target_url has an invalid port."
@@ -182,3 +190,15 @@ def test_the_refusal_names_the_field_for_the_api():
     with pytest.raises(ValueError) as refused:
         target_check(url="https://10.0.0.1/")
     assert refused.value.field == "target_url"
+
+
+@hypothesis.given(st.text(max_size=200) | st.builds("https://{}/{}".format, st.text(max_size=80), st.text(max_size=40)))
+@hypothesis.settings(max_examples=400, deadline=None)
+def test_any_text_is_either_a_checked_target_or_a_refusal(url):
+    with mock.patch("socket.getaddrinfo", return_value=answers(PUBLIC)):
+        try:
+            target = target_check(url=url)
+        except TargetRefused as refused:
+            assert str(refused).startswith("target_url")
+        else:
+            assert target.scheme == "https" and target.addresses and target.request_target.isascii()
