@@ -8,8 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-SENT_HEADERS = ("Retry-After", "Location")
-
 
 @dataclass(frozen=True)
 class Received:
