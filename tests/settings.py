@@ -21,3 +21,8 @@ ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 # A developer's .env must not point the tests at a real store.
 DYNAMODB_HOST = None
 TABLE_PREFIX = "Test"
+
+# Nor may it open the webhook checks: tests that need a receiver on 127.0.0.1 say so.
+HOOKS_ALLOW_HTTP = False
+HOOKS_ALLOW_PRIVATE_TARGETS = False
+HOOKS_TIMEOUT_SECONDS = 15.0

@@ -164,6 +164,14 @@ RETENTION_DAYS = env.int("RETENTION_DAYS", default=30)
 DELIVERED_RETENTION_DAYS = env.int("DELIVERED_RETENTION_DAYS", default=7)
 AUTH_CACHE_SECONDS = env.int("AUTH_CACHE_SECONDS", default=60)
 
+# Push delivery (webhooks, hooks/). Targets must be https and resolve only to public
+# addresses; the two switches lift that for local development and tests. On Lambda private
+# targets stay refused whatever the environment says (the cloud metadata address is one).
+HOOKS_ALLOW_HTTP = env.bool("HOOKS_ALLOW_HTTP", default=False)
+HOOKS_ALLOW_PRIVATE_TARGETS = env.bool("HOOKS_ALLOW_PRIVATE_TARGETS", default=False) and not IS_LAMBDA
+# The whole of one delivery attempt: connecting, TLS, sending, and reading the answer.
+HOOKS_TIMEOUT_SECONDS = env.float("HOOKS_TIMEOUT_SECONDS", default=15.0)
+
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
