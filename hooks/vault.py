@@ -1,0 +1,42 @@
+"""Hook secrets at rest. They are signing keys, not passwords: the service must read them
+back to sign each webhook, so they are encrypted (Fernet: AES-128-CBC with an HMAC-SHA256
+tag, from the `cryptography` package) with a key derived from SECRET_KEY, never hashed.
+
+Rotating SECRET_KEY: keep the old one in SECRET_KEY_FALLBACKS (Django's own setting) and
+stored secrets stay readable; they are re-encrypted with the new key when next written."""
+
+import base64
+from functools import cache
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
+
+_INFO = b"triggerapi hook secrets v1"
+
+
+def _fernet(secret_key: str) -> Fernet:
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(secret_key.encode())
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+@cache
+def _keys(secret_key: str, fallbacks: tuple[str, ...]) -> MultiFernet:
+    return MultiFernet([_fernet(secret_key), *(_fernet(old) for old in fallbacks)])
+
+
+def _multi() -> MultiFernet:
+    return _keys(settings.SECRET_KEY, tuple(getattr(settings, "SECRET_KEY_FALLBACKS", ())))
+
+
+def seal(secret: str) -> str:
+    return _multi().encrypt(secret.encode()).decode()
+
+
+def unseal(sealed: str) -> str:
+    """The secret; ValueError if no key in SECRET_KEY or its fallbacks opens it."""
+    try:
+        return _multi().decrypt(sealed.encode()).decode()
+    except InvalidToken:
+        raise ValueError("a hook secret was sealed with a SECRET_KEY that is neither current nor a fallback") from None
