@@ -4,10 +4,11 @@ from dataclasses import dataclass
 
 from browser.models import BrowserSession
 from events.models import Event
+from hooks.models import Delivery
 from tenants.models import ApiKey
 from triggerapi import store
 
-MODELS = (ApiKey, Event, BrowserSession)
+MODELS = (ApiKey, Event, BrowserSession, Delivery)
 
 
 @dataclass

@@ -1,0 +1,151 @@
+"""One table, `{prefix}-Hooks`, for everything push delivery keeps:
+
+- hooks: pk = tenant, sk = `hook#<hook_id>`; beside them the tenant's hook count
+  (sk = `hooks#count`, kept by the same transaction that creates or deletes a hook);
+- deliveries: pk = `dlv#<tenant>#<hook_id>`, sk = the event id, so a hook's deliveries page
+  in event order and a (hook, event) pair has exactly one delivery;
+- stream checkpoints: pk = `checkpoint#<stream>`, sk = the shard id.
+
+Deliveries waiting for an attempt carry the sparse due-index keys (the inbox's pattern):
+`due_shard` spreads them over DUE_SHARDS partitions, `due_key` sorts them by when they are
+next due. The table is created from Delivery's definition (keys, due-index, TTL)."""
+
+import zlib
+
+from pynamodb.attributes import ListAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+from triggerapi.store import StoreMeta, table_name
+
+ACTIVE = "active"
+DISABLED = "disabled"
+HOOK_STATUSES = (ACTIVE, DISABLED)
+GONE = "gone"
+FAILING = "failing"
+MANUAL = "manual"
+
+PENDING = "pending"
+SUCCEEDED = "succeeded"
+FAILED = "failed"
+DELIVERY_STATUSES = (PENDING, SUCCEEDED, FAILED)
+
+HOOK_PREFIX = "hook#"
+COUNT_KEY = "hooks#count"
+DUE_SHARDS = 4
+
+
+class Hook(Model):
+    class Meta(StoreMeta):
+        table_name = table_name("Hooks")
+
+    tenant_id = UnicodeAttribute(hash_key=True, attr_name="pk")
+    sk = UnicodeAttribute(range_key=True)
+    hook_id = UnicodeAttribute()
+    target_url = UnicodeAttribute()
+    event_types = ListAttribute(of=UnicodeAttribute, default=list)
+    description = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(default=ACTIVE)
+    disabled_reason = UnicodeAttribute(null=True)
+    # The signing secret, sealed (hooks.vault); during a rotation the previous one signs
+    # beside it until previous_secret_until (epoch ms).
+    secret = UnicodeAttribute()
+    previous_secret = UnicodeAttribute(null=True)
+    previous_secret_until = NumberAttribute(null=True)
+    created_at = NumberAttribute()
+    updated_at = NumberAttribute()
+    # When the first failed attempt since the last success was made (hooks.schedule).
+    failing_since = NumberAttribute(null=True)
+    write_token = UnicodeAttribute(null=True)
+
+    @staticmethod
+    def key_for(hook_id: str) -> str:
+        return f"{HOOK_PREFIX}{hook_id}"
+
+
+class HookCount(Model):
+    class Meta(StoreMeta):
+        table_name = table_name("Hooks")
+
+    tenant_id = UnicodeAttribute(hash_key=True, attr_name="pk")
+    sk = UnicodeAttribute(range_key=True, default=COUNT_KEY)
+    count = NumberAttribute(default=0)
+
+
+class DueIndex(GlobalSecondaryIndex["Delivery"]):
+    """Sparse: only deliveries waiting for an attempt carry its keys."""
+
+    class Meta:
+        index_name = "due-index"
+        projection = KeysOnlyProjection()
+
+    due_shard = UnicodeAttribute(hash_key=True)
+    due_key = UnicodeAttribute(range_key=True)
+
+
+class Delivery(Model):
+    class Meta(StoreMeta):
+        table_name = table_name("Hooks")
+
+    pk = UnicodeAttribute(hash_key=True)
+    event_id = UnicodeAttribute(range_key=True, attr_name="sk")
+    tenant_id = UnicodeAttribute()
+    hook_id = UnicodeAttribute()
+    status = UnicodeAttribute(default=PENDING)
+    attempts = NumberAttribute(default=0)
+    # attempts made before the schedule last restarted (a manual retry): the schedule counts
+    # from there.
+    schedule_base = NumberAttribute(default=0)
+    next_attempt_at = NumberAttribute(null=True)
+    # An attempt in progress: its id and when its claim runs out (then another may start).
+    attempt_id = UnicodeAttribute(null=True)
+    attempt_until = NumberAttribute(null=True)
+    last_status_code = NumberAttribute(null=True)
+    last_error = UnicodeAttribute(null=True)
+    created_at = NumberAttribute()
+    succeeded_at = NumberAttribute(null=True)
+    expires_at = TTLAttribute()
+    due_shard = UnicodeAttribute(null=True)
+    due_key = UnicodeAttribute(null=True)
+    write_token = UnicodeAttribute(null=True)
+
+    due_index = DueIndex()
+
+    @staticmethod
+    def pk_for(tenant_id: str, hook_id: str) -> str:
+        return f"dlv#{tenant_id}#{hook_id}"
+
+    @property
+    def delivery_id(self) -> str:
+        return delivery_id_for(self.event_id)
+
+
+def delivery_id_for(event_id: str) -> str:
+    """A hook has one delivery per event: its id is the event's ULID under `dlv_`."""
+    return "dlv_" + event_id.removeprefix("evt_")
+
+
+def event_id_for(delivery_id: str) -> str:
+    return "evt_" + delivery_id.removeprefix("dlv_")
+
+
+def due_shard_for(event_id: str) -> str:
+    return f"due#{zlib.crc32(event_id.encode()) % DUE_SHARDS}"
+
+
+def due_key_for(due_at_ms: int, pk: str, event_id: str) -> str:
+    return f"{due_at_ms:013d}#{pk}#{event_id}"
+
+
+class StreamCheckpoint(Model):
+    """How far `run_deliveries` has handed a shard's records to the handler."""
+
+    class Meta(StoreMeta):
+        table_name = table_name("Hooks")
+
+    stream = UnicodeAttribute(hash_key=True, attr_name="pk")
+    shard_id = UnicodeAttribute(range_key=True, attr_name="sk")
+    sequence_number = UnicodeAttribute(null=True)
+    # set when the shard was read to its end (closed and drained)
+    finished = NumberAttribute(null=True)
+    updated_at = NumberAttribute()
