@@ -196,7 +196,11 @@ def strict_bodies(result, generator, request, public):
     empty list filter (`?status=`, as the browser's filter form sends it) means no filter."""
     schemas = result["components"]["schemas"]
     for serializer in OptionsSerializer.__subclasses__():
-        schemas[serializer.__name__.removesuffix("Serializer")]["additionalProperties"] = False
+        name = serializer.__name__.removesuffix("Serializer")
+        # A PATCH body's schema is the serializer's, all optional, named Patched...
+        for named in (name, f"Patched{name}"):
+            if named in schemas:
+                schemas[named]["additionalProperties"] = False
     result["paths"]["/v1/events"]["post"]["requestBody"]["required"] = True
     for parameter in result["paths"]["/v1/events"]["get"]["parameters"]:
         if parameter.get("in") == "query":

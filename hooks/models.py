@@ -24,6 +24,7 @@ HOOK_STATUSES = (ACTIVE, DISABLED)
 GONE = "gone"
 FAILING = "failing"
 MANUAL = "manual"
+DISABLED_REASONS = (GONE, FAILING, MANUAL)
 
 PENDING = "pending"
 SUCCEEDED = "succeeded"
@@ -70,6 +71,7 @@ class HookCount(Model):
     tenant_id = UnicodeAttribute(hash_key=True, attr_name="pk")
     sk = UnicodeAttribute(range_key=True, default=COUNT_KEY)
     count = NumberAttribute(default=0)
+    write_token = UnicodeAttribute(null=True)
 
 
 class DueIndex(GlobalSecondaryIndex["Delivery"]):
@@ -107,6 +109,9 @@ class Delivery(Model):
     expires_at = TTLAttribute()
     due_shard = UnicodeAttribute(null=True)
     due_key = UnicodeAttribute(null=True)
+    # Set while the hook is disabled: the delivery left the due-index and waits for the hook
+    # to be re-enabled (hooks.deliveries.resume).
+    parked_at = NumberAttribute(null=True)
     write_token = UnicodeAttribute(null=True)
 
     due_index = DueIndex()

@@ -27,6 +27,18 @@ CONTRACT = {
     ("post", "/v1/events/replay"),
     ("get", "/v1/me"),
 }
+# The push-delivery contract's endpoints (HOOKS.md).
+HOOKS = {
+    ("post", "/v1/hooks"),
+    ("get", "/v1/hooks"),
+    ("get", "/v1/hooks/{hook_id}"),
+    ("patch", "/v1/hooks/{hook_id}"),
+    ("delete", "/v1/hooks/{hook_id}"),
+    ("post", "/v1/hooks/{hook_id}/rotate-secret"),
+    ("post", "/v1/hooks/{hook_id}/test"),
+    ("get", "/v1/hooks/{hook_id}/deliveries"),
+    ("post", "/v1/hooks/{hook_id}/deliveries/{delivery_id}/retry"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +68,7 @@ def test_the_served_schema_has_every_route_the_code_serves_and_no_other(schema):
         if not issubclass(view.cls, docs)
     }
 
-    assert {(method, path) for method, path, _ in operations(schema)} == served == CONTRACT
+    assert {(method, path) for method, path, _ in operations(schema)} == served == CONTRACT | HOOKS
 
 
 def test_every_v1_operation_takes_the_bearer_key_and_documents_the_auth_errors(schema):
@@ -70,7 +82,9 @@ def test_every_v1_operation_takes_the_bearer_key_and_documents_the_auth_errors(s
             "description": "A tenant's API key. Missing, unknown or revoked: 401 authentication_failed.",
         }
     }
-    assert {(method, path) for method, path, op in v1 if op["security"] == [{"bearerAuth": []}]} == CONTRACT - {
+    assert {(method, path) for method, path, op in v1 if op["security"] == [{"bearerAuth": []}]} == (
+        CONTRACT | HOOKS
+    ) - {
         ("get", "/health"),
         ("get", "/health/ready"),
     }
@@ -151,6 +165,8 @@ def test_the_schema_states_what_the_code_enforces_and_sends(schema):
         "AckMany",
         "Claim",
         "Extend",
+        "HookCreate",
+        "PatchedHookUpdate",
         "Release",
         "Replay",
     }

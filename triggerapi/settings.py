@@ -211,6 +211,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ErrorCodeEnum": "triggerapi.openapi.ERROR_CODES",
         "EventStatusEnum": "events.models.STATUSES",
+        "HookStatusEnum": "hooks.models.HOOK_STATUSES",
+        "DeliveryStatusEnum": "hooks.models.DELIVERY_STATUSES",
+        "DisabledReasonEnum": "hooks.models.DISABLED_REASONS",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -120,12 +120,14 @@ class ConditionFailed(Exception):
 
 class TransactionCanceled(Exception):
     """A transaction failed a condition: `items` holds, per transaction item, the current
-    item whose condition failed (raw attributes) or None."""
+    item whose condition failed (raw attributes) or None; `failed` says, per item, whether
+    its condition failed (an item that does not exist fails with no item to send back)."""
 
-    def __init__(self, items: list[dict | None], *, uncertain: bool):
+    def __init__(self, items: list[dict | None], *, uncertain: bool, failed: list[bool] | None = None):
         super().__init__("transaction canceled")
         self.items = items
         self.uncertain = uncertain
+        self.failed = failed if failed is not None else [item is not None for item in items]
 
 
 @dataclass(frozen=True)
@@ -242,7 +244,8 @@ def _judge(exc: Exception, maybe_applied: bool) -> Failure | None:
             items = [
                 reason.get("Item") if reason.get("Code") == "ConditionalCheckFailed" else None for reason in reasons
             ]
-            raise TransactionCanceled(items, uncertain=maybe_applied) from None
+            failed = [reason.get("Code") == "ConditionalCheckFailed" for reason in reasons]
+            raise TransactionCanceled(items, uncertain=maybe_applied, failed=failed) from None
         # Canceled by a conflict with another transaction: nothing was written.
         return Failure(retry=True, maybe_applied=False)
     return classify(exc)

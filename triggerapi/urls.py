@@ -3,12 +3,14 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework.routers import SimpleRouter
 
 from events.views import EventViewSet
+from hooks.views import HookViewSet
 from tenants.views import MeView
 from triggerapi import exceptions, views
 
 router = SimpleRouter()
 router.trailing_slash = "/?"
 router.register("v1/events", EventViewSet, basename="event")
+router.register("v1/hooks", HookViewSet, basename="hook")
 
 urlpatterns = [
     path("", views.index, name="index"),

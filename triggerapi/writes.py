@@ -114,6 +114,62 @@ def transact_put(puts: list[tuple[Model, Condition]], *, token: str) -> None:
             raise
 
 
+def put_item(instance: Model, condition: Condition | None, *, token: str) -> dict:
+    """A transaction's Put of `instance`, carrying the token."""
+    setattr(instance, TOKEN_ATTRIBUTE, token)
+    return {"Put": _put_request(instance, condition)}
+
+
+def update_item(
+    model: type[Model],
+    hash_key: str,
+    range_key: str | None,
+    *,
+    actions: list[Action],
+    condition: Condition | None,
+    token: str | None,
+) -> dict:
+    """A transaction's Update; with a token, the item keeps it (so a retry recognises itself)."""
+    if token is not None:
+        actions = [*actions, getattr(model, TOKEN_ATTRIBUTE).set(token)]
+    return {"Update": _keyed(model, hash_key, range_key, _expressions(condition=condition, actions=actions))}
+
+
+def delete_item(model: type[Model], hash_key: str, range_key: str | None, *, condition: Condition | None) -> dict:
+    return {"Delete": _keyed(model, hash_key, range_key, _expressions(condition=condition))}
+
+
+def condition_check(model: type[Model], hash_key: str, range_key: str | None, *, condition: Condition) -> dict:
+    return {"ConditionCheck": _keyed(model, hash_key, range_key, _expressions(condition=condition))}
+
+
+def _keyed(model: type[Model], hash_key: str, range_key: str | None, expressions: dict) -> dict:
+    """Our tables' keys are strings."""
+    key = {model._hash_key_attribute().attr_name: {"S": hash_key}}
+    if range_key is not None:
+        key[model._range_key_attribute().attr_name] = {"S": range_key}
+    return {
+        "TableName": model.Meta.table_name,
+        "Key": key,
+        **expressions,
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+
+
+def transact(model: type[Model], items: list[dict], *, token: str) -> None:
+    """TransactWriteItems of items built above, all or none. When its answer was lost and
+    the retry is canceled, an item holding this write's token shows the first attempt
+    was applied, and that is the answer; otherwise TransactionCanceled says which failed."""
+    try:
+        call(
+            lambda: client(model).transact_write_items(TransactItems=items, ClientRequestToken=token),
+            what="TransactWriteItems",
+        )
+    except TransactionCanceled as exc:
+        if not any(holds_token(item, token) for item in exc.items):
+            raise
+
+
 def batch_put(model: type[Model], items: list[dict]) -> list[dict]:
     """One BatchWriteItem of unconditional puts (safe to repeat): the items not processed."""
     table = model.Meta.table_name

@@ -1,0 +1,128 @@
+from rest_framework import serializers
+
+from events.serializers import (
+    CURSOR_PATTERN,
+    ExactStringField,
+    ListQuerySerializer,
+    OptionsSerializer,
+    StrictIntegerField,
+)
+from hooks.addresses import MAX_URL_LENGTH
+from hooks.models import DELIVERY_STATUSES, DISABLED, DISABLED_REASONS, HOOK_STATUSES
+
+MAX_EVENT_TYPES = 50
+
+
+def event_types_field() -> serializers.ListField:
+    return serializers.ListField(
+        child=ExactStringField(min_length=1, max_length=255),
+        max_length=MAX_EVENT_TYPES,
+        required=False,
+        help_text="Only events of these event_types; empty or absent: every event.",
+    )
+
+
+def target_url_field(**kwargs) -> ExactStringField:
+    return ExactStringField(
+        max_length=MAX_URL_LENGTH,
+        help_text="Absolute https:// URL (http:// only where HOOKS_ALLOW_HTTP is on), no user info; its host must "
+        "resolve only to public addresses.",
+        **kwargs,
+    )
+
+
+def description_field() -> ExactStringField:
+    return ExactStringField(required=False, allow_null=True, allow_blank=True, max_length=1024)
+
+
+class HookCreateSerializer(OptionsSerializer):
+    target_url = target_url_field()
+    event_types = event_types_field()
+    description = description_field()
+
+
+class HookUpdateSerializer(OptionsSerializer):
+    target_url = target_url_field(required=False)
+    event_types = event_types_field()
+    description = description_field()
+    status = serializers.ChoiceField(choices=HOOK_STATUSES, required=False)
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError({"body": ["Give at least one of: " + ", ".join(self.fields) + "."]})
+        return attrs
+
+
+class PageQuerySerializer(ListQuerySerializer):
+    status = None
+    event_type = None
+    order = None
+    limit = StrictIntegerField(required=False, default=50, min_value=1, max_value=100)
+    cursor = serializers.RegexField(
+        CURSOR_PATTERN, required=False, max_length=2048, help_text="`next_cursor` from the previous page."
+    )
+
+
+class DeliveryQuerySerializer(PageQuerySerializer):
+    status = serializers.ChoiceField(
+        choices=DELIVERY_STATUSES, required=False, help_text="Only deliveries in this status."
+    )
+
+
+# Output
+
+
+class HookSerializer(serializers.Serializer):
+    id = serializers.CharField(source="hook_id")
+    target_url = serializers.CharField()
+    event_types = serializers.ListField(child=serializers.CharField())
+    description = serializers.CharField(allow_null=True)
+    status = serializers.ChoiceField(choices=HOOK_STATUSES)
+    disabled_reason = serializers.ChoiceField(choices=DISABLED_REASONS, allow_null=True)
+    created_at = serializers.IntegerField()
+    updated_at = serializers.IntegerField()
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if data["status"] != DISABLED:
+            data["disabled_reason"] = None
+        return data
+
+
+class CreatedHookSerializer(HookSerializer):
+    secret = serializers.CharField(help_text="The signing secret, `whsec_...`: shown only now.")
+
+
+class HookPageSerializer(serializers.Serializer):
+    hooks = HookSerializer(many=True, source="items")
+    next_cursor = serializers.CharField(allow_null=True)
+    has_more = serializers.BooleanField()
+
+
+class SecretSerializer(serializers.Serializer):
+    secret = serializers.CharField(help_text="The new secret; the previous one keeps signing beside it for 24 h.")
+
+
+class TestResultSerializer(serializers.Serializer):
+    status_code = serializers.IntegerField(allow_null=True)
+    duration_ms = serializers.IntegerField()
+    error = serializers.CharField(allow_null=True)
+
+
+class DeliverySerializer(serializers.Serializer):
+    id = serializers.CharField(source="delivery_id")
+    hook_id = serializers.CharField()
+    event_id = serializers.CharField()
+    status = serializers.ChoiceField(choices=DELIVERY_STATUSES)
+    attempts = serializers.IntegerField()
+    next_attempt_at = serializers.IntegerField(allow_null=True)
+    last_status_code = serializers.IntegerField(allow_null=True)
+    last_error = serializers.CharField(allow_null=True)
+    created_at = serializers.IntegerField()
+    succeeded_at = serializers.IntegerField(allow_null=True)
+
+
+class DeliveryPageSerializer(serializers.Serializer):
+    deliveries = DeliverySerializer(many=True, source="items")
+    next_cursor = serializers.CharField(allow_null=True)
+    has_more = serializers.BooleanField()

@@ -1,0 +1,163 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from events.parsers import request_json
+from hooks import deliveries, selectors, services
+from hooks.serializers import (
+    CreatedHookSerializer,
+    DeliveryPageSerializer,
+    DeliveryQuerySerializer,
+    DeliverySerializer,
+    HookCreateSerializer,
+    HookPageSerializer,
+    HookSerializer,
+    HookUpdateSerializer,
+    PageQuerySerializer,
+    SecretSerializer,
+    TestResultSerializer,
+)
+from hooks.services import HookNotFound
+from triggerapi.exceptions import Conflict
+from triggerapi.openapi import api_responses
+
+MAX_HOOK_BYTES = 64 * 1024
+HOOK_ID = OpenApiParameter("hook_id", str, OpenApiParameter.PATH, description="`hook_` + a ULID.")
+DELIVERY_ID = OpenApiParameter("delivery_id", str, OpenApiParameter.PATH, description="`dlv_` + the event's ULID.")
+
+
+def _valid(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _hook(request, hook_id: str):
+    hook = selectors.hook_get(tenant_id=request.user.tenant_id, hook_id=hook_id)
+    if hook is None:
+        raise HookNotFound(hook_id)
+    return hook
+
+
+class DeliveryNotFound(NotFound):
+    def __init__(self, delivery_id: str):
+        super().__init__(f"Delivery {delivery_id[:64]} not found.")
+
+
+@extend_schema_view(
+    create=extend_schema(
+        summary="Subscribe an endpoint",
+        request=HookCreateSerializer,
+        responses=api_responses({201: CreatedHookSerializer}, 400, 401, 403, 503),
+    ),
+    list=extend_schema(
+        summary="List hooks",
+        operation_id="hooks_list",
+        parameters=[PageQuerySerializer],
+        responses=api_responses({200: HookPageSerializer}, 400, 401, 403, 503),
+    ),
+    retrieve=extend_schema(
+        summary="Get a hook", parameters=[HOOK_ID], responses=api_responses({200: HookSerializer}, 401, 403, 404, 503)
+    ),
+    partial_update=extend_schema(
+        summary="Change a hook",
+        parameters=[HOOK_ID],
+        request=HookUpdateSerializer,
+        responses=api_responses({200: HookSerializer}, 400, 401, 403, 404, 503),
+    ),
+    destroy=extend_schema(
+        summary="Delete a hook", parameters=[HOOK_ID], responses=api_responses({204: None}, 401, 403, 404, 503)
+    ),
+    rotate_secret=extend_schema(
+        summary="Rotate the signing secret",
+        parameters=[HOOK_ID],
+        request=None,
+        responses=api_responses({200: SecretSerializer}, 401, 403, 404, 503),
+    ),
+    test=extend_schema(
+        summary="Send a test event now",
+        parameters=[HOOK_ID],
+        request=None,
+        responses=api_responses({200: TestResultSerializer}, 401, 403, 404, 503),
+    ),
+    deliveries=extend_schema(
+        summary="List a hook's deliveries",
+        parameters=[HOOK_ID, DeliveryQuerySerializer],
+        responses=api_responses({200: DeliveryPageSerializer}, 400, 401, 403, 404, 503),
+    ),
+    retry_delivery=extend_schema(
+        summary="Attempt a failed delivery again now",
+        parameters=[HOOK_ID, DELIVERY_ID],
+        request=None,
+        responses=api_responses({200: DeliverySerializer}, 401, 403, 404, 409, 503),
+    ),
+)
+class HookViewSet(viewsets.ViewSet):
+    """A tenant's hooks: endpoints each new event is pushed to, signed, with retries."""
+
+    lookup_field = "hook_id"
+    lookup_value_regex = "[^/]+"
+    default_scope = "consume"
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def create(self, request):
+        data = _valid(HookCreateSerializer, request_json(request, max_bytes=MAX_HOOK_BYTES))
+        created = services.hook_create(
+            tenant_id=request.user.tenant_id,
+            target_url=data["target_url"],
+            event_types=data.get("event_types") or [],
+            description=data.get("description"),
+        )
+        body = CreatedHookSerializer(created.hook).data | {"secret": created.secret}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    def list(self, request):
+        page = selectors.hooks_list(
+            tenant_id=request.user.tenant_id, **_valid(PageQuerySerializer, request.query_params)
+        )
+        return Response(HookPageSerializer(page).data)
+
+    def retrieve(self, request, hook_id: str):
+        return Response(HookSerializer(_hook(request, hook_id)).data)
+
+    def partial_update(self, request, hook_id: str):
+        changes = _valid(HookUpdateSerializer, request_json(request, max_bytes=MAX_HOOK_BYTES))
+        hook = services.hook_update(tenant_id=request.user.tenant_id, hook_id=hook_id, changes=changes)
+        return Response(HookSerializer(hook).data)
+
+    def destroy(self, request, hook_id: str):
+        services.hook_delete(tenant_id=request.user.tenant_id, hook_id=hook_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @action(detail=True, methods=["post"], url_path="rotate-secret")
+    def rotate_secret(self, request, hook_id: str):
+        secret = services.hook_rotate_secret(tenant_id=request.user.tenant_id, hook_id=hook_id)
+        return Response(SecretSerializer({"secret": secret}).data)
+
+    @action(detail=True, methods=["post"])
+    def test(self, request, hook_id: str):
+        result = services.hook_test(tenant_id=request.user.tenant_id, hook_id=hook_id)
+        return Response(TestResultSerializer(result).data)
+
+    @action(detail=True, methods=["get"])
+    def deliveries(self, request, hook_id: str):
+        _hook(request, hook_id)
+        query = _valid(DeliveryQuerySerializer, request.query_params)
+        page = selectors.deliveries_list(tenant_id=request.user.tenant_id, hook_id=hook_id, **query)
+        return Response(DeliveryPageSerializer(page).data)
+
+    @action(detail=True, methods=["post"], url_path=r"deliveries/(?P<delivery_id>[^/]+)/retry")
+    def retry_delivery(self, request, hook_id: str, delivery_id: str):
+        hook = _hook(request, hook_id)
+        delivery = selectors.delivery_get(tenant_id=request.user.tenant_id, hook_id=hook_id, delivery_id=delivery_id)
+        if delivery is None:
+            raise DeliveryNotFound(delivery_id)
+        try:
+            delivery = deliveries.delivery_retry(hook, delivery)
+        except deliveries.DeliveryNotRetryable as refused:
+            if refused.status is None:
+                raise Conflict("The hook is disabled: enable it to retry its deliveries.") from None
+            raise Conflict(f"Only a failed delivery can be retried; this one is {refused.status}.") from None
+        return Response(DeliverySerializer(delivery).data)

@@ -1,0 +1,146 @@
+"""The hooks endpoints: create (the secret shown once, kept sealed), read, list, change,
+delete, rotate, test; validation in the contract's envelope; one tenant never reaches
+another's hooks."""
+
+import pytest
+from standardwebhooks import Webhook
+
+from hooks import vault
+from hooks.models import Hook
+
+TARGET = "https://hooks.example.com/in"
+
+
+@pytest.fixture(autouse=True)
+def public_dns(resolve):
+    from tests.hooks.conftest import PUBLIC, answers
+
+    resolve(answers(PUBLIC))
+
+
+def create(client, **body):
+    return client.post("/v1/hooks", {"target_url": TARGET, **body}, format="json")
+
+
+def test_create_answers_the_hook_with_its_secret_once_and_stores_it_sealed(acme):
+    response = create(acme, event_types=["order.paid"], description="orders")
+    assert response.status_code == 201, response.json()
+    hook = response.json()
+    assert hook["id"].startswith("hook_") and hook["secret"].startswith("whsec_")
+    assert (hook["target_url"], hook["event_types"], hook["description"]) == (TARGET, ["order.paid"], "orders")
+    assert (hook["status"], hook["disabled_reason"]) == ("active", None)
+    stored = Hook.get("acme", f"hook#{hook['id']}")
+    assert hook["secret"] not in str(stored.serialize())
+    assert vault.unseal(stored.secret) == hook["secret"]
+    shown = acme.get(f"/v1/hooks/{hook['id']}").json()
+    assert "secret" not in shown and shown == {k: v for k, v in hook.items() if k != "secret"}
+
+
+def test_defaults_are_every_event_type_and_no_description(acme):
+    hook = create(acme).json()
+    assert (hook["event_types"], hook["description"]) == ([], None)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"target_url": "http://hooks.example.com/"}, "target_url"),
+        ({"target_url": "https://user:pw@hooks.example.com/"}, "target_url"),
+        ({"target_url": "https://127.0.0.1/"}, "target_url"),
+        ({"target_url": "https://hooks.example.com/" + "a" * 2048}, "target_url"),
+        ({"target_url": TARGET, "event_types": [""]}, "event_types"),
+        ({"target_url": TARGET, "event_types": ["t"] * 51}, "event_types"),
+        ({"target_url": TARGET, "color": "red"}, "color"),
+        ({}, "target_url"),
+    ],
+)
+def test_a_bad_hook_is_400_naming_the_field(acme, body, field):
+    response = acme.post("/v1/hooks", body, format="json")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "validation_error" and field in error["details"], error
+
+
+def test_the_101st_hook_is_refused(acme):
+    for _ in range(100):
+        assert create(acme).status_code == 201
+    response = create(acme)
+    assert response.status_code == 400
+    assert "hooks" in response.json()["error"]["details"]
+    first = acme.get("/v1/hooks", {"limit": 1}).json()["hooks"][0]["id"]
+    assert acme.delete(f"/v1/hooks/{first}").status_code == 204
+    assert create(acme).status_code == 201
+
+
+def test_list_pages_through_every_hook_oldest_first(acme):
+    ids = [create(acme).json()["id"] for _ in range(5)]
+    seen, cursor = [], None
+    while True:
+        page = acme.get("/v1/hooks", {"limit": 2, **({"cursor": cursor} if cursor else {})}).json()
+        seen += [hook["id"] for hook in page["hooks"]]
+        if not page["has_more"]:
+            assert page["next_cursor"] is None
+            break
+        cursor = page["next_cursor"]
+    assert seen == ids
+
+
+def test_patch_changes_what_it_names_and_disabling_by_hand_says_manual(acme):
+    hook = create(acme, event_types=["a"]).json()
+    changed = acme.patch(f"/v1/hooks/{hook['id']}", {"event_types": [], "status": "disabled"}, format="json").json()
+    assert (changed["event_types"], changed["status"], changed["disabled_reason"]) == ([], "disabled", "manual")
+    assert changed["target_url"] == TARGET and changed["updated_at"] >= hook["updated_at"]
+    enabled = acme.patch(f"/v1/hooks/{hook['id']}", {"status": "active"}, format="json").json()
+    assert (enabled["status"], enabled["disabled_reason"]) == ("active", None)
+
+
+def test_patch_with_nothing_to_change_is_400(acme):
+    hook = create(acme).json()
+    assert acme.patch(f"/v1/hooks/{hook['id']}", {}, format="json").status_code == 400
+
+
+def test_delete_then_everything_about_the_hook_is_404(acme):
+    hook_id = create(acme).json()["id"]
+    assert acme.delete(f"/v1/hooks/{hook_id}").status_code == 204
+    for method, path in [
+        ("get", ""),
+        ("delete", ""),
+        ("patch", ""),
+        ("post", "/rotate-secret"),
+        ("post", "/test"),
+        ("get", "/deliveries"),
+    ]:
+        response = getattr(acme, method)(f"/v1/hooks/{hook_id}{path}", {"description": "x"}, format="json")
+        assert response.status_code == 404, (method, path, response.content)
+        assert response.json()["error"]["code"] == "not_found"
+
+
+def test_another_tenants_hook_cannot_be_seen_or_changed(acme, globex):
+    hook = create(acme).json()
+    hook_id = hook["id"]
+    assert globex.get("/v1/hooks").json()["hooks"] == []
+    for method, path in [("get", ""), ("patch", ""), ("delete", ""), ("post", "/rotate-secret"), ("post", "/test")]:
+        response = getattr(globex, method)(f"/v1/hooks/{hook_id}{path}", {"description": "x"}, format="json")
+        assert response.status_code == 404, (method, path)
+    assert acme.get(f"/v1/hooks/{hook_id}").json() == {k: v for k, v in hook.items() if k != "secret"}
+
+
+def test_an_ingest_only_key_cannot_manage_hooks(client_for):
+    ingest_only = client_for("acme", scopes=("ingest",))
+    assert ingest_only.get("/v1/hooks").status_code == 403
+    assert create(ingest_only).status_code == 403
+
+
+def test_rotate_keeps_the_old_secret_signing_beside_the_new_one(acme, local_targets):
+    from tests.hooks.receiver import Receiver
+
+    with Receiver() as receiver:
+        created = acme.post("/v1/hooks", {"target_url": receiver.url("/in")}, format="json").json()
+        rotated = acme.post(f"/v1/hooks/{created['id']}/rotate-secret").json()["secret"]
+        assert rotated.startswith("whsec_") and rotated != created["secret"]
+        result = acme.post(f"/v1/hooks/{created['id']}/test").json()
+        assert result["status_code"] == 200 and result["error"] is None
+        request = receiver.requests[-1]
+        assert len(request.headers["webhook-signature"].split(" ")) == 2
+        for secret in (created["secret"], rotated):
+            Webhook(secret).verify(request.body, request.headers)
