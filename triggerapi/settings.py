@@ -24,6 +24,8 @@ if not SECRET_KEY:
     # Locally a per-process key keeps manage.py usable with no configuration; cursors
     # and browser sessions then last as long as the process.
     SECRET_KEY = get_random_secret_key()
+# Earlier keys, still accepted for what they signed or sealed (cursors, sessions, hook secrets).
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 if IS_LAMBDA:
