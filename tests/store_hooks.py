@@ -5,12 +5,10 @@ from contextlib import contextmanager
 
 from botocore.awsrequest import AWSResponse
 
-from browser.models import BrowserSession
-from events.models import Event, IdempotencyRecord
-from tenants.models import ApiKey
 from triggerapi import store
+from triggerapi.tables import ALL_MODELS
 
-MODELS = (ApiKey, Event, IdempotencyRecord, BrowserSession)
+MODELS = ALL_MODELS
 
 
 def _event_systems():

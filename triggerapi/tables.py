@@ -3,12 +3,15 @@
 from dataclasses import dataclass
 
 from browser.models import BrowserSession
-from events.models import Event
-from hooks.models import Delivery
+from events.models import Event, IdempotencyRecord
+from hooks.models import Delivery, Hook, HookCount, StreamCheckpoint
 from tenants.models import ApiKey
 from triggerapi import store
 
+# One model per table: each creates its table (keys, indexes, TTL).
 MODELS = (ApiKey, Event, BrowserSession, Delivery)
+# Every model, several per table: each has its own connection and table settings.
+ALL_MODELS = (ApiKey, Event, IdempotencyRecord, BrowserSession, Hook, HookCount, Delivery, StreamCheckpoint)
 
 
 @dataclass

@@ -18,12 +18,10 @@ from django.urls import get_script_prefix, set_script_prefix
 from zappa.cli import ZappaCLI
 from zappa.handler import LambdaHandler
 
-from browser.models import BrowserSession
-from events.models import Event, IdempotencyRecord
-from tenants.models import ApiKey
 from tests.integration.live import ROOT
+from triggerapi.tables import ALL_MODELS
 
-MODELS = (ApiKey, Event, IdempotencyRecord, BrowserSession)
+MODELS = ALL_MODELS
 SETTINGS_MODULE = "lambda_zappa_settings"
 LAMBDA_ENV = {"AWS_LAMBDA_FUNCTION_NAME": "triggerapi-prod", "AWS_REGION": "us-east-1", "SECRET_KEY": "x"}
 

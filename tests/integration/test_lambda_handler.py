@@ -152,10 +152,11 @@ def test_a_manage_event_runs_create_tables(handler, live_env, monkeypatch, capsy
     assert handler.handler({"manage": "create_tables"}, None) == {}
 
     assert (ApiKey.exists(), Event.exists()) == (True, True)
-    assert capsys.readouterr().out.splitlines()[-3:] == [
+    assert capsys.readouterr().out.splitlines()[-4:] == [
         f"{prefix}-TenantApiKeys: created",
         f"{prefix}-Events: created, TTL on expires_at",
         f"{prefix}-Sessions: created, TTL on expires_at",
+        f"{prefix}-Hooks: created, TTL on expires_at",
     ]
 
 
