@@ -34,7 +34,7 @@ SITE_PACKAGES = RUNTIME / "lib" / "python3.11" / "site-packages"
 LAMBDA_ROOT = "/var/task"
 
 # What the Lambda runs: the app, and settings Zappa reads while packaging (the IAM policy).
-SOURCES = ("triggerapi", "tenants", "events", "browser", "zappa_settings.json", "docs/iam")
+SOURCES = ("triggerapi", "tenants", "events", "browser", "hooks", "zappa_settings.json", "docs/iam")
 # Zappa's request handler and what it imports; the rest of requirements-deploy.txt is the
 # deploy tool (CloudFormation, S3 uploads, YAML) and stays out of the Lambda.
 LAMBDA_RUNTIME = ("zappa", "werkzeug", "markupsafe", "durationpy", "boto3", "s3transfer")

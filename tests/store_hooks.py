@@ -7,10 +7,11 @@ from botocore.awsrequest import AWSResponse
 
 from browser.models import BrowserSession
 from events.models import Event, IdempotencyRecord
+from hooks.models import Delivery, Hook, HookCount, StreamCheckpoint
 from tenants.models import ApiKey
 from triggerapi import store
 
-MODELS = (ApiKey, Event, IdempotencyRecord, BrowserSession)
+MODELS = (ApiKey, Event, IdempotencyRecord, BrowserSession, Hook, HookCount, Delivery, StreamCheckpoint)
 
 
 def _event_systems():
