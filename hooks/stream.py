@@ -309,7 +309,9 @@ class StreamReader:
                     shard.finished = True  # closed before we first started: nothing new in it
                     self._write_checkpoint(shard)
                 else:
+                    # Positioned now: what is written from here on is handed on.
                     shard.from_latest = True
+                    shard.iterator = self._iterator(shard)
             self.shards[shard_id] = shard
         for gone in set(self.shards) - present:
             del self.shards[gone]
