@@ -44,6 +44,10 @@ class InboxIndex(GlobalSecondaryIndex["Event"]):
 class Event(Model):
     class Meta(StoreMeta):
         table_name = table_name("Events")
+        # The table's stream feeds push delivery (hooks.handler.handle_stream, on Lambda as
+        # the stream's event source, locally through `run_deliveries`): the handler needs
+        # each new event as written, not what it replaced.
+        stream_view_type = "NEW_IMAGE"
 
     tenant_id = UnicodeAttribute(hash_key=True)
     event_id = UnicodeAttribute(range_key=True, attr_name="sk")

@@ -2,6 +2,7 @@
 is shallow: a stage's value replaces base's whole, environment_variables included)."""
 
 import json
+import re
 
 import pytest
 
@@ -35,3 +36,26 @@ def test_no_stage_logs_raw_events_or_returns_tracebacks(stage):
     config = stage_config(stage)
 
     assert (config["debug"], config["log_level"]) == (False, "INFO")
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_events_stream_and_the_retry_schedule_call_the_push_delivery_functions(stage):
+    """The stream's records go to hooks.handler.handle_stream, due retries to run_due every
+    minute. The stream's ARN is a placeholder until the table exists (docs/DEPLOY.md), but
+    it must name this stage's events table: Zappa routes a record by its exact ARN."""
+    import importlib
+
+    config = stage_config(stage)
+    streams = [e for e in config.get("events", []) if "event_source" in e]
+    schedules = [e for e in config.get("events", []) if "expression" in e]
+    prefix = config["environment_variables"]["TABLE_PREFIX"]
+
+    assert [e["function"] for e in streams] == ["hooks.handler.handle_stream"]
+    assert re.fullmatch(
+        rf"arn:aws:dynamodb:{config['aws_region']}:[^:]+:table/{prefix}-Events/stream/[^/]+",
+        streams[0]["event_source"]["arn"],
+    )
+    assert [(e["function"], e["expression"]) for e in schedules] == [("hooks.handler.run_due", "rate(1 minute)")]
+    for entry in streams + schedules:
+        module, name = entry["function"].rsplit(".", 1)
+        assert callable(getattr(importlib.import_module(module), name))

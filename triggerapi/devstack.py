@@ -1,5 +1,7 @@
 """`make run`: an embedded DynamoDB (unless DYNAMODB_HOST is set), the tables, the demo
-tenants (keys printed once), and the API on http://127.0.0.1:8000. Ctrl-C stops it all.
+tenants (keys printed once), the API on http://127.0.0.1:8000, and push delivery
+(`manage.py run_deliveries`, webhooks to http:// and 127.0.0.1 allowed, for receivers on
+this machine). Ctrl-C stops it all.
 
 What can be checked before anything starts is checked first (the ports are free, a
 DYNAMODB_HOST answers), so a second `make run` fails in one line instead of printing fresh
@@ -12,8 +14,10 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
+MANAGE = Path(__file__).resolve().parents[1] / "manage.py"
 HOST = "127.0.0.1"
 STORE_PORT = int(os.environ.get("LOCAL_DYNAMODB_PORT", "8001"))
 API_PORT = int(os.environ.get("PORT", "8000"))
@@ -75,11 +79,32 @@ def prepare_store() -> None:
         raise StackError(str(exc)) from None
 
 
+def share_secret_key() -> None:
+    """One SECRET_KEY for the API and the deliveries: hook secrets are sealed under a key
+    derived from it (hooks.vault), and the deliveries must read them back to sign."""
+    os.environ["SECRET_KEY"] = os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50)
+
+
+def allow_local_hooks() -> None:
+    """Webhook targets on this machine (http://127.0.0.1:...): the API must accept them and
+    the deliveries reach them. Both refuse them by default (docs: the SSRF checks); a
+    developer's own setting still wins."""
+    os.environ.setdefault("HOOKS_ALLOW_HTTP", "true")
+    os.environ.setdefault("HOOKS_ALLOW_PRIVATE_TARGETS", "true")
+
+
+def deliver() -> subprocess.Popen:
+    """run_deliveries beside the API. In a session of its own: a Ctrl-C at the terminal
+    reaches only us, and we stop it with one SIGTERM (a second signal would make it quit
+    without finishing the batch in hand)."""
+    return subprocess.Popen([sys.executable, str(MANAGE), "run_deliveries"], start_new_session=True)
+
+
 def serve() -> subprocess.Popen:
     """gunicorn, as in the tests (Django's runserver would put its and Python's versions in
     a Server header), reloading on code changes. One SECRET_KEY for the whole run, so a
     reload keeps browser sessions and cursors valid."""
-    env = {**os.environ, "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50)}
+    env = dict(os.environ)
     bind = f"{HOST}:{API_PORT}"
     args = ["--bind", bind, "--workers", "1", "--worker-class", "gthread", "--threads", "8", "--reload"]
     # gunicorn's control socket is one path per user (~/.gunicorn): no two servers should share it.
@@ -101,12 +126,15 @@ def run(children: list[subprocess.Popen]) -> int:
         os.environ["DYNAMODB_HOST"] = url
         print(f"Embedded DynamoDB (moto) at {url}: its data lasts until Ctrl-C.")
         print(f"  To use manage.py against it from another shell: export DYNAMODB_HOST={url}")
+    share_secret_key()
+    allow_local_hooks()
     prepare_store()
     elapsed = time.monotonic() - started
     print(f"\nStore ready in {elapsed:.1f}s; starting the API on http://{HOST}:{API_PORT} (Ctrl-C stops everything)\n")
     sys.stdout.flush()
     server = serve()
     children.append(server)
+    children.append(deliver())
     return server.wait()
 
 

@@ -1,5 +1,5 @@
 """A DynamoDB-compatible endpoint on loopback for development and tests: moto's server,
-answering one request at a time.
+answering one request at a time, DynamoDB and DynamoDB Streams on the same port.
 
 Real DynamoDB applies each conditional write atomically. moto's backend takes no lock, so
 two conditional writes served on two threads could both pass their condition; serialising
@@ -12,6 +12,58 @@ import argparse
 import logging
 import sys
 import threading
+
+STREAMS_TARGET_PREFIX = "DynamoDBStreams_"
+
+
+class ByTarget:
+    """WSGI: DynamoDB Streams requests (X-Amz-Target `DynamoDBStreams_20120810.*`) to moto's
+    streams app, everything else to its DynamoDB app. Both apps share moto's in-memory
+    backends, so the streams app reads the records of the tables the other one writes.
+
+    moto's own multi-service dispatcher does the same from the request's signature and
+    target, but it would match every request against hundreds of services first; and
+    `create_backend_app` builds one service's routes only, so two apps are needed: both
+    serve the path `/`."""
+
+    def __init__(self, dynamodb, streams):
+        self.dynamodb, self.streams = dynamodb, streams
+
+    def __call__(self, environ, start_response):
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        app = self.streams if target.startswith(STREAMS_TARGET_PREFIX) else self.dynamodb
+        return app(environ, start_response)
+
+
+# moto keeps every shard iterator it hands out, and GetRecords hands out a new one each call:
+# a reader polling twice a second would grow the store by megabytes an hour. Iterators
+# expire after 15 minutes on AWS; here the oldest are forgotten past this many, and using
+# one answers ExpiredIteratorException as AWS does (the reader then asks for a new one).
+MAX_SHARD_ITERATORS = 1000
+
+
+class BoundedIterators(dict):
+    def __setitem__(self, key, value):
+        super().__setitem__(key, value)
+        while len(self) > MAX_SHARD_ITERATORS:
+            del self[next(iter(self))]
+
+    def __missing__(self, key):
+        from moto.core.exceptions import JsonRESTError
+
+        raise JsonRESTError("ExpiredIteratorException", "Iterator expired: get a new one with GetShardIterator")
+
+
+def bound_shard_iterators() -> None:
+    from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+
+    original = DynamoDBStreamsBackend.__init__
+
+    def __init__(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        self.shard_iterators = BoundedIterators()
+
+    DynamoDBStreamsBackend.__init__ = __init__
 
 
 class Serialized:
@@ -39,9 +91,9 @@ def main(argv: list[str] | None = None) -> None:
         protocol_version = "HTTP/1.1"
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    # Only DynamoDB: moto's multi-service dispatcher would match every request's host
-    # against hundreds of services first.
-    app = Serialized(create_backend_app("dynamodb"))
+    bound_shard_iterators()
+    # Only DynamoDB and its streams, behind one lock: a stream read never sees half a write.
+    app = Serialized(ByTarget(create_backend_app("dynamodb"), create_backend_app("dynamodbstreams")))
     server = make_server(args.host, args.port, app, threaded=True, request_handler=KeepAlive)
     # The first line is the contract with whoever started us (make run, the test fixtures).
     print(f"listening on http://{args.host}:{server.server_port}", flush=True)

@@ -18,6 +18,7 @@ COMMANDS = [
     ["issue_key", "acme"],
     ["revoke_key", "tk_live_" + "A" * 43],
     ["list_keys"],
+    ["run_deliveries", "--once"],
 ]
 
 

@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 import requests
@@ -78,11 +79,22 @@ def test_make_run_serves_the_seeded_tenants_and_ctrl_c_stops_everything():
 
     index = requests.get(f"{url}/", timeout=10)
     events = requests.get(f"{url}/v1/events", headers={"Authorization": f"Bearer {key}"}, timeout=10)
+    # Push delivery runs beside the API, reading the events table's stream.
+    deadline = time.monotonic() + 60
+    while not any(line.startswith("Delivering from arn:aws:dynamodb:") for line in stack.lines):
+        assert time.monotonic() < deadline, "run_deliveries did not start:\n" + "".join(stack.lines[-30:])
+        time.sleep(0.05)
     stack.process.send_signal(signal.SIGINT)
 
     assert url == f"http://127.0.0.1:{env['PORT']}"
     assert (index.status_code, events.status_code, events.json()["events"]) == (200, 200, [])
     assert stack.process.wait(timeout=30) == 0
+    # run_deliveries was stopped with one signal: it finished cleanly (no "Quitting at once").
+    deadline = time.monotonic() + 10  # the last lines may still be on their way through the pipe
+    while not any(line.startswith("Stopped: ") for line in stack.lines) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    output = "".join(stack.lines)
+    assert "Stopped: 0 records" in output and "Quitting at once" not in output
     for port in (env["PORT"], env["LOCAL_DYNAMODB_PORT"]):
         with pytest.raises(ConnectionRefusedError):
             socket.create_connection(("127.0.0.1", int(port)), timeout=2)

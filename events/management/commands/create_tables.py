@@ -1,12 +1,19 @@
+from django.core.management.base import CommandError
+
 from triggerapi.commands import StoreCommand
-from triggerapi.tables import tables_create
+from triggerapi.tables import StreamMismatch, tables_create
 
 
 class Command(StoreCommand):
-    help = "Create the DynamoDB tables, their indexes and TTL if missing (safe to run again)."
+    help = "Create the DynamoDB tables, their indexes, TTL and stream if missing (safe to run again)."
 
     def handle(self, *args, **options):
-        for table in tables_create():
+        try:
+            tables = tables_create()
+        except StreamMismatch as exc:
+            raise CommandError(str(exc)) from None
+        for table in tables:
             ttl = f", TTL on {table.ttl_attribute}" if table.ttl_attribute else ""
             verb = "created" if table.created else "already exists"
-            self.stdout.write(f"{table.name}: {verb}{ttl}")
+            stream = f", stream {table.stream_arn}" if table.stream_arn else ""
+            self.stdout.write(f"{table.name}: {verb}{ttl}{stream}")

@@ -1,0 +1,163 @@
+"""`manage.py run_deliveries`: push delivery on a development machine, as Lambda does it on
+AWS (hooks/stream.py reads the stream; hooks.handler does the rest)."""
+
+import os
+import random
+import signal
+import threading
+import time
+
+from django.core.management.base import CommandError
+
+from hooks.stream import NoStream, StreamReader
+from triggerapi.commands import StoreCommand
+from triggerapi.store_errors import store_error_message
+
+DEFAULT_POLL_SECONDS = 0.5
+# Due retries are looked for this often (the scheduled function runs every minute on AWS;
+# locally a retry due in 1 s should not wait a minute).
+DUE_EVERY_SECONDS = 1.0
+BACKOFF_BASE_SECONDS = 0.5
+BACKOFF_CAP_SECONDS = 30.0
+
+
+def _poll_seconds(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 60:
+        raise ValueError("poll-interval must be more than 0 and at most 60")
+    return value
+
+
+_poll_seconds.__name__ = "poll-interval"
+
+
+def run_due() -> dict:
+    """hooks.handler.run_due, looked up at each call (tests replace it)."""
+    from hooks import handler
+
+    return handler.run_due()
+
+
+class Command(StoreCommand):
+    help = (
+        "Read the events table's DynamoDB stream (shards and iterators, as Lambda's event source does) and hand "
+        "the records to the stream function, hooks.handler.handle_stream; also attempt due retries "
+        "(hooks.handler.run_due). The stream position is kept in the store across restarts."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="hand on what the stream holds, then exit")
+        parser.add_argument(
+            "--poll-interval",
+            type=_poll_seconds,
+            default=DEFAULT_POLL_SECONDS,
+            help=f"seconds to wait after a read that found nothing (default {DEFAULT_POLL_SECONDS}: a delivery "
+            "starts within 1 s of its event)",
+        )
+
+    def handle(self, *args, **options):
+        self.once = options["once"]
+        self.poll_seconds = options["poll_interval"]
+        self.stop = threading.Event()
+        self.due_runs = 0
+        self.due_attempted = 0
+        reader = StreamReader()
+
+        def on_signal(signum, frame):
+            if self.stop.is_set():
+                self.stderr.write("Quitting at once: the batch in hand is read again on the next start.")
+                os._exit(130)
+            self.stop.set()
+            self.stderr.write("Stopping: finishing the batch in hand. Ctrl-C again quits at once.")
+
+        previous = {signum: signal.signal(signum, on_signal) for signum in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            self._open(reader)
+            if reader.stream_arn is not None:
+                self._say(
+                    f"Delivering from {reader.stream_arn}{' (--once)' if self.once else ''}; "
+                    "Ctrl-C stops it cleanly, twice at once."
+                )
+                self._loop(reader)
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+        totals = reader.totals
+        failing = [shard.shard_id for shard in reader.shards.values() if shard.retry_from]
+        self._say(
+            f"Stopped: {totals.records} records in {totals.batches} batches handed on "
+            f"({totals.failed_batches} failed), due retries looked for {self.due_runs} times "
+            f"({self.due_attempted} attempted)."
+        )
+        if self.once and failing:
+            raise CommandError(
+                f"The handler still fails records of {', '.join(failing)}: the next run reads them again."
+            )
+
+    def _open(self, reader: StreamReader) -> None:
+        """Finds the stream; a store that does not answer is waited for (not with --once)."""
+        failures = 0
+        while not self.stop.is_set():
+            try:
+                reader.open()
+                return
+            except NoStream as exc:
+                raise CommandError(str(exc)) from None
+            except Exception as exc:
+                failures = self._store_failed(exc, failures)
+
+    def _store_failed(self, exc: Exception, failures: int) -> int:
+        """One line, then a wait (doubling, with jitter); with --once, the command's error."""
+        message = store_error_message(exc)
+        if message is None or self.once:
+            raise exc
+        failures += 1
+        delay = random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (failures - 1)))
+        self.stderr.write(f"{message} Trying again in {delay:.1f} s.")
+        self.stop.wait(delay)
+        return failures
+
+    def _loop(self, reader: StreamReader) -> None:
+        failures = 0
+        due_at = 0.0
+        while not self.stop.is_set():
+            try:
+                batches = reader.poll()
+                handed = 0
+                for batch in batches:
+                    handed += batch.records
+                    self._report(batch)
+                if self.once and handed == 0:
+                    break
+                if time.monotonic() >= due_at:
+                    self._run_due()
+                    due_at = time.monotonic() + DUE_EVERY_SECONDS
+                failures = 0
+            except Exception as exc:
+                failures = self._store_failed(exc, failures)
+                continue
+            if handed == 0:
+                self.stop.wait(self.poll_seconds)
+        if self.once:
+            self._run_due()
+
+    def _say(self, line: str) -> None:
+        """A line on stdout at once, even into a pipe (make run, tests, a log collector)."""
+        self.stdout.write(line)
+        self.stdout.flush()
+
+    def _report(self, batch) -> None:
+        if not batch.records:
+            return
+        line = f"{batch.records} record{'s' if batch.records != 1 else ''} from {batch.shard_id}"
+        if batch.failed_from is not None:
+            line += f"; failed from {batch.failed_from}, read again from there"
+        self._say(line)
+
+    def _run_due(self) -> None:
+        result = run_due()
+        self.due_runs += 1
+        attempted = result.get("attempted", 0) if isinstance(result, dict) else 0
+        if attempted:
+            self.due_attempted += attempted
+            self._say(f"{attempted} due retr{'ies' if attempted != 1 else 'y'} attempted")
