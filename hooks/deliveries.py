@@ -52,8 +52,10 @@ DUE_PAGE = 100
 
 
 def claim_ms() -> int:
-    """How long an attempt's claim lasts: the attempt's timeout, plus time to record it."""
-    return int((settings.HOOKS_TIMEOUT_SECONDS + 15) * 1000)
+    """How long an attempt's claim lasts: the attempt's timeout, plus time to record it (a
+    store call's worst case is about 3 s: STORE_READ_TIMEOUT_SECONDS). A process that dies
+    mid-attempt delays that delivery's next attempt by this much."""
+    return int((settings.HOOKS_TIMEOUT_SECONDS + 5) * 1000)
 
 
 def in_parallel(fn: Callable, items: Iterable) -> list:

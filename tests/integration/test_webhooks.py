@@ -1,0 +1,212 @@
+"""Push delivery through the real stack: the API under gunicorn, the local store, and
+`run_deliveries` as a process, posting to a threaded receiver in this process. Every
+signature is verified with the `standardwebhooks` library."""
+
+import json
+import signal
+import sys
+import time
+from collections import Counter
+
+import pytest
+from standardwebhooks import Webhook
+
+from tests.hooks.receiver import Receiver, hang, hang_up, status
+from tests.integration.live import Api, Child, manage, server_env, start_api
+
+DEADLINE_SECONDS = 60
+TIMEOUT_SECONDS = 2
+
+
+@pytest.fixture(scope="module")
+def stack(dynamodb_url):
+    """Tables of their own, the API, and a `run_deliveries` process, with local targets
+    allowed and a short attempt timeout (so that the timeout case and a killed attempt's
+    claim end quickly)."""
+    env = server_env(
+        dynamodb_url,
+        HOOKS_ALLOW_HTTP="true",
+        HOOKS_ALLOW_PRIVATE_TARGETS="true",
+        HOOKS_TIMEOUT_SECONDS=str(TIMEOUT_SECONDS),
+    )
+    manage(env, "create_tables")
+    api, url = start_api(env)
+    deliveries = start_deliveries(env)
+    yield env, url, deliveries
+    deliveries[0].stop()
+    api.stop()
+
+
+def start_deliveries(env) -> list[Child]:
+    child = Child([sys.executable, "manage.py", "run_deliveries"], env, r"Delivering from")
+    child.wait_ready()
+    return [child]
+
+
+def tenant(stack) -> Api:
+    env, url, _ = stack
+    key = json.loads(manage(env, "issue_key", f"t{time.monotonic_ns()}", "--json"))["key"]
+    return Api(url, key)
+
+
+@pytest.fixture
+def receiver():
+    with Receiver() as running:
+        yield running
+
+
+def subscribe(api: Api, target_url: str, **body) -> dict:
+    response = api.post("/v1/hooks", json={"target_url": target_url, **body})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def ingest(api: Api, *payloads: dict) -> list[str]:
+    ids = []
+    for payload in payloads:
+        response = api.post("/v1/events", json=payload)
+        assert response.status_code == 201, response.text
+        ids.append(response.json()["id"])
+    return ids
+
+
+def wait_for(condition, what: str):
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"no {what} within {DEADLINE_SECONDS} s")
+
+
+def arrived(receiver: Receiver, path: str) -> list:
+    return [r for r in receiver.requests if r.path == path]
+
+
+def deliveries(api: Api, hook_id: str, **query) -> list[dict]:
+    return api.get(f"/v1/hooks/{hook_id}/deliveries", params=query).json()["deliveries"]
+
+
+def test_every_event_arrives_signed_at_every_matching_hook_and_nowhere_else(stack, receiver):
+    acme, globex = tenant(stack), tenant(stack)
+    every = subscribe(acme, receiver.url("/every"))
+    paid = subscribe(acme, receiver.url("/paid"), event_types=["order.paid"])
+    other = subscribe(globex, receiver.url("/globex"))
+    types = ["order.paid", "order.refunded", None]
+    ids = ingest(acme, *({"n": n, **({"event_type": types[n % 3]} if types[n % 3] else {})} for n in range(30)))
+    globex_ids = ingest(globex, *({"m": m} for m in range(5)))
+    paid_ids = ids[::3]
+
+    wait_for(lambda: len(receiver.requests) >= 30 + 10 + 5, "45 deliveries")
+    for path, hook, expected in [("/every", every, ids), ("/paid", paid, paid_ids), ("/globex", other, globex_ids)]:
+        got = arrived(receiver, path)
+        assert sorted(r.headers["webhook-id"] for r in got) == sorted(expected), path
+        for request in got:
+            Webhook(hook["secret"]).verify(request.body, request.headers)
+            body = json.loads(request.body)
+            assert body["id"] == request.headers["webhook-id"]
+            assert request.headers["user-agent"] == "triggerapi-webhooks/1"
+    sample = json.loads(arrived(receiver, "/paid")[0].body)
+    assert sample == acme.get(f"/v1/events/{sample['id']}").json()
+    assert len(receiver.requests) == 45
+    assert {d["status"] for d in deliveries(acme, every["id"])} == {"succeeded"}
+
+
+def test_a_500_then_200_is_retried_and_succeeds(stack, receiver):
+    api = tenant(stack)
+    hook = subscribe(api, receiver.url("/flaky"))
+    answers = iter([status(500), status(200)])
+    receiver.answer = lambda handler: next(answers)(handler)
+    [event_id] = ingest(api, {"n": 1})
+    [done] = wait_for(lambda: deliveries(api, hook["id"], status="succeeded"), "a succeeded delivery")
+    assert (done["event_id"], done["attempts"], done["last_status_code"]) == (event_id, 2, 200)
+    first, second = arrived(receiver, "/flaky")
+    assert first.headers["webhook-id"] == second.headers["webhook-id"] == event_id
+    # the schedule's first delay: 5 s ± 20 %
+    assert 4 <= int(second.headers["webhook-timestamp"]) - int(first.headers["webhook-timestamp"]) <= 7
+
+
+def test_a_410_disables_the_hook_and_nothing_more_is_attempted(stack, receiver):
+    api = tenant(stack)
+    hook = subscribe(api, receiver.url("/gone"))
+    receiver.answer = status(410)
+    ingest(api, {"n": 1})
+    shown = wait_for(
+        lambda: (h := api.get(f"/v1/hooks/{hook['id']}").json())["status"] == "disabled" and h, "hook disabled"
+    )
+    assert shown["disabled_reason"] == "gone"
+    [failed] = deliveries(api, hook["id"])
+    assert (failed["status"], failed["last_status_code"], failed["attempts"]) == ("failed", 410, 1)
+    ingest(api, {"n": 2})
+    assert len(arrived(receiver, "/gone")) == 1
+
+
+@pytest.mark.parametrize(
+    ("answer", "code", "error"),
+    [
+        (lambda receiver: status(429, Retry_After="3600"), 429, None),
+        (lambda receiver: hang(receiver), None, "timed out"),
+        (lambda receiver: hang_up, None, "closed"),
+        (lambda receiver: status(302, Location="/elsewhere"), 302, None),
+        (lambda receiver: status(500), 500, None),
+    ],
+    ids=["429-retry-after", "timeout", "closed-connection", "redirect", "500"],
+)
+def test_a_failed_first_attempt_is_recorded_and_scheduled(stack, receiver, answer, code, error):
+    api = tenant(stack)
+    hook = subscribe(api, receiver.url("/failing"))
+    receiver.answer = answer(receiver)
+    ingest(api, {"n": 1})
+    [pending] = wait_for(
+        lambda: [d for d in deliveries(api, hook["id"]) if d["attempts"] == 1], "the first attempt recorded"
+    )
+    assert (pending["status"], pending["last_status_code"]) == ("pending", code)
+    if error:
+        assert error in pending["last_error"].lower()
+    wait = pending["next_attempt_at"] - (pending["created_at"])
+    if code == 429:
+        assert 3600_000 <= wait <= 3600_000 + 30_000  # Retry-After beats the 5 s the schedule says
+    else:
+        assert 3_000 <= wait <= 6_000 + (TIMEOUT_SECONDS + 1) * 1000
+    assert arrived(receiver, "/elsewhere") == []  # a redirect is not followed
+    assert len(arrived(receiver, "/failing")) == 1
+
+
+def test_deliveries_killed_mid_batch_resume_after_a_restart_losing_nothing(stack, receiver):
+    """SIGKILL while attempts are on the wire: after a restart every event is delivered;
+    the only events that arrive twice are ones whose attempt was in flight at the kill."""
+    env, _, current = stack
+    api = tenant(stack)
+    hook = subscribe(api, receiver.url("/slow"))
+    released = receiver.released
+
+    def slow(handler):
+        released.wait(0.3)
+        status(200)(handler)
+
+    receiver.answer = slow
+    ids = ingest(api, *({"n": n} for n in range(40)))
+    wait_for(lambda: len(arrived(receiver, "/slow")) >= 5, "the first attempts")
+    current[0].process.send_signal(signal.SIGKILL)
+    current[0].process.wait(timeout=30)
+    before_kill = {r.headers["webhook-id"] for r in arrived(receiver, "/slow")}
+    states = {d["event_id"]: d for d in deliveries(api, hook["id"], limit=100)}
+    in_flight = {i for i in before_kill if states.get(i, {}).get("status") != "succeeded"}
+    current[0] = start_deliveries(env)[0]
+
+    wait_for(lambda: len(deliveries(api, hook["id"], status="succeeded", limit=100)) == 40, "40 succeeded")
+    counts = Counter(r.headers["webhook-id"] for r in arrived(receiver, "/slow"))
+    assert set(counts) == set(ids)
+    twice = {i for i, n in counts.items() if n > 1}
+    assert twice <= in_flight, (twice, in_flight)
+    print(f"SIGKILL: {len(in_flight)} attempts in flight at the kill, {len(twice)} events delivered twice")
+
+
+def test_a_receiver_sees_what_the_test_endpoint_sends(stack, receiver):
+    api = tenant(stack)
+    hook = subscribe(api, receiver.url("/test"))
+    result = api.post(f"/v1/hooks/{hook['id']}/test").json()
+    assert result["status_code"] == 200 and result["error"] is None
+    [request] = arrived(receiver, "/test")
+    Webhook(hook["secret"]).verify(request.body, request.headers)
+    assert json.loads(request.body)["event_type"] == "triggerapi.test"
