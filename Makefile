@@ -48,6 +48,7 @@ lint: $(DEPS)
 bench: $(DEPS)
 	$(PY) scripts/bench_drain.py
 	$(PY) scripts/bench_longpoll.py
+	$(PY) scripts/bench_webhooks.py
 
 # The Lambda zip, built from requirements.txt and the app's source only (docs/DEPLOY.md).
 .PHONY: package bench-coldstart

@@ -1,0 +1,98 @@
+"""Push delivery latency through the real stack (a moto server process, the API under
+gunicorn 2x8, `run_deliveries` as a process, a receiver in this process): for each event,
+the time from its 201 to the first byte of its webhook at the receiver. Events are
+trickled in (one at a time, at random intervals) and then sent in a burst."""
+
+import json
+import os
+import random
+import statistics
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.hooks.receiver import Receiver  # noqa: E402
+from tests.integration.live import Api, Child, manage, server_env, start_api, start_store  # noqa: E402
+
+EVENTS = int(os.environ.get("BENCH_WEBHOOK_EVENTS", 200))
+BURST = int(os.environ.get("BENCH_WEBHOOK_BURST", 200))
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def measure(arrived: dict, send, count: int, workers: int) -> list[float]:
+    created: dict[str, float] = {}
+
+    def post(_):
+        event_id = send()
+        created[event_id] = time.monotonic()
+
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(post, range(count)))
+    deadline = time.monotonic() + 60
+    while not set(created) <= set(arrived) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return [(arrived[i] - at) * 1000 for i, at in created.items() if i in arrived]
+
+
+def report(what: str, latencies: list[float], sent: int) -> None:
+    print(f"{what}: {len(latencies)}/{sent} delivered")
+    print(
+        f"  201 -> webhook at the receiver: p50 {statistics.median(latencies):.0f} ms  "
+        f"p99 {percentile(latencies, 99):.0f} ms  max {max(latencies):.0f} ms"
+    )
+
+
+def main() -> None:
+    store, store_url = start_store()
+    env = server_env(store_url, HOOKS_ALLOW_HTTP="true", HOOKS_ALLOW_PRIVATE_TARGETS="true")
+    manage(env, "create_tables")
+    server, url = start_api(env)
+    deliveries = Child([sys.executable, "manage.py", "run_deliveries"], env, r"Delivering from")
+    deliveries.wait_ready()
+    arrived: dict[str, float] = {}
+    lock = threading.Lock()
+    try:
+        with Receiver() as receiver:
+            original = receiver.answer
+
+            def answer(handler):
+                with lock:
+                    arrived.setdefault(handler.headers["webhook-id"], time.monotonic())
+                original(handler)
+
+            receiver.answer = answer
+            key = json.loads(manage(env, "issue_key", "bench", "--json"))["key"]
+            api = Api(url, key)
+            api.post("/v1/hooks", json={"target_url": receiver.url("/bench")})
+
+            def send() -> str:
+                return api.post("/v1/events", json={"event_type": "bench", "n": 1}).json()["id"]
+
+            def trickled() -> str:
+                time.sleep(random.uniform(0.05, 0.3))
+                return send()
+
+            trickle = measure(arrived, trickled, EVENTS, workers=1)
+            setup = "gunicorn 2x8, run_deliveries, moto server"
+            report(f"webhooks, {EVENTS} events trickled in one at a time ({setup})", trickle, EVENTS)
+            started = time.monotonic()
+            burst = measure(arrived, send, BURST, workers=8)
+            elapsed = time.monotonic() - started
+            report(f"webhooks, a burst of {BURST} events from 8 threads", burst, BURST)
+            print(f"  {BURST / elapsed:.0f} events/s ingested and delivered end to end")
+    finally:
+        deliveries.stop()
+        server.stop()
+        store.stop()
+
+
+if __name__ == "__main__":
+    main()
