@@ -11,6 +11,9 @@ from rest_framework.test import APIClient
 
 from events.models import Event
 from events.services import event_claim, event_create
+from hooks import vault
+from hooks.models import Hook, HookCount
+from hooks.services import hook_create
 from tenants.selectors import tenant_get_by_api_key
 from tenants.services import api_key_issue, api_key_touch
 
@@ -144,6 +147,56 @@ def check_claim(case: Case, response, clock) -> None:
     assert {e.event_id for e in event_claim(tenant_id=case.tenant, limit=10)} == set(case.ids)
 
 
+# --- hooks: the answer matches the store, and the tenant's hook count matches its hooks ---
+
+HOOK_TARGET = "https://93.184.216.34/in"  # a public address: no DNS in the way
+
+
+def _hooks(case: Case) -> dict[str, Hook]:
+    found = {h.hook_id: h for h in Hook.query(case.tenant, Hook.sk.startswith("hook#"), consistent_read=True)}
+    try:
+        count = HookCount.get(case.tenant, HookCount.sk.default).count
+    except HookCount.DoesNotExist:
+        count = 0
+    assert count == len(found), (count, list(found))
+    return found
+
+
+def _make_hook(case: Case, settings) -> None:
+    case.ids = [
+        hook_create(tenant_id=case.tenant, target_url=HOOK_TARGET, event_types=[], description="old").hook.hook_id
+    ]
+
+
+def check_hook_create(case: Case, response) -> None:
+    hooks = _hooks(case)
+    if response.status_code == 201:
+        assert list(hooks) == [response.json()["id"]]
+        assert vault.unseal(hooks[response.json()["id"]].secret) == response.json()["secret"]
+    elif write_state(response) == "not_applied":
+        assert hooks == {}
+    else:
+        assert len(hooks) <= 1
+
+
+def check_hook_update(case: Case, response) -> None:
+    description = _hooks(case)[case.ids[0]].description
+    if response.status_code == 200:
+        assert description == response.json()["description"] == "new"
+    elif write_state(response) == "not_applied":
+        assert description == "old"
+
+
+def check_hook_delete(case: Case, response) -> None:
+    if response.status_code == 204:
+        assert _hooks(case) == {}
+    elif write_state(response) == "not_applied":
+        assert list(_hooks(case)) == case.ids
+    again = case.client.delete(f"/v1/hooks/{case.ids[0]}")
+    assert again.status_code in (204, 404), again.content
+    assert _hooks(case) == {}
+
+
 @dataclass
 class Scenario:
     name: str
@@ -199,5 +252,22 @@ SCENARIOS = [
     ),
     Scenario("retry", 1, lambda c: c.client.post(f"/v1/events/{c.ids[0]}/retry"), (200,), check_retry, setup=_fail_it),
     Scenario("claim", 3, _post("/v1/events/claim", {"limit": 3}), (200,), check_claim, needs_clock=True),
+    Scenario("hook create", 0, _post("/v1/hooks", {"target_url": HOOK_TARGET}), (201,), check_hook_create),
+    Scenario(
+        "hook update",
+        0,
+        lambda c: c.client.patch(f"/v1/hooks/{c.ids[0]}", {"description": "new"}, format="json"),
+        (200,),
+        check_hook_update,
+        setup=_make_hook,
+    ),
+    Scenario(
+        "hook delete",
+        0,
+        lambda c: c.client.delete(f"/v1/hooks/{c.ids[0]}"),
+        (204,),
+        check_hook_delete,
+        setup=_make_hook,
+    ),
     Scenario("auth (cold key)", 1, lambda c: c.client.get("/v1/events"), (200,), lambda c, r: None, setup=_cold_key),
 ]
