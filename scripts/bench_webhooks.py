@@ -1,11 +1,11 @@
-"""Push delivery latency through the real stack (a moto server process, the API under
-gunicorn 2x8, `run_deliveries` as a process, a receiver in this process): for each event,
-the time from its 201 to the first byte of its webhook at the receiver. Events are
-trickled in (one at a time, at random intervals) and then sent in a burst."""
+"""Push delivery through the real stack (a moto server process, the API under gunicorn 2x8,
+`run_deliveries` as a process, one receiver in this process): for each event, the time from
+its 201 to its webhook's arrival at the receiver, with events sent at a steady RATE per second
+for SECONDS; then deliveries per second to one hook, for a burst sent as fast as 8 clients
+can."""
 
 import json
 import os
-import random
 import statistics
 import sys
 import threading
@@ -18,8 +18,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.hooks.receiver import Receiver  # noqa: E402
 from tests.integration.live import Api, Child, manage, server_env, start_api, start_store  # noqa: E402
 
-EVENTS = int(os.environ.get("BENCH_WEBHOOK_EVENTS", 200))
-BURST = int(os.environ.get("BENCH_WEBHOOK_BURST", 200))
+RATE = int(os.environ.get("BENCH_WEBHOOK_RATE", 50))
+SECONDS = float(os.environ.get("BENCH_SECONDS", 20))
+BURST = int(os.environ.get("BENCH_WEBHOOK_BURST", 500))
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -27,10 +28,15 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def measure(arrived: dict, send, count: int, workers: int) -> list[float]:
+def measure(arrived: dict, send, count: int, workers: int, rate: float | None = None) -> tuple[list[float], float]:
+    """Latencies (ms) and the seconds from the first send to the last arrival. With `rate`,
+    event n is sent at n / rate seconds (8 clients keep the pace); else as fast as possible."""
     created: dict[str, float] = {}
+    start = time.monotonic()
 
-    def post(_):
+    def post(n):
+        if rate:
+            time.sleep(max(0.0, start + n / rate - time.monotonic()))
         event_id = send()
         created[event_id] = time.monotonic()
 
@@ -39,7 +45,8 @@ def measure(arrived: dict, send, count: int, workers: int) -> list[float]:
     deadline = time.monotonic() + 60
     while not set(created) <= set(arrived) and time.monotonic() < deadline:
         time.sleep(0.05)
-    return [(arrived[i] - at) * 1000 for i, at in created.items() if i in arrived]
+    last = max((arrived[i] for i in created if i in arrived), default=time.monotonic())
+    return [(arrived[i] - at) * 1000 for i, at in created.items() if i in arrived], last - start
 
 
 def report(what: str, latencies: list[float], sent: int) -> None:
@@ -76,18 +83,13 @@ def main() -> None:
             def send() -> str:
                 return api.post("/v1/events", json={"event_type": "bench", "n": 1}).json()["id"]
 
-            def trickled() -> str:
-                time.sleep(random.uniform(0.05, 0.3))
-                return send()
-
-            trickle = measure(arrived, trickled, EVENTS, workers=1)
+            steady = int(RATE * SECONDS)
+            latencies, _ = measure(arrived, send, steady, workers=8, rate=RATE)
             setup = "gunicorn 2x8, run_deliveries, moto server"
-            report(f"webhooks, {EVENTS} events trickled in one at a time ({setup})", trickle, EVENTS)
-            started = time.monotonic()
-            burst = measure(arrived, send, BURST, workers=8)
-            elapsed = time.monotonic() - started
-            report(f"webhooks, a burst of {BURST} events from 8 threads", burst, BURST)
-            print(f"  {BURST / elapsed:.0f} events/s ingested and delivered end to end")
+            report(f"webhooks, {RATE} events/s for {SECONDS:g} s to one hook ({setup})", latencies, steady)
+            latencies, elapsed = measure(arrived, send, BURST, workers=8)
+            report(f"webhooks, a burst of {BURST} events from 8 clients", latencies, BURST)
+            print(f"  {len(latencies) / elapsed:.0f} deliveries/s to one hook (first send to last arrival)")
     finally:
         deliveries.stop()
         server.stop()
