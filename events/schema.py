@@ -202,7 +202,8 @@ def strict_bodies(result, generator, request, public):
             if named in schemas:
                 schemas[named]["additionalProperties"] = False
     result["paths"]["/v1/events"]["post"]["requestBody"]["required"] = True
-    for parameter in result["paths"]["/v1/events"]["get"]["parameters"]:
-        if parameter.get("in") == "query":
-            parameter["allowEmptyValue"] = True
+    for path in ("/v1/events", "/v1/hooks", "/v1/hooks/{hook_id}/deliveries"):
+        for parameter in result["paths"][path]["get"]["parameters"]:
+            if parameter.get("in") == "query":
+                parameter["allowEmptyValue"] = True
     return result

@@ -24,6 +24,7 @@ def event_types_field() -> serializers.ListField:
 
 def target_url_field(**kwargs) -> ExactStringField:
     return ExactStringField(
+        min_length=1,
         max_length=MAX_URL_LENGTH,
         help_text="Absolute https:// URL (http:// only where HOOKS_ALLOW_HTTP is on), no user info; its host must "
         "resolve only to public addresses.",

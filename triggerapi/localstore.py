@@ -66,6 +66,73 @@ def bound_shard_iterators() -> None:
     DynamoDBStreamsBackend.__init__ = __init__
 
 
+def transactions_undo_in_place() -> None:
+    """moto backs up every table a transaction names (copy.deepcopy of the whole table)
+    before it starts, and puts the copies in place if the transaction is canceled. That
+    costs time in proportion to the table's size on every transaction, and the copy brings
+    its own stream shard: readers, whose iterators hold the old shard, never see another
+    record, and the canceled transaction's records stay in what they read. Here a
+    transaction saves only the items it names; if it is canceled they are put back, and
+    the stream records it wrote are dropped, in place."""
+    import copy
+
+    import moto.dynamodb.models as models
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
+
+    class TablesNotCopied:
+        """moto.dynamodb.models' `copy`, except that a Table is not copied: only the backup
+        above copies tables."""
+
+        def __getattr__(self, name):
+            return getattr(copy, name)
+
+        @staticmethod
+        def deepcopy(value, memo=None):
+            return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+    models.copy = TablesNotCopied()
+    original = DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self, transact_items):
+        saved, stream_lengths = [], {}
+        for entry in transact_items:
+            op = next(iter(entry.values())) if isinstance(entry, dict) and entry else {}
+            table = self.tables.get(op.get("TableName")) if isinstance(op, dict) else None
+            attributes = (op.get("Key") or op.get("Item")) if table is not None else None
+            if not attributes or table.hash_key_attr not in attributes:
+                continue
+            if table.range_key_attr and table.range_key_attr not in attributes:
+                continue
+            try:
+                hash_value = DynamoType(attributes[table.hash_key_attr])
+                range_value = DynamoType(attributes[table.range_key_attr]) if table.range_key_attr else None
+                before = copy.deepcopy(table.get_item(hash_value, range_value))
+            except Exception:  # a key of the wrong type: moto refuses the transaction itself
+                continue
+            saved.append((table, hash_value, range_value, before))
+            if table.stream_shard is not None:
+                stream_lengths.setdefault(id(table), (table.stream_shard, len(table.stream_shard.items)))
+        try:
+            return original(self, transact_items)
+        except Exception:
+            for table, hash_value, range_value, item in reversed(saved):
+                holder = table.items[hash_value] if range_value is not None else table.items
+                key = range_value if range_value is not None else hash_value
+                if item is None:
+                    holder.pop(key, None)
+                else:
+                    holder[key] = item
+                if range_value is not None and not table.items[hash_value]:
+                    del table.items[hash_value]
+            for shard, length in stream_lengths.values():
+                del shard.items[length:]
+            raise
+
+    DynamoDBBackend.transact_write_items = transact_write_items
+
+
 class Serialized:
     """WSGI middleware: one request inside the wrapped app at a time, body included."""
 
@@ -92,6 +159,7 @@ def main(argv: list[str] | None = None) -> None:
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     bound_shard_iterators()
+    transactions_undo_in_place()
     # Only DynamoDB and its streams, behind one lock: a stream read never sees half a write.
     app = Serialized(ByTarget(create_backend_app("dynamodb"), create_backend_app("dynamodbstreams")))
     server = make_server(args.host, args.port, app, threaded=True, request_handler=KeepAlive)

@@ -207,3 +207,36 @@ def test_without_a_stream_it_says_to_run_create_tables(dynamodb_url, tmp_path):
     assert result.returncode == 1
     assert "has no stream: run `manage.py create_tables`" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_canceled_transaction_leaves_no_record_and_the_reader_goes_on(stack):
+    """moto alone restores a copy of the table (its stream shard included) when a
+    transaction is canceled: a running reader, on the old shard, would hand on the canceled
+    put and then nothing more (triggerapi/localstore.py undoes in place instead)."""
+    env, table = stack
+    assert run_once(env).returncode == 0  # the first start: from here on
+    deliveries = start(env)
+    try:
+        put_events(table, "evt_before")
+        wait_for(lambda: "evt_before" in handed(env), "record of evt_before")
+        with pytest.raises(table.meta.client.exceptions.TransactionCanceledException):
+            table.meta.client.transact_write_items(
+                TransactItems=[
+                    # (the resource's client: values are plain Python, it adds the types)
+                    {"Put": {"TableName": table.name, "Item": {"tenant_id": "acme", "sk": "evt_phantom"}}},
+                    {
+                        "ConditionCheck": {
+                            "TableName": table.name,
+                            "Key": {"tenant_id": "acme", "sk": "evt_missing"},
+                            "ConditionExpression": "attribute_exists(sk)",
+                        }
+                    },
+                ]
+            )
+        assert "Item" not in table.get_item(Key={"tenant_id": "acme", "sk": "evt_phantom"})
+        put_events(table, "evt_after")
+        wait_for(lambda: "evt_after" in handed(env), "record of evt_after")
+    finally:
+        deliveries.process.send_signal(signal.SIGTERM)
+        assert deliveries.process.wait(timeout=30) == 0
+    assert handed(env) == ["evt_before", "evt_after"]

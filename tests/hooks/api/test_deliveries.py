@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from standardwebhooks import Webhook
 
+from events import ids
 from hooks import handler
 from hooks.models import Delivery, Hook
 from hooks.schedule import DELAYS_MS
@@ -20,7 +21,10 @@ START = datetime(2027, 6, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def clock():
+def clock(monkeypatch):
+    """Event ids made on the moved clock must not outlive the test: ids are monotonic, and
+    later tests' events would get ids (creation times) from 2027."""
+    monkeypatch.setattr(ids, "_last", 0)
     with time_machine.travel(START, tick=True) as traveller:
         yield traveller
 
