@@ -49,6 +49,8 @@ log = logging.getLogger(__name__)
 # First attempts and due retries run side by side: a slow receiver does not hold the others.
 _pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="attempt")
 DUE_PAGE = 100
+# DynamoDB's limit on a transaction's items.
+TRANSACTION_ITEMS = 100
 
 
 def claim_ms() -> int:
@@ -96,13 +98,11 @@ class Claim:
     body: str | None = field(default=None)
 
 
-def deliver_new(hook: Hook, event: Event) -> Claim | None:
-    """Creates the delivery of `event` to `hook`, claimed for its first attempt; None when
-    it exists already (a stream record handed over again) or the hook is no longer active."""
-    now = now_ms()
+def _new_delivery(hook: Hook, event: Event, now: int) -> Delivery:
+    """The delivery of `event` to `hook`, claimed for its first attempt."""
     attempt_until = now + claim_ms()
     pk = Delivery.pk_for(hook.tenant_id, hook.hook_id)
-    delivery = Delivery(
+    return Delivery(
         pk,
         event.event_id,
         tenant_id=hook.tenant_id,
@@ -118,6 +118,12 @@ def deliver_new(hook: Hook, event: Event) -> Claim | None:
         due_shard=due_shard_for(event.event_id),
         due_key=due_key_for(attempt_until, pk, event.event_id),
     )
+
+
+def deliver_new(hook: Hook, event: Event) -> Claim | None:
+    """Creates the delivery of `event` to `hook`, claimed for its first attempt; None when
+    it exists already (a stream record handed over again) or the hook is no longer active."""
+    delivery = _new_delivery(hook, event, now_ms())
     token = writes.new_token()
     try:
         writes.transact(
@@ -130,14 +136,63 @@ def deliver_new(hook: Hook, event: Event) -> Claim | None:
     return Claim(hook, delivery, event_body(event))
 
 
-def attempt(claim: Claim) -> Delivery | None:
-    """Makes the claimed attempt and records its outcome: the delivery as it ends, or None
-    if the claim was lost meanwhile (it ran out and another process took the delivery)."""
+def deliver_new_many(pairs: list[tuple[Hook, Event]]) -> list[Claim]:
+    """deliver_new for many (hook, event) pairs, in transactions of up to TRANSACTION_ITEMS
+    items (the deliveries, and one check per hook that it is active): one store call where
+    there would be one per delivery. A canceled transaction (a delivery that exists, a hook
+    no longer active) is done again pair by pair. StoreUnavailable if the store fails."""
+    claims: list[Claim] = []
+    chunk: list[tuple[Hook, Event]] = []
+    hooks_in_chunk: set[str] = set()
+
+    def flush() -> None:
+        if not chunk:
+            return
+        if len(chunk) == 1:
+            claim = deliver_new(*chunk[0])
+            claims.extend([claim] if claim else [])
+            return
+        now = now_ms()
+        made = [Claim(hook, _new_delivery(hook, event, now), event_body(event)) for hook, event in chunk]
+        token = writes.new_token()
+        checks = {c.hook.hook_id: _hook_active(c.hook) for c in made}
+        items = [writes.put_item(c.delivery, Delivery.pk.does_not_exist(), token=token) for c in made]
+        try:
+            writes.transact(Delivery, [*items, *checks.values()], token=token)
+            claims.extend(made)
+        except TransactionCanceled:
+            for outcome in in_parallel(lambda pair: deliver_new(*pair), list(chunk)):
+                if isinstance(outcome, BaseException):
+                    raise outcome from None
+                if outcome is not None:
+                    claims.append(outcome)
+
+    for hook, event in pairs:
+        if len(chunk) + len(hooks_in_chunk | {hook.hook_id}) > TRANSACTION_ITEMS - 1:
+            flush()
+            chunk, hooks_in_chunk = [], set()
+        chunk.append((hook, event))
+        hooks_in_chunk.add(hook.hook_id)
+    flush()
+    return claims
+
+
+@dataclass
+class Outcome:
+    """A claimed attempt's result (None when no attempt could be made: `error` says why)."""
+
+    claim: Claim
+    result: AttemptResult | None
+    error: str | None = None
+
+
+def attempt_make(claim: Claim) -> Outcome:
+    """Makes the claimed attempt (reading the event first on a retry)."""
     hook, delivery = claim.hook, claim.delivery
     if claim.body is None:
         event = event_get(tenant_id=hook.tenant_id, event_id=delivery.event_id)
         if event is None:
-            return _settle(claim, None, error="The event no longer exists (deleted or expired).")
+            return Outcome(claim, None, "The event no longer exists (deleted or expired).")
         claim.body = event_body(event)
     result = attempt_deliver(
         target_url=hook.target_url,
@@ -156,52 +211,115 @@ def attempt(claim: Claim) -> Delivery | None:
             "duration_ms": result.duration_ms,
         },
     )
-    settled = _settle(claim, result)
-    _hook_after(hook, result)
+    return Outcome(claim, result)
+
+
+def attempt(claim: Claim) -> Delivery | None:
+    """Makes the claimed attempt and records its outcome: the delivery as it ends, or None
+    if the claim was lost meanwhile (it ran out and another process took the delivery)."""
+    outcome = attempt_make(claim)
+    settled = _settle(outcome)
+    if outcome.result is not None:
+        _hook_after(claim.hook, outcome.result)
     return settled
 
 
-def _settle(claim: Claim, result: AttemptResult | None, *, error: str | None = None) -> Delivery | None:
+def attempts_make_and_record(claims: list[Claim]) -> None:
+    """Attempts side by side, then their outcomes written together (settle_many), then
+    each hook's failure streak brought up to date once."""
+    outcomes = []
+    for made in in_parallel(attempt_make, claims):
+        if isinstance(made, BaseException):
+            # The claim runs out and run_due attempts the delivery again.
+            log.warning("delivery attempt failed", extra={"error": f"{type(made).__name__}: {made}"})
+        else:
+            outcomes.append(made)
+    settle_many(outcomes)
+    by_hook: dict[tuple[str, str], list[Outcome]] = {}
+    for outcome in outcomes:
+        if outcome.result is not None:
+            by_hook.setdefault((outcome.claim.hook.tenant_id, outcome.claim.hook.hook_id), []).append(outcome)
+    for hooked in by_hook.values():
+        results = [o.result for o in hooked]
+        telling = next((r for r in results if r.outcome == schedule.GONE), None) or next(
+            (r for r in results if r.succeeded), results[0]
+        )
+        _hook_after(hooked[0].claim.hook, telling)
+
+
+def _settle_update(outcome: Outcome, token: str | None) -> dict:
+    """The conditional update that records an attempt: only while the claim is this one."""
+    claim, result = outcome.claim, outcome.result
     delivery = claim.delivery
-    outcome = result.outcome if result else schedule.FAILED
+    decided = result.outcome if result else schedule.FAILED
     actions = [
         Delivery.attempts.add(1 if result else 0),
         Delivery.attempt_id.remove(),
         Delivery.attempt_until.remove(),
     ]
     status_code = result.status_code if result else None
-    error = result.error if result else error
+    error = result.error if result else outcome.error
     actions.append(
         Delivery.last_status_code.set(status_code) if status_code is not None else Delivery.last_status_code.remove()
     )
     actions.append(Delivery.last_error.set(error) if error else Delivery.last_error.remove())
-    if outcome == schedule.RETRY:
+    if decided == schedule.RETRY:
         actions += [
             Delivery.next_attempt_at.set(result.next_attempt_at),
             Delivery.due_key.set(due_key_for(result.next_attempt_at, delivery.pk, delivery.event_id)),
         ]
     else:
         actions += [Delivery.next_attempt_at.remove(), Delivery.due_shard.remove(), Delivery.due_key.remove()]
-        if outcome == schedule.SUCCEEDED:
+        if decided == schedule.SUCCEEDED:
             actions += [
                 Delivery.status.set(SUCCEEDED),
                 Delivery.succeeded_at.set(result.attempted_at + result.duration_ms),
             ]
         else:
             actions.append(Delivery.status.set(FAILED))
+    return {
+        "actions": actions,
+        "condition": (Delivery.attempt_id == delivery.attempt_id) & (Delivery.status == PENDING),
+    }
+
+
+def _settle(outcome: Outcome) -> Delivery | None:
+    delivery = outcome.claim.delivery
+    token = writes.new_token()
     try:
-        item = writes.update(
-            Delivery,
-            delivery.pk,
-            delivery.event_id,
-            actions=actions,
-            condition=(Delivery.attempt_id == delivery.attempt_id) & (Delivery.status == PENDING),
-            token=writes.new_token(),
-        )
+        item = writes.update(Delivery, delivery.pk, delivery.event_id, token=token, **_settle_update(outcome, token))
     except ConditionFailed:
         log.warning("delivery claim lost", extra={"hook_id": delivery.hook_id, "event_id": delivery.event_id})
         return None
     return Delivery.from_raw_data(item)
+
+
+def settle_many(outcomes: list[Outcome]) -> None:
+    """Records outcomes in transactions of up to TRANSACTION_ITEMS (one store call where
+    there would be one per delivery); if one is canceled (a claim lost meanwhile), each of
+    its outcomes is recorded alone. A failure is logged: the claims then run out and the
+    deliveries are attempted again."""
+    for start in range(0, len(outcomes), TRANSACTION_ITEMS):
+        chunk = outcomes[start : start + TRANSACTION_ITEMS]
+        token = writes.new_token()
+        items = [
+            writes.update_item(
+                Delivery, o.claim.delivery.pk, o.claim.delivery.event_id, token=token, **_settle_update(o, token)
+            )
+            for o in chunk
+        ]
+        try:
+            if len(chunk) == 1:
+                raise TransactionCanceled([None], uncertain=False)
+            writes.transact(Delivery, items, token=token)
+        except TransactionCanceled:
+            for outcome in chunk:
+                try:
+                    _settle(outcome)
+                except StoreUnavailable as exc:
+                    log.warning("delivery attempt not recorded", extra={"error": str(exc)})
+        except StoreUnavailable as exc:
+            log.warning("delivery attempts not recorded", extra={"error": str(exc), "count": len(chunk)})
 
 
 def _hook_after(hook: Hook, result: AttemptResult) -> None:
@@ -357,9 +475,7 @@ def run_due(*, deadline_ms: int | None = None) -> int:
         for error in claims:
             if isinstance(error, BaseException):
                 log.warning("due delivery not claimed", extra={"error": f"{type(error).__name__}: {error}"})
-        for outcome in in_parallel(attempt, ready):
-            if isinstance(outcome, BaseException):
-                log.warning("delivery attempt not recorded", extra={"error": f"{type(outcome).__name__}: {outcome}"})
+        attempts_make_and_record(ready)
         attempted += len(ready)
         if len(due) < DUE_PAGE * DUE_SHARDS and not ready:
             return attempted

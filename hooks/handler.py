@@ -45,31 +45,20 @@ def handle_stream(event: dict, context=None) -> dict:
     for sequence_number, new in new_events(event.get("Records") or []):
         by_tenant[new.tenant_id].append((sequence_number, new))
     failed: list[str] = []
-    jobs = []
+    claims = []
     for tenant_id, items in by_tenant.items():
         try:
             hooks = hooks_active(tenant_id=tenant_id)
         except StoreUnavailable:
             failed += [sequence_number for sequence_number, _ in items]
             continue
-        jobs += [
-            (sequence_number, hook, new)
-            for sequence_number, new in items
-            for hook in hooks
-            if deliveries.matches(hook, new)
-        ]
-    created = deliveries.in_parallel(lambda job: deliveries.deliver_new(job[1], job[2]), jobs)
-    claims = []
-    for (sequence_number, _, _), outcome in zip(jobs, created, strict=True):
-        if isinstance(outcome, BaseException):
-            log.warning("delivery not created", extra={"error": f"{type(outcome).__name__}: {outcome}"})
-            failed.append(sequence_number)
-        elif outcome is not None:
-            claims.append(outcome)
-    for outcome in deliveries.in_parallel(deliveries.attempt, claims):
-        if isinstance(outcome, BaseException):
-            # The claim runs out and run_due attempts the delivery again.
-            log.warning("delivery attempt not recorded", extra={"error": f"{type(outcome).__name__}: {outcome}"})
+        pairs = [(hook, new) for _, new in items for hook in hooks if deliveries.matches(hook, new)]
+        try:
+            claims += deliveries.deliver_new_many(pairs)
+        except StoreUnavailable as exc:
+            log.warning("deliveries not created", extra={"error": str(exc), "tenant": tenant_id})
+            failed += [sequence_number for sequence_number, _ in items]
+    deliveries.attempts_make_and_record(claims)
     return {"batchItemFailures": [{"itemIdentifier": s} for s in sorted(set(failed), key=lambda s: (len(s), s))]}
 
 
