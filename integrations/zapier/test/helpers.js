@@ -57,9 +57,9 @@ const ingest = async (apiKey, payloads) => {
   return ids;
 };
 
-const DEADLINE_MS = 60000;
+const DEADLINE_MS = Number(process.env.DEADLINE_MS || 60000);
 
-const waitFor = async (what, condition, deadlineMs = DEADLINE_MS) => {
+const waitFor = async (what, condition, { deadlineMs = DEADLINE_MS, explain } = {}) => {
   const deadline = Date.now() + deadlineMs;
   for (;;) {
     const value = await condition();
@@ -67,7 +67,7 @@ const waitFor = async (what, condition, deadlineMs = DEADLINE_MS) => {
       return value;
     }
     if (Date.now() > deadline) {
-      throw new Error(`no ${what} within ${deadlineMs / 1000} s`);
+      throw new Error(`no ${what} within ${deadlineMs / 1000} s${explain ? `: ${JSON.stringify(await explain())}` : ''}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

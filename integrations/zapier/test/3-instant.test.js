@@ -46,8 +46,20 @@ test('subscribe, deliveries through perform, the same shape as performList, unsu
   const [unwanted] = await ingest(env().apiKey, [{ event_type: `${type}.other`, n: 4 }]);
   const otherIds = await ingest(env().otherApiKey, [5, 6].map((n) => ({ event_type: type, n })));
 
-  await waitFor('deliveries to every Zap', () =>
-    receiver.at('/zap/filtered').length >= 3 && receiver.at('/zap/every').length >= 4 && receiver.at('/zap/other-tenant').length >= 2,
+  const explain = async () => ({
+    received: receiver.received.map((r) => [r.path, r.headers['webhook-id']]),
+    deliveries: {
+      filtered: (await api(env().apiKey, 'GET', `/v1/hooks/${filtered.id}/deliveries`)).data,
+      every: (await api(env().apiKey, 'GET', `/v1/hooks/${control.id}/deliveries`)).data,
+    },
+  });
+  await waitFor(
+    'deliveries to every Zap',
+    () =>
+      receiver.at('/zap/filtered').length >= 3 &&
+      receiver.at('/zap/every').length >= 4 &&
+      receiver.at('/zap/other-tenant').length >= 2,
+    { explain },
   );
   const ids = (path) => receiver.at(path).map((r) => r.headers['webhook-id']);
   assert.deepEqual(ids('/zap/filtered').sort(), [...wanted].sort());
@@ -94,7 +106,9 @@ test('subscribe, deliveries through perform, the same shape as performList, unsu
 
   // Events after it: the Zap still on gets them, the one turned off does not.
   const later = await ingest(env().apiKey, [7, 8].map((n) => ({ event_type: type, n })));
-  await waitFor('the later events at the Zap still on', () => later.every((id) => ids('/zap/every').includes(id)));
+  await waitFor('the later events at the Zap still on', () => later.every((id) => ids('/zap/every').includes(id)), {
+    explain,
+  });
   assert.deepEqual(ids('/zap/filtered').sort(), [...wanted].sort());
 
   // The other tenant's events never reached this tenant's Zaps, nor this tenant's theirs.
