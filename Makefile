@@ -34,7 +34,15 @@ $(NODE_DEPS): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-test: $(DEPS) $(CHROMIUM) $(NODE_DEPS)
+# The Zapier integration is its own npm package (what `zapier push` uploads), with its own
+# lock file: zapier-platform-core, run by tests/integration/test_zapier.py.
+ZAPIER_DEPS := integrations/zapier/node_modules/.installed
+
+$(ZAPIER_DEPS): integrations/zapier/package.json integrations/zapier/package-lock.json
+	npm ci --prefix integrations/zapier --no-audit --no-fund
+	touch $@
+
+test: $(DEPS) $(CHROMIUM) $(NODE_DEPS) $(ZAPIER_DEPS)
 	$(PY) -m pytest
 
 .PHONY: lint
