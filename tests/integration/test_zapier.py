@@ -16,11 +16,6 @@ import pytest
 from tests.integration.live import ROOT, Child, manage, server_env, start_api
 
 INTEGRATION = ROOT / "integrations" / "zapier"
-# The files run one at a time, in the order of their numbers, which matters for one reason:
-# the instant trigger's test runs before the action's idempotent replay. The local store
-# (moto) rolls a cancelled transaction back by restoring a copy of the table, its stream
-# included, so after a replay run_deliveries' open stream iterator reads a stale copy and
-# delivers nothing more until it restarts (integrations/zapier/README.md, "Tests").
 # Every top-level `test(...)` of the integration's test files: all must run and pass.
 NODE_TESTS = sum(
     len(re.findall(r"^test\(", path.read_text(), re.MULTILINE)) for path in (INTEGRATION / "test").glob("*.test.js")
