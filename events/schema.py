@@ -202,6 +202,10 @@ def strict_bodies(result, generator, request, public):
             if named in schemas:
                 schemas[named]["additionalProperties"] = False
     result["paths"]["/v1/events"]["post"]["requestBody"]["required"] = True
+    # A PATCH must change something (HookUpdateSerializer.validate).
+    schemas["PatchedHookUpdate"]["minProperties"] = 1
+    result["paths"]["/v1/hooks"]["post"]["requestBody"]["required"] = True
+    result["paths"]["/v1/hooks/{hook_id}"]["patch"]["requestBody"]["required"] = True
     for path in ("/v1/events", "/v1/hooks", "/v1/hooks/{hook_id}/deliveries"):
         for parameter in result["paths"][path]["get"]["parameters"]:
             if parameter.get("in") == "query":

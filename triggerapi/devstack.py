@@ -138,6 +138,9 @@ def run(children: list[subprocess.Popen]) -> int:
     return server.wait()
 
 
+STOP_SECONDS = 15
+
+
 def main() -> None:
     # A plain `kill` should clean up like Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -149,10 +152,26 @@ def main() -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        for child in reversed(children):
+        stop(children)
+
+
+def stop(children: list[subprocess.Popen]) -> None:
+    """SIGTERM to the API and run_deliveries together, then to the store once they are done
+    with it; each group gets STOP_SECONDS, after which a child still running is killed (and
+    said so), so that Ctrl-C always ends make run."""
+    started_first = children[:1] if children and children[0].args[2:3] == ["triggerapi.localstore"] else []
+    for group in ([c for c in children if c not in started_first], started_first):
+        for child in group:
             if child.poll() is None:
                 child.terminate()
-            child.wait()
+        deadline = time.monotonic() + STOP_SECONDS
+        for child in group:
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                print(f"make run: {' '.join(map(str, child.args[1:4]))} did not stop within {STOP_SECONDS} s: killed.")
+                child.kill()
+                child.wait()
 
 
 if __name__ == "__main__":

@@ -88,7 +88,12 @@ def test_make_run_serves_the_seeded_tenants_and_ctrl_c_stops_everything():
 
     assert url == f"http://127.0.0.1:{env['PORT']}"
     assert (index.status_code, events.status_code, events.json()["events"]) == (200, 200, [])
-    assert stack.process.wait(timeout=30) == 0
+    try:
+        status = stack.process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        stack.process.kill()
+        raise AssertionError("make run did not stop within 30 s of Ctrl-C:\n" + "".join(stack.lines[-40:])) from None
+    assert status == 0
     # run_deliveries was stopped with one signal: it finished cleanly (no "Quitting at once").
     deadline = time.monotonic() + 10  # the last lines may still be on their way through the pipe
     while not any(line.startswith("Stopped: ") for line in stack.lines) and time.monotonic() < deadline:
