@@ -124,7 +124,7 @@ def main() -> None:
         results["single ingest"] = (cpu_ms(ingest, count), cpu_ms(raw_put, count), "1 put_item")
         event_ids = [e.event_id for e in Event.query("cpu")]
         results["get"] = (cpu_ms(get, count), cpu_ms(raw_get, count), "1 get_item")
-        claims = max(10, count // 20)
+        claims = max(2, count // 20)
         # claim_ack consumes the oldest events of "cpu" and "raw", which the ingests above made
         results[f"claim {CLAIM} + batch ack"] = (
             cpu_ms(claim_ack, claims),
