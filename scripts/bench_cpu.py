@@ -94,7 +94,7 @@ def main() -> None:
                 IndexName="inbox-index",
                 KeyConditionExpression="inbox_tenant = :t",
                 ExpressionAttributeValues={":t": {"S": "raw"}},
-                Limit=CLAIM,
+                Limit=2 * CLAIM,  # the app reads twice the limit (events.services.claim._page)
             )["Items"]
             for item in found:  # the lease
                 db.update_item(
