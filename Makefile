@@ -51,12 +51,12 @@ lint: $(DEPS)
 	$(VENV)/bin/ruff format --check .
 
 .PHONY: bench
-# Prints the worker's drain rate and long polling's wake-up latency through the real stack
-# (not a test: numbers, no verdict).
+# Every operation through the real stack against the store's own floor, in one table
+# (scripts/bench.py; docs/PERFORMANCE.md). BENCH_SECONDS per scenario (10); `make test`
+# runs it with BENCH_SECONDS=2 (tests/integration/test_bench_smoke.py): no verdict, numbers.
+BENCH_SECONDS ?= 10
 bench: $(DEPS)
-	$(PY) scripts/bench_drain.py
-	$(PY) scripts/bench_longpoll.py
-	$(PY) scripts/bench_webhooks.py
+	BENCH_SECONDS=$(BENCH_SECONDS) $(PY) scripts/bench.py
 
 # The Lambda zip, built from requirements.txt and the app's source only (docs/DEPLOY.md).
 .PHONY: package bench-coldstart

@@ -20,10 +20,10 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def post_events(url: str, keys: dict) -> None:
+def post_events(url: str, keys: dict, per_tenant: int = EVENTS_PER_TENANT) -> None:
     for key in keys.values():
-        for start in range(0, EVENTS_PER_TENANT, 100):
-            batch = [{"event_type": "bench", "n": n} for n in range(start, min(start + 100, EVENTS_PER_TENANT))]
+        for start in range(0, per_tenant, 100):
+            batch = [{"event_type": "bench", "n": n} for n in range(start, min(start + 100, per_tenant))]
             Api(url, key).post("/v1/events/batch", json={"events": batch}).raise_for_status()
 
 
@@ -43,7 +43,9 @@ def main() -> None:
         store.stop()
 
 
-def run(env: dict, url: str, keys: dict, batch: int, store_pid: int) -> None:
+def run(env: dict, url: str, keys: dict, batch: int, store_pid: int) -> tuple[int, float, float]:
+    """Runs the worker once over the tenants; prints and returns (events acked, seconds, store
+    CPU seconds)."""
     args = ["--once", "--batch", str(batch), "--api-url", url]
     for name, key in keys.items():
         args += ["--api-key", key, "--tenant-name", name]
@@ -63,6 +65,7 @@ def run(env: dict, url: str, keys: dict, batch: int, store_pid: int) -> None:
         f"run_worker --once --batch {batch}: {total[2]} events acked in {elapsed:.2f}s "
         f"= {int(total[2]) / elapsed:.0f} events/s (store CPU {cpu_seconds(store_pid) - store_cpu:.1f}s)"
     )
+    return int(total[2]), elapsed, cpu_seconds(store_pid) - store_cpu
 
 
 if __name__ == "__main__":

@@ -34,13 +34,13 @@ def consume(api: Api, seen: dict, stop: threading.Event) -> None:
             api.post("/v1/events/ack", json={"ids": [e["id"] for e in response.json()["events"]]})
 
 
-def wake_up_latencies(api: Api) -> list[float]:
+def wake_up_latencies(api: Api, events: int = EVENTS) -> list[float]:
     seen: dict[str, float] = {}
     stop = threading.Event()
     consumer = threading.Thread(target=consume, args=(Api(api.base_url, api.key), seen, stop), daemon=True)
     consumer.start()
     created: dict[str, float] = {}
-    for _ in range(EVENTS):
+    for _ in range(events):
         time.sleep(random.uniform(0.05, 0.4))  # a trickle: most events arrive during a wait
         response = api.post("/v1/events", json={"n": 1})
         created[response.json()["id"]] = time.monotonic()
@@ -51,14 +51,14 @@ def wake_up_latencies(api: Api) -> list[float]:
     return [(seen[event_id] - at) * 1000 for event_id, at in created.items() if event_id in seen]
 
 
-def queries_per_waited_second(api: Api, server) -> float:
-    response = api.post("/v1/events/claim", json={"wait_seconds": 5, "event_type": "none-such"})
+def queries_per_waited_second(api: Api, server, wait: int = 5) -> float:
+    response = api.post("/v1/events/claim", json={"wait_seconds": wait, "event_type": "none-such"})
     request_id = response.headers["X-Request-ID"]
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:  # the server's output is read on another thread
         for line in list(server.lines):
             if request_id in line and "triggerapi.access" in line:
-                return json.loads(line)["store_calls"] / 5
+                return json.loads(line)["store_calls"] / wait
         time.sleep(0.05)
     raise RuntimeError("the server logged no access line for the claim")
 

@@ -76,7 +76,7 @@ def manage(env: dict, *args: str) -> str:
     return result.stdout
 
 
-def start_api(env: dict, workers: int = 2) -> tuple[Child, str]:
+def start_api(env: dict, workers: int = 2, threads: int = 8) -> tuple[Child, str]:
     args = [
         sys.executable,
         "-m",
@@ -89,7 +89,7 @@ def start_api(env: dict, workers: int = 2) -> tuple[Child, str]:
         "--worker-class",
         "gthread",
         "--threads",
-        "8",
+        str(threads),
         # gunicorn's control socket is one path per user (~/.gunicorn): servers must not share it.
         "--no-control-socket",
         # The longest list URL the schema allows (a 255-character event_type, percent-encoded

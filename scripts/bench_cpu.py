@@ -1,0 +1,160 @@
+"""The app's CPU per request with the store answering in process (no network): Django's test
+client against moto's in-process mock (`mock_aws`), warm (key cache, connections, imports),
+minus the CPU of the same raw store calls made straight through botocore on the same mock.
+What is left is the app's share: Django, DRF, PynamoDB, our code, the access log line.
+
+    .venv/bin/python scripts/bench_cpu.py [--requests 1000] [--profile]
+
+--profile also prints cProfile's top functions (by cumulative time, then by own time) for
+warm single ingests and for warm claims of 10 + batch acks; docs/PERFORMANCE.md quotes them.
+"""
+
+import argparse
+import cProfile
+import io
+import json
+import logging
+import os
+import pstats
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
+
+import django  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+CLAIM = 10
+
+
+def cpu_ms(fn, count: int) -> float:
+    started = time.process_time()
+    for n in range(count):
+        fn(n)
+    return (time.process_time() - started) * 1000 / count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    count = args.requests
+    with mock_aws():
+        django.setup()
+        # The access line is written as in production (formatted, to a stream), to nowhere.
+        for handler in logging.getLogger().handlers:
+            if isinstance(handler, logging.StreamHandler):
+                handler.setStream(open(os.devnull, "w"))  # noqa: SIM115
+        from django.test import Client
+
+        from events.ids import new_event_ids
+        from events.lifecycle import new_event
+        from events.models import Event
+        from tenants.services import api_key_issue
+        from triggerapi import store
+        from triggerapi.tables import tables_create
+
+        tables_create()
+        key = api_key_issue(tenant_id="cpu", scopes=("ingest", "consume"))[1]
+        client = Client(headers={"Authorization": f"Bearer {key}"})
+        db = store.client(Event)
+        table = Event.Meta.table_name
+        body = json.dumps({"event_type": "bench", "n": 1})
+
+        def ingest(n):
+            response = client.post("/v1/events", body, content_type="application/json")
+            assert response.status_code == 201, response.content
+
+        ids = []
+
+        def raw_put(n):
+            item = new_event("raw", new_event_ids(1)[0], {"event_type": "bench", "n": 1}).serialize()
+            db.put_item(TableName=table, Item=item, ConditionExpression="attribute_not_exists(sk)")
+            ids.append(item["sk"]["S"])
+
+        def get(n):
+            assert client.get(f"/v1/events/{event_ids[n % len(event_ids)]}").status_code == 200
+
+        def raw_get(n):
+            db.get_item(TableName=table, Key={"tenant_id": {"S": "raw"}, "sk": {"S": ids[n % len(ids)]}})
+
+        def claim_ack(n):
+            events = client.post("/v1/events/claim", {"limit": CLAIM}, content_type="application/json").json()
+            taken = [e["id"] for e in events["events"]]
+            assert len(taken) == CLAIM, events
+            assert client.post("/v1/events/ack", {"ids": taken}, content_type="application/json").status_code == 200
+
+        def raw_claim_ack(n):
+            found = db.query(
+                TableName=table,
+                IndexName="inbox-index",
+                KeyConditionExpression="inbox_tenant = :t",
+                ExpressionAttributeValues={":t": {"S": "raw"}},
+                Limit=2 * CLAIM,  # the app reads twice the limit (events.services.claim._page)
+            )["Items"]
+            for item in found:  # the lease
+                db.update_item(
+                    TableName=table,
+                    Key={"tenant_id": item["tenant_id"], "sk": item["sk"]},
+                    UpdateExpression="SET lease_expires_at = :l",
+                    ConditionExpression="attribute_exists(sk)",
+                    ExpressionAttributeValues={":l": {"N": "1"}},
+                )
+            for item in found:  # the ack: out of the inbox
+                db.update_item(
+                    TableName=table,
+                    Key={"tenant_id": item["tenant_id"], "sk": item["sk"]},
+                    UpdateExpression="SET #s = :d REMOVE inbox_tenant, inbox_key",
+                    ConditionExpression="attribute_exists(sk)",
+                    ExpressionAttributeNames={"#s": "status"},
+                    ExpressionAttributeValues={":d": {"S": "delivered"}},
+                )
+
+        for n in range(20):  # warm
+            ingest(n)
+            raw_put(n)
+        event_ids = [e.event_id for e in Event.query("cpu")]
+        get(0)
+        raw_get(0)
+        results = {}
+        results["single ingest"] = (cpu_ms(ingest, count), cpu_ms(raw_put, count), "1 put_item")
+        event_ids = [e.event_id for e in Event.query("cpu")]
+        results["get"] = (cpu_ms(get, count), cpu_ms(raw_get, count), "1 get_item")
+        claims = max(2, count // 20)
+        # claim_ack consumes the oldest events of "cpu" and "raw", which the ingests above made
+        results[f"claim {CLAIM} + batch ack"] = (
+            cpu_ms(claim_ack, claims),
+            cpu_ms(raw_claim_ack, claims),
+            f"1 query + {2 * CLAIM} update_item",
+        )
+        print("| request | total CPU ms | raw store calls ms | app ms | raw calls | target |")
+        print("|---|---|---|---|---|---|")
+        for name, (total, raw, calls) in results.items():
+            target = "<= 1 ms" if name == "single ingest" else "-"
+            print(f"| {name} | {total:.2f} | {raw:.2f} | {total - raw:.2f} | {calls} | {target} |")
+        if args.profile:
+            profile("single ingest x 500", lambda: [ingest(n) for n in range(500)])
+            for n in range(600):
+                ingest(n)
+            profile(f"claim {CLAIM} + batch ack x 50", lambda: [claim_ack(n) for n in range(50)])
+
+
+def profile(what: str, run) -> None:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    run()
+    profiler.disable()
+    for order in ("cumulative", "tottime"):
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out)
+        stats.sort_stats(order).print_stats(30)
+        print(f"\n### {what}, by {order}\n")
+        print("\n".join(line for line in out.getvalue().splitlines() if line.strip())[:20000])
+
+
+if __name__ == "__main__":
+    main()

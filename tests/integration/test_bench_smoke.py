@@ -1,0 +1,42 @@
+"""`make bench BENCH_SECONDS=2`: the benchmark runs end to end and prints every row of its
+table, so it cannot rot. No timing is asserted: the numbers belong to the machine."""
+
+import os
+import subprocess
+import sys
+
+from tests.integration.live import ROOT
+
+ROWS = [
+    "| client check: GET /health |",
+    "| floor: put_item |",
+    "| single ingest |",
+    "| batch ingest (100/req) |",
+    "| floor: get_item |",
+    "| get |",
+    "| floor: query (21 items) |",
+    "| list page (20) |",
+    "| floor: update_item |",
+    "| claim 10 + batch ack |",
+    "| extend |",
+    "3. store calls per API operation",
+    "| claims over 1 + N |",
+    "3b. app CPU per request",
+    "| single ingest |",
+    "4. long-poll wake-up",
+    "5. ingest -> first webhook attempt",
+    "6. run_worker --once --batch 100",
+    "cold start",
+]
+
+
+def test_bench_runs_and_prints_its_table():
+    env = {**os.environ, "BENCH_SECONDS": "2"}
+    result = subprocess.run(
+        [sys.executable, "scripts/bench.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
+
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    results = result.stdout.split("RESULTS", 1)[1]
+    for row in ROWS:
+        assert row in results, f"{row!r} missing from:\n{results}"
