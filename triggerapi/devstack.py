@@ -144,6 +144,9 @@ STOP_SECONDS = 15
 def main() -> None:
     # A plain `kill` should clean up like Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # Ctrl-C stops everything even when we were started with SIGINT ignored (as a shell does
+    # for a background job), which Python would otherwise keep.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     children: list[subprocess.Popen] = []
     try:
         sys.exit(run(children))
