@@ -29,14 +29,9 @@ from events.serializers import (
     ReplaySerializer,
 )
 from events.services.common import EventNotFound
+from triggerapi.serializers import validated
 
 MAX_OPTIONS_BYTES = 64 * 1024
-
-
-def _valid(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def _options(request):
@@ -67,7 +62,7 @@ class EventViewSet(viewsets.ViewSet):
     required_scopes = {"create": "ingest", "batch": "ingest"}
 
     def create(self, request):
-        payload = _valid(PayloadSerializer, request_json(request, max_bytes=MAX_EVENT_BYTES))
+        payload = validated(PayloadSerializer, request_json(request, max_bytes=MAX_EVENT_BYTES))
         result = services.event_create(
             tenant_id=request.user.tenant_id, payload=payload, idempotency_key=_idempotency_key(request)
         )
@@ -77,7 +72,7 @@ class EventViewSet(viewsets.ViewSet):
 
     @action(detail=False, methods=["post"])
     def batch(self, request):
-        payloads = _valid(BatchSerializer, request_json(request, max_bytes=MAX_BATCH_BYTES))["events"]
+        payloads = validated(BatchSerializer, request_json(request, max_bytes=MAX_BATCH_BYTES))["events"]
         result = services.event_create_batch(
             tenant_id=request.user.tenant_id, payloads=payloads, idempotency_key=_idempotency_key(request)
         )
@@ -85,7 +80,7 @@ class EventViewSet(viewsets.ViewSet):
 
     def list(self, request):
         page = selectors.event_list(
-            tenant_id=request.user.tenant_id, **_valid(ListQuerySerializer, request.query_params)
+            tenant_id=request.user.tenant_id, **validated(ListQuerySerializer, request.query_params)
         )
         return Response(EventPageSerializer(page).data)
 
@@ -106,31 +101,31 @@ class EventViewSet(viewsets.ViewSet):
 
     @action(detail=False, methods=["post"], url_path="ack", url_name="ack-many")
     def ack_many(self, request):
-        ids = _valid(AckManySerializer, request_json(request, max_bytes=MAX_OPTIONS_BYTES))["ids"]
+        ids = validated(AckManySerializer, request_json(request, max_bytes=MAX_OPTIONS_BYTES))["ids"]
         acknowledged, not_found = services.event_ack_many(tenant_id=request.user.tenant_id, event_ids=ids)
         return Response(AckManyResultSerializer({"acknowledged": acknowledged, "not_found": not_found}).data)
 
     @action(detail=False, methods=["post"])
     def claim(self, request):
-        options = _valid(ClaimSerializer, _options(request))
+        options = validated(ClaimSerializer, _options(request))
         events = services.event_claim(tenant_id=request.user.tenant_id, **options)
         return Response(ClaimedSerializer({"events": events}).data)
 
     @action(detail=True, methods=["post"])
     def release(self, request, event_id: str):
-        options = _valid(ReleaseSerializer, _options(request))
+        options = validated(ReleaseSerializer, _options(request))
         event = services.event_release(tenant_id=request.user.tenant_id, event_id=event_id, **options)
         return Response(EventSerializer(event).data)
 
     @action(detail=True, methods=["post"])
     def extend(self, request, event_id: str):
-        options = _valid(ExtendSerializer, request_json(request, max_bytes=MAX_OPTIONS_BYTES))
+        options = validated(ExtendSerializer, request_json(request, max_bytes=MAX_OPTIONS_BYTES))
         event = services.event_extend(tenant_id=request.user.tenant_id, event_id=event_id, **options)
         return Response(LeasedEventSerializer(event).data)
 
     @action(detail=False, methods=["post"])
     def replay(self, request):
-        options = _valid(ReplaySerializer, request_json(request, max_bytes=MAX_OPTIONS_BYTES))
+        options = validated(ReplaySerializer, request_json(request, max_bytes=MAX_OPTIONS_BYTES))
         if "statuses" in options:
             options["statuses"] = tuple(options["statuses"])
         replayed, next_cursor = services.event_replay(tenant_id=request.user.tenant_id, **options)

@@ -12,6 +12,7 @@ from hooks.addresses import TargetRefused, target_check
 from hooks.attempt import AttemptResult, attempt_deliver, body_encode
 from hooks.ids import is_hook_id, new_hook_id
 from hooks.models import ACTIVE, DISABLED, MANUAL, Hook, HookCount
+from hooks.selectors import hook_get
 from hooks.signing import secret_generate
 from triggerapi import writes
 from triggerapi.exceptions import write_unavailable
@@ -80,9 +81,8 @@ def hook_create(*, tenant_id: str, target_url: str, event_types: list[str], desc
     return CreatedHook(hook, secret)
 
 
-def _hook(tenant_id: str, hook_id: str) -> Hook:
-    from hooks.selectors import hook_get
-
+def hook_found(*, tenant_id: str, hook_id: str) -> Hook:
+    """The tenant's hook, or 404 (another tenant's hook is not found either)."""
     hook = hook_get(tenant_id=tenant_id, hook_id=hook_id)
     if hook is None:
         raise HookNotFound(hook_id)
@@ -159,7 +159,7 @@ def hook_delete(*, tenant_id: str, hook_id: str) -> None:
 def hook_rotate_secret(*, tenant_id: str, hook_id: str) -> str:
     """A new secret; the current one keeps signing beside it for 24 h. Conditional on the
     secret read, so two rotations at once cannot both keep "the previous" one."""
-    hook = _hook(tenant_id, hook_id)
+    hook = hook_found(tenant_id=tenant_id, hook_id=hook_id)
     secret = secret_generate()
     now = now_ms()
     try:
@@ -186,7 +186,7 @@ def hook_rotate_secret(*, tenant_id: str, hook_id: str) -> str:
 
 def hook_test(*, tenant_id: str, hook_id: str) -> AttemptResult:
     """Sends a `triggerapi.test` event now, signed like any other; nothing is stored."""
-    hook = _hook(tenant_id, hook_id)
+    hook = hook_found(tenant_id=tenant_id, hook_id=hook_id)
     event_id = new_event_ids()[0]
     now = now_ms()
     event = {

@@ -19,26 +19,17 @@ from hooks.serializers import (
     SecretSerializer,
     TestResultSerializer,
 )
-from hooks.services import HookNotFound
 from triggerapi.exceptions import Conflict
 from triggerapi.openapi import api_responses
+from triggerapi.serializers import validated
 
 MAX_HOOK_BYTES = 64 * 1024
 HOOK_ID = OpenApiParameter("hook_id", str, OpenApiParameter.PATH, description="`hook_` + a ULID.")
 DELIVERY_ID = OpenApiParameter("delivery_id", str, OpenApiParameter.PATH, description="`dlv_` + the event's ULID.")
 
 
-def _valid(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 def _hook(request, hook_id: str):
-    hook = selectors.hook_get(tenant_id=request.user.tenant_id, hook_id=hook_id)
-    if hook is None:
-        raise HookNotFound(hook_id)
-    return hook
+    return services.hook_found(tenant_id=request.user.tenant_id, hook_id=hook_id)
 
 
 class DeliveryNotFound(NotFound):
@@ -103,7 +94,7 @@ class HookViewSet(viewsets.ViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def create(self, request):
-        data = _valid(HookCreateSerializer, request_json(request, max_bytes=MAX_HOOK_BYTES))
+        data = validated(HookCreateSerializer, request_json(request, max_bytes=MAX_HOOK_BYTES))
         created = services.hook_create(
             tenant_id=request.user.tenant_id,
             target_url=data["target_url"],
@@ -115,7 +106,7 @@ class HookViewSet(viewsets.ViewSet):
 
     def list(self, request):
         page = selectors.hooks_list(
-            tenant_id=request.user.tenant_id, **_valid(PageQuerySerializer, request.query_params)
+            tenant_id=request.user.tenant_id, **validated(PageQuerySerializer, request.query_params)
         )
         return Response(HookPageSerializer(page).data)
 
@@ -123,7 +114,7 @@ class HookViewSet(viewsets.ViewSet):
         return Response(HookSerializer(_hook(request, hook_id)).data)
 
     def partial_update(self, request, hook_id: str):
-        changes = _valid(HookUpdateSerializer, request_json(request, max_bytes=MAX_HOOK_BYTES))
+        changes = validated(HookUpdateSerializer, request_json(request, max_bytes=MAX_HOOK_BYTES))
         hook = services.hook_update(tenant_id=request.user.tenant_id, hook_id=hook_id, changes=changes)
         return Response(HookSerializer(hook).data)
 
@@ -144,7 +135,7 @@ class HookViewSet(viewsets.ViewSet):
     @action(detail=True, methods=["get"])
     def deliveries(self, request, hook_id: str):
         _hook(request, hook_id)
-        query = _valid(DeliveryQuerySerializer, request.query_params)
+        query = validated(DeliveryQuerySerializer, request.query_params)
         page = selectors.deliveries_list(tenant_id=request.user.tenant_id, hook_id=hook_id, **query)
         return Response(DeliveryPageSerializer(page).data)
 

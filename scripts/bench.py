@@ -568,49 +568,23 @@ def main() -> int:
 
 
 def webhooks(env: dict, url: str) -> list[str]:
-    from tests.hooks.receiver import Receiver
-
-    deliveries = Child([sys.executable, "manage.py", "run_deliveries"], env, r"Delivering from")
-    deliveries.wait_ready()
-    arrived: dict[str, float] = {}
-    lock = threading.Lock()
     lines = []
-    try:
-        with Receiver() as receiver:
-            original = receiver.answer
-
-            def answer(handler):
-                with lock:
-                    arrived.setdefault(handler.headers["webhook-id"], time.monotonic())
-                original(handler)
-
-            receiver.answer = answer
-            key = json.loads(manage(env, "issue_key", "bench-hooks", "--json"))["key"]
-            api = Api(url, key)
-            api.post("/v1/hooks", json={"target_url": receiver.url("/bench")}).raise_for_status()
-
-            def send() -> str:
-                response = api.post("/v1/events", json={"event_type": "bench", "n": 1})
-                response.raise_for_status()
-                return response.json()["id"]
-
-            rate = bench_webhooks.RATE
-            steady = int(rate * SECONDS)
-            latencies, _ = bench_webhooks.measure(arrived, send, steady, workers=8, rate=rate)
-            met = "yes" if percentile(latencies, 99) <= 1000 else "NO"
-            lines.append(
-                f"\n5. ingest -> first webhook attempt at the receiver, {rate} events/s for {SECONDS:g} s: "
-                f"{len(latencies)}/{steady} delivered, p50 {percentile(latencies, 50):.0f} ms, "
-                f"p99 {percentile(latencies, 99):.0f} ms (target p99 <= 1000 ms: {met})"
-            )
-            burst = 20 if SMOKE else 200
-            latencies, elapsed = bench_webhooks.measure(arrived, send, burst, workers=8)
-            lines.append(
-                f"   a burst of {burst} from 8 clients: {len(latencies) / elapsed:.0f} deliveries/s to one hook "
-                f"(first send to last arrival), p99 {percentile(latencies, 99):.0f} ms"
-            )
-    finally:
-        deliveries.stop()
+    with bench_webhooks.pushing_to_a_receiver(env, url, "bench-hooks") as (send, arrived):
+        rate = bench_webhooks.RATE
+        steady = int(rate * SECONDS)
+        latencies, _ = bench_webhooks.measure(arrived, send, steady, workers=8, rate=rate)
+        met = "yes" if percentile(latencies, 99) <= 1000 else "NO"
+        lines.append(
+            f"\n5. ingest -> first webhook attempt at the receiver, {rate} events/s for {SECONDS:g} s: "
+            f"{len(latencies)}/{steady} delivered, p50 {percentile(latencies, 50):.0f} ms, "
+            f"p99 {percentile(latencies, 99):.0f} ms (target p99 <= 1000 ms: {met})"
+        )
+        burst = 20 if SMOKE else 200
+        latencies, elapsed = bench_webhooks.measure(arrived, send, burst, workers=8)
+        lines.append(
+            f"   a burst of {burst} from 8 clients: {len(latencies) / elapsed:.0f} deliveries/s to one hook "
+            f"(first send to last arrival), p99 {percentile(latencies, 99):.0f} ms"
+        )
     for line in lines:
         print(line.strip(), flush=True)
     return lines

@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -57,11 +58,10 @@ def report(what: str, latencies: list[float], sent: int) -> None:
     )
 
 
-def main() -> None:
-    store, store_url = start_store()
-    env = server_env(store_url, HOOKS_ALLOW_HTTP="true", HOOKS_ALLOW_PRIVATE_TARGETS="true")
-    manage(env, "create_tables")
-    server, url = start_api(env)
+@contextmanager
+def pushing_to_a_receiver(env: dict, url: str, tenant: str):
+    """`run_deliveries` and a receiver that notes when each webhook-id first arrived; yields
+    (send, arrived): send() ingests one event of a fresh tenant whose hook is the receiver."""
     deliveries = Child([sys.executable, "manage.py", "run_deliveries"], env, r"Delivering from")
     deliveries.wait_ready()
     arrived: dict[str, float] = {}
@@ -76,13 +76,26 @@ def main() -> None:
                 original(handler)
 
             receiver.answer = answer
-            key = json.loads(manage(env, "issue_key", "bench", "--json"))["key"]
-            api = Api(url, key)
-            api.post("/v1/hooks", json={"target_url": receiver.url("/bench")})
+            api = Api(url, json.loads(manage(env, "issue_key", tenant, "--json"))["key"])
+            api.post("/v1/hooks", json={"target_url": receiver.url("/bench")}).raise_for_status()
 
             def send() -> str:
-                return api.post("/v1/events", json={"event_type": "bench", "n": 1}).json()["id"]
+                response = api.post("/v1/events", json={"event_type": "bench", "n": 1})
+                response.raise_for_status()
+                return response.json()["id"]
 
+            yield send, arrived
+    finally:
+        deliveries.stop()
+
+
+def main() -> None:
+    store, store_url = start_store()
+    env = server_env(store_url, HOOKS_ALLOW_HTTP="true", HOOKS_ALLOW_PRIVATE_TARGETS="true")
+    manage(env, "create_tables")
+    server, url = start_api(env)
+    try:
+        with pushing_to_a_receiver(env, url, "bench") as (send, arrived):
             steady = int(RATE * SECONDS)
             latencies, _ = measure(arrived, send, steady, workers=8, rate=RATE)
             setup = "gunicorn 2x8, run_deliveries, moto server"
@@ -91,7 +104,6 @@ def main() -> None:
             report(f"webhooks, a burst of {BURST} events from 8 clients", latencies, BURST)
             print(f"  {len(latencies) / elapsed:.0f} deliveries/s to one hook (first send to last arrival)")
     finally:
-        deliveries.stop()
         server.stop()
         store.stop()
 

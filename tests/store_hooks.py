@@ -56,3 +56,15 @@ def store_failing(code: str = "ProvisionedThroughputExceededException", operatio
 
     with hooked("before-call.dynamodb", fail):
         yield
+
+
+def create_events_table_without_its_stream() -> None:
+    """The events table as it was before it had a stream: create_tables must enable it."""
+    from events.models import Event
+
+    view_type = Event.Meta.stream_view_type
+    del Event.Meta.stream_view_type
+    try:
+        Event.create_table(wait=True)
+    finally:
+        Event.Meta.stream_view_type = view_type

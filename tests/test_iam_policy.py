@@ -22,7 +22,7 @@ from events.models import Event
 from hooks import handler
 from tests.hooks.receiver import Receiver, status
 from tests.integration.live import ROOT
-from tests.store_hooks import hooked
+from tests.store_hooks import create_events_table_without_its_stream, hooked
 from tests.test_zappa_settings import stage_config
 from triggerapi.tables import MODELS
 
@@ -74,18 +74,6 @@ def _with_region(grant: tuple[str, str], config: dict) -> tuple[str, str]:
     if resource != "*":
         resource = f"arn:aws:dynamodb:{config['aws_region']}:*:{resource}"
     return action, resource
-
-
-def create_events_table_without_its_stream() -> None:
-    """The events table as it was before it had a stream: create_tables must enable it."""
-    from events.models import Event
-
-    view_type = Event.Meta.stream_view_type
-    del Event.Meta.stream_view_type
-    try:
-        Event.create_table(wait=True)
-    finally:
-        Event.Meta.stream_view_type = view_type
 
 
 def exercise_the_app() -> None:

@@ -10,6 +10,7 @@ import pytest
 from events.models import Event
 from hooks.models import StreamCheckpoint
 from hooks.stream import STARTED_SHARD, StreamReader, first_failure, lambda_record
+from tests.store_hooks import create_events_table_without_its_stream
 from triggerapi import store
 from triggerapi.tables import tables_create
 
@@ -41,12 +42,7 @@ def started_reader(handler) -> StreamReader:
 
 def test_create_tables_enables_the_stream_on_an_events_table_created_without_one():
     Event.delete_table()
-    view_type = Event.Meta.stream_view_type
-    del Event.Meta.stream_view_type
-    try:
-        Event.create_table(wait=True)
-    finally:
-        Event.Meta.stream_view_type = view_type
+    create_events_table_without_its_stream()
     assert "StreamSpecification" not in store.client(Event).describe_table(TableName=Event.Meta.table_name)["Table"]
 
     [events] = [t for t in tables_create() if t.name == Event.Meta.table_name]

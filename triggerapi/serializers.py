@@ -11,3 +11,10 @@ class ConstantField(serializers.ChoiceField):
 
     def get_attribute(self, instance) -> str:
         return self.value
+
+
+def validated(serializer_class, data) -> dict:
+    """`data` validated by `serializer_class`: its validated_data, or a 400 in the envelope."""
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data

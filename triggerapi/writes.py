@@ -98,20 +98,11 @@ def update(
 
 
 def transact_put(puts: list[tuple[Model, Condition]], *, token: str) -> None:
-    """Several PutItems, all or none. The token is also the ClientRequestToken, so real
-    DynamoDB itself answers a repeated attempt (within 10 minutes) with success."""
-    for instance, _ in puts:
-        setattr(instance, TOKEN_ATTRIBUTE, token)
-    items = [{"Put": _put_request(instance, condition)} for instance, condition in puts]
-    model = type(puts[0][0])
-    try:
-        call(
-            lambda: client(model).transact_write_items(TransactItems=items, ClientRequestToken=token),
-            what="TransactWriteItems",
-        )
-    except TransactionCanceled as exc:
-        if not any(holds_token(item, token) for item in exc.items):
-            raise
+    """Several PutItems, all or none (transact). The token is also the ClientRequestToken, so
+    real DynamoDB itself answers a repeated attempt (within 10 minutes) with success."""
+    transact(
+        type(puts[0][0]), [put_item(instance, condition, token=token) for instance, condition in puts], token=token
+    )
 
 
 def put_item(instance: Model, condition: Condition | None, *, token: str) -> dict:

@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -113,3 +114,14 @@ class Api:
 
     def __getattr__(self, method):
         return lambda path, **kwargs: self.session.request(method.upper(), self.base_url + path, timeout=30, **kwargs)
+
+
+def wait_for(condition, what: str, seconds: float = 30):
+    """Polls `condition` until it returns something true (and returns that), or fails after
+    `seconds`: how tests wait for another process, never with a bare sleep."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"no {what} within {seconds} s")

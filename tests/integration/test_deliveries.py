@@ -12,6 +12,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+from tests.integration import live
 from tests.integration.live import ROOT, Child, manage, server_env
 
 DEADLINE_SECONDS = 30
@@ -72,12 +73,7 @@ def start(env, **extra) -> Child:
 
 
 def wait_for(condition, what: str):
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"no {what} within {DEADLINE_SECONDS} s")
+    return live.wait_for(condition, what, DEADLINE_SECONDS)
 
 
 def test_once_exits_0_and_a_restart_neither_repeats_nor_skips(stack):

@@ -12,6 +12,7 @@ import pytest
 from standardwebhooks import Webhook
 
 from tests.hooks.receiver import Receiver, hang, hang_up, status
+from tests.integration import live
 from tests.integration.live import Api, Child, manage, server_env, start_api
 
 DEADLINE_SECONDS = 60
@@ -71,12 +72,7 @@ def ingest(api: Api, *payloads: dict) -> list[str]:
 
 
 def wait_for(condition, what: str):
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"no {what} within {DEADLINE_SECONDS} s")
+    return live.wait_for(condition, what, DEADLINE_SECONDS)
 
 
 def arrived(receiver: Receiver, path: str) -> list:
