@@ -42,6 +42,7 @@ from hooks.models import (
     due_shard_for,
 )
 from triggerapi import store, writes
+from triggerapi.exceptions import write_unavailable
 from triggerapi.store import ConditionFailed, StoreUnavailable, TransactionCanceled, now_ms
 
 log = logging.getLogger(__name__)
@@ -552,8 +553,8 @@ def delivery_retry(hook: Hook, delivery: Delivery) -> Delivery:
     try:
         writes.transact(Delivery, [update, _hook_active(hook)], token=token)
     except TransactionCanceled as exc:
-        if exc.uncertain:
-            raise
+        if exc.uncertain:  # an earlier attempt may have been applied, and things changed since
+            raise write_unavailable(maybe_applied=True) from None
         if exc.failed[1]:
             raise DeliveryNotRetryable(None) from None
         current = Delivery.from_raw_data(exc.items[0]) if exc.items[0] else None

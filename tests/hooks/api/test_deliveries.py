@@ -226,3 +226,23 @@ def test_retry_of_a_delivery_that_is_not_failed_is_409_and_unknown_is_404(acme, 
     assert acme.post(f"{base}/dlv_{event_id[4:]}/retry").status_code == 409
     assert acme.post(f"{base}/dlv_01J00000000000000000000000/retry").status_code == 404
     assert acme.post(f"{base}/nonsense/retry").status_code == 404
+
+
+@pytest.mark.parametrize("kind", ["lost", "reset", "throttled"])
+def test_a_manual_retry_under_a_store_fault_answers_the_truth_or_503(acme, receiver, stream_records, clock, kind):
+    from tests.faults import inject
+
+    hook = subscribe(acme, receiver)
+    receiver.answer = status(410)
+    ingest(acme, "acme", stream_records, {"n": 1})
+    acme.patch(f"/v1/hooks/{hook['id']}", {"status": "active"}, format="json")
+    [failed] = deliveries(acme, hook["id"], status="failed")
+    receiver.answer = status(200)
+    with inject(kind, at=1, down=True, operation="TransactWriteItems"):
+        response = acme.post(f"/v1/hooks/{hook['id']}/deliveries/{failed['id']}/retry")
+    assert response.status_code == 503, response.content
+    assert response["Retry-After"] and response.json()["error"]["code"] == "service_unavailable"
+    [after] = deliveries(acme, hook["id"])
+    if response.json()["error"]["details"].get("write") == "not_applied":
+        assert after["status"] == "failed"
+    assert len(receiver.requests) == 1  # no attempt was made without its claim
