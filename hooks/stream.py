@@ -17,9 +17,10 @@ raises, or names a record that was not in the batch, fails the whole batch.
 Where a shard without a checkpoint starts:
 
 - the very first start for a stream (no checkpoint row at all under its ARN) writes a
-  marker row (sk STARTED_SHARD, updated_at = when) and reads the open shards from LATEST:
-  a backlog written before deliveries ran is not blasted at the hooks; closed shards then
-  hold only older records and are marked finished unread;
+  marker row (sk STARTED_SHARD, updated_at = when) and checkpoints each open shard at its
+  newest record (read through once): a backlog written before deliveries ran is not
+  blasted at the hooks; closed shards then hold only older records and are marked finished
+  unread;
 - after that (a restart, or a shard that appeared since), TRIM_HORIZON, skipping records
   created before the marker's second (ApproximateCreationDateTime is rounded down to the
   second): a restart before the first record arrived neither skips the records written
@@ -115,7 +116,6 @@ class Shard:
     iterator: str | None = None
     # Read again from this record (it failed), before the checkpoint.
     retry_from: str | None = None
-    from_latest: bool = False
     failures: int = 0
     not_before: float = 0.0
 
@@ -309,9 +309,12 @@ class StreamReader:
                     shard.finished = True  # closed before we first started: nothing new in it
                     self._write_checkpoint(shard)
                 else:
-                    # Positioned now: what is written from here on is handed on.
-                    shard.from_latest = True
-                    shard.iterator = self._iterator(shard)
+                    # Positioned now, after the last record there is: what is written from
+                    # here on is handed on (a LATEST iterator would leave no checkpoint, and a
+                    # restart before the next record would read the backlog from the start).
+                    shard.checkpoint = self._last_sequence_number(shard)
+                    if shard.checkpoint:
+                        self._write_checkpoint(shard)
             self.shards[shard_id] = shard
         for gone in set(self.shards) - present:
             del self.shards[gone]
@@ -323,6 +326,24 @@ class StreamReader:
         parent = self.shards.get(shard.parent_id) if shard.parent_id else None
         # A parent trimmed from the stream (gone from DescribeStream) is as good as drained.
         return parent is None or parent.finished
+
+    def _last_sequence_number(self, shard: Shard) -> str | None:
+        """The newest record's sequence number in an open shard, read through once (a first
+        start only; run_deliveries is a development process, its stream small)."""
+        iterator, last = self._iterator(shard), None
+        while iterator:
+            answer = store.call(
+                lambda iterator=iterator: self._send_or_code(
+                    self.streams.get_records, ShardIterator=iterator, Limit=BATCH_SIZE
+                ),
+                what="GetRecords",
+            )
+            records = [] if isinstance(answer, str) else answer.get("Records", [])
+            if not records:
+                return last
+            last = records[-1]["dynamodb"]["SequenceNumber"]
+            iterator = answer.get("NextShardIterator")
+        return last
 
     def _write_checkpoint(self, shard: Shard) -> None:
         row = StreamCheckpoint(
@@ -342,8 +363,6 @@ class StreamReader:
             kwargs.update(ShardIteratorType="AT_SEQUENCE_NUMBER", SequenceNumber=shard.retry_from)
         elif shard.checkpoint:
             kwargs.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=shard.checkpoint)
-        elif shard.from_latest:
-            kwargs.update(ShardIteratorType="LATEST")
         else:
             kwargs.update(ShardIteratorType="TRIM_HORIZON")
         answer = store.call(
@@ -355,12 +374,10 @@ class StreamReader:
                     "records of %s were trimmed before they were read: reading on from the oldest left", shard.shard_id
                 )
                 shard.retry_from = shard.checkpoint = None
-                shard.from_latest = False
                 return self._iterator(shard)
             # ResourceNotFound: the shard was trimmed away.
             shard.finished = True
             return None
-        shard.from_latest = False  # once positioned, LATEST's place is the iterator's
         return answer.get("ShardIterator")
 
     @staticmethod
