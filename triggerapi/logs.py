@@ -1,10 +1,24 @@
 """Log lines as JSON, one object a line, so CloudWatch Logs Insights (or jq) can filter and
-aggregate on fields: `extra={"fields": {...}}` adds them to the line. Nothing here decides
-what is logged; the callers keep keys and payloads out (tests/integration/test_logs.py)."""
+aggregate on fields. The project's one idiom is the standard library's own:
+`log.info("delivery attempt", extra={"hook_id": ..., "status_code": ...})`; every key of
+`extra` becomes a field of the line. Nothing here decides what is logged; the callers keep
+keys and payloads out (tests/integration/test_logs.py)."""
 
 import json
 import logging
 from datetime import UTC, datetime
+
+# What every LogRecord carries by itself; anything else on a record came from `extra`.
+_RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
+    "message",
+    "asctime",
+    "request_id",
+}
+
+
+def fields_of(record: logging.LogRecord) -> dict:
+    """The fields a caller passed with `extra=`."""
+    return {name: value for name, value in vars(record).items() if name not in _RECORD_ATTRIBUTES}
 
 
 class JsonFormatter(logging.Formatter):
@@ -15,7 +29,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "request_id": getattr(record, "request_id", "-"),
             "message": record.getMessage(),
-            **getattr(record, "fields", {}),
+            **fields_of(record),
         }
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)

@@ -91,4 +91,4 @@ def _log_access(request, response, started: float) -> None:
         "latency_ms": round((time.perf_counter() - started) * 1000, 1),
         "store_calls": _store_calls.get().count,
     }
-    access_log.info("%s %s %s", method, route or "(no route)", response.status_code, extra={"fields": fields})
+    access_log.info("%s %s %s", method, route or "(no route)", response.status_code, extra=fields)

@@ -156,7 +156,7 @@ class TenantWorker:
         """One JSON line per batch, as the API writes one per request: counts, never events."""
         fields = {"tenant": self.stats.name, "claimed": claimed, "acked": acked, "released": released}
         fields |= {"failed": failed, "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
-        logger.info("batch claimed=%d acked=%d released=%d", claimed, acked, released, extra={"fields": fields})
+        logger.info("batch claimed=%d acked=%d released=%d", claimed, acked, released, extra=fields)
 
     def _write(self, call: Callable[[], object]):
         """An ack or release, retried a few times; if it never lands, the lease runs out and

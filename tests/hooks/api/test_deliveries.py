@@ -3,6 +3,7 @@ hooks, signatures, the schedule (moved by the clock, never slept), 410, Retry-Af
 disabling, deleting, manual retry, and two processes racing for one delivery."""
 
 import json
+import logging
 from datetime import UTC, datetime
 
 import pytest
@@ -14,6 +15,7 @@ from hooks import handler
 from hooks.models import Delivery, Hook
 from hooks.schedule import DELAYS_MS
 from tests.hooks.receiver import Receiver, status
+from triggerapi.logs import JsonFormatter
 
 # Ahead of the real clock: event ids are monotonic within a process, so a clock moved back
 # would give events the ids (and creation times) of the real time instead.
@@ -246,3 +248,22 @@ def test_a_manual_retry_under_a_store_fault_answers_the_truth_or_503(acme, recei
     if response.json()["error"]["details"].get("write") == "not_applied":
         assert after["status"] == "failed"
     assert len(receiver.requests) == 1  # no attempt was made without its claim
+
+
+def test_an_attempt_logs_a_json_line_naming_the_hook_event_status_and_duration(acme, receiver, stream_records, caplog):
+    caplog.set_level(logging.INFO, logger="hooks.deliveries")
+    hook = subscribe(acme, receiver)
+    [event_id] = ingest(acme, "acme", stream_records, {"event_type": "t"})
+
+    [record] = [r for r in caplog.records if r.getMessage() == "delivery attempt"]
+    line = json.loads(JsonFormatter().format(record))
+
+    assert {k: line[k] for k in ("logger", "message", "hook_id", "event_id", "status_code", "outcome")} == {
+        "logger": "hooks.deliveries",
+        "message": "delivery attempt",
+        "hook_id": hook["id"],
+        "event_id": event_id,
+        "status_code": 200,
+        "outcome": "succeeded",
+    }
+    assert isinstance(line["duration_ms"], int | float)
