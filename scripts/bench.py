@@ -423,8 +423,9 @@ class Bench:
         for event_id in ids[:20]:
             session.post(f"{self.url}/v1/events/{event_id}/ack", timeout=30).raise_for_status()
         for event_id in ids[20:]:
-            assert session.delete(f"{self.url}/v1/events/{event_id}", timeout=30).status_code == 204
-        time.sleep(0.5)  # the server's output is read on another thread
+            deleted = session.delete(f"{self.url}/v1/events/{event_id}", timeout=30)
+            assert deleted.status_code == 204
+        self.server.line_with(deleted.headers["X-Request-ID"], '"triggerapi.access"')
         by_route: dict[tuple, list[int]] = {}
         over = 0
         for line in list(self.server.lines):

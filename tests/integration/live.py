@@ -28,7 +28,8 @@ class Child:
         self.process = subprocess.Popen(
             args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
-        threading.Thread(target=self._drain, daemon=True).start()
+        self._drainer = threading.Thread(target=self._drain, daemon=True)
+        self._drainer.start()
 
     def _drain(self) -> None:
         for line in self.process.stdout:
@@ -45,10 +46,25 @@ class Child:
             raise RuntimeError("child did not start:\n" + "".join(self.lines[-50:]))
         return self._match
 
+    def line_with(self, *parts: str, seconds: float = 10) -> str:
+        """The first line holding every part, waited for: the output is read on another
+        thread, so a line the process has written may not be in `lines` yet."""
+        return wait_for(
+            lambda: next((line for line in list(self.lines) if all(part in line for part in parts)), None),
+            f"line with {parts}",
+            seconds,
+        )
+
+    def wait(self, timeout: float) -> int:
+        """The exit status, once every line the process wrote is in `lines`."""
+        status = self.process.wait(timeout=timeout)
+        self._drainer.join(timeout=10)
+        return status
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
-        self.process.wait(timeout=30)
+        self.wait(timeout=30)
 
 
 def start_store() -> tuple[Child, str]:

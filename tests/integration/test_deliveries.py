@@ -148,7 +148,7 @@ def test_an_event_posted_to_the_api_reaches_the_handler_within_a_second(live_env
         assert json.loads(image["payload"]["S"]) == {"event_type": "order.paid", "order": 7}
     finally:
         deliveries.process.send_signal(signal.SIGTERM)
-        assert deliveries.process.wait(timeout=30) == 0
+        assert deliveries.wait(timeout=30) == 0
 
 
 def test_failed_records_are_read_again_from_the_first_failure(stack):
@@ -164,7 +164,7 @@ def test_failed_records_are_read_again_from_the_first_failure(stack):
         assert wait_for(lambda: any("failed from" in line for line in deliveries.lines), "failure line")
     finally:
         deliveries.process.send_signal(signal.SIGTERM)
-        assert deliveries.process.wait(timeout=30) == 0
+        assert deliveries.wait(timeout=30) == 0
     # The checkpoint is past evt_c: a restart hands on nothing again.
     put_events(table, "evt_d")
     assert run_once(env).returncode == 0
@@ -178,7 +178,7 @@ def test_sigterm_stops_a_running_reader_promptly_with_status_0(stack):
     wait_for(lambda: handed(env) == ["evt_x"], "record of evt_x")
     sent = time.monotonic()
     deliveries.process.send_signal(signal.SIGTERM)
-    assert deliveries.process.wait(timeout=30) == 0
+    assert deliveries.wait(timeout=30) == 0
     assert time.monotonic() - sent < 5
     output = "".join(deliveries.lines)
     assert "Stopping: finishing the batch in hand." in output
@@ -234,5 +234,5 @@ def test_a_canceled_transaction_leaves_no_record_and_the_reader_goes_on(stack):
         wait_for(lambda: "evt_after" in handed(env), "record of evt_after")
     finally:
         deliveries.process.send_signal(signal.SIGTERM)
-        assert deliveries.process.wait(timeout=30) == 0
+        assert deliveries.wait(timeout=30) == 0
     assert handed(env) == ["evt_before", "evt_after"]

@@ -40,10 +40,7 @@ def claim_in_thread(api: Api, **body) -> dict:
 
 
 def access_line(server, request_id: str) -> dict:
-    for line in server["child"].lines:
-        if request_id in line and '"triggerapi.access"' in line:
-            return json.loads(line)
-    raise AssertionError(f"no access line for {request_id}")
+    return json.loads(server["child"].line_with(request_id, '"triggerapi.access"'))
 
 
 def test_an_event_ingested_1_s_into_a_10_s_wait_is_returned_within_500_ms_of_its_201(api):

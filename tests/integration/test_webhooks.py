@@ -184,7 +184,7 @@ def test_deliveries_killed_mid_batch_resume_after_a_restart_losing_nothing(stack
     ids = ingest(api, *({"n": n} for n in range(40)))
     wait_for(lambda: len(arrived(receiver, "/slow")) >= 5, "the first attempts")
     current[0].process.send_signal(signal.SIGKILL)
-    current[0].process.wait(timeout=30)
+    current[0].wait(timeout=30)
     before_kill = {r.headers["webhook-id"] for r in arrived(receiver, "/slow")}
     states = {d["event_id"]: d for d in deliveries(api, hook["id"], limit=100)}
     in_flight = {i for i in before_kill if states.get(i, {}).get("status") != "succeeded"}
