@@ -14,11 +14,12 @@ $(PY):
 # moto (the embedded DynamoDB) is a development tool, so `make run` uses the dev
 # requirements too; requirements.txt alone is what ships to Lambda.
 $(DEPS): requirements.txt requirements-dev.txt | $(PY)
+	@echo "Installing the requirements into $(VENV) (the first time: one to two minutes, about 600 MB)..."
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
 run: $(DEPS)
-	$(PY) -m triggerapi.devstack
+	@$(PY) -m triggerapi.devstack
 
 # The browser tests drive Debian's Chromium and the Postman collection runs under newman
 # (npm, pinned by package-lock.json); `make test` installs both when they are missing.

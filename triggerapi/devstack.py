@@ -27,17 +27,42 @@ class StackError(Exception):
     """Why make run cannot start, in one line with what to do about it."""
 
 
-def check_port_free(port: int, variable: str, what: str) -> None:
+def port_is_free(port: int) -> bool:
     with socket.socket() as probe:
         # As the servers themselves bind: a port left in TIME_WAIT by the last run is free.
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((HOST, port))
         except OSError:
+            return False
+    return True
+
+
+def free_port_after(port: int, taken: set[int]) -> int:
+    """A port to suggest: the next hundred up that is free and not one we use already."""
+    suggestion = port + 100
+    while suggestion in taken or not port_is_free(suggestion):
+        suggestion += 100
+    return suggestion
+
+
+def check_ports(store_port: int | None) -> None:
+    """The API's port, and the embedded store's when we start one: distinct and free."""
+    ports = {"PORT": (API_PORT, "the API")}
+    if store_port is not None:
+        if store_port == API_PORT:
+            raise StackError(
+                f"PORT and LOCAL_DYNAMODB_PORT are both {API_PORT}: the API and the embedded DynamoDB "
+                f"need a port each, e.g. `LOCAL_DYNAMODB_PORT={free_port_after(API_PORT, {API_PORT})} make run`."
+            )
+        ports["LOCAL_DYNAMODB_PORT"] = (store_port, "the embedded DynamoDB")
+    taken = {port for port, _ in ports.values()}
+    for variable, (port, what) in ports.items():
+        if not port_is_free(port):
             raise StackError(
                 f"port {port} is busy (another make run?), and {what} needs it: "
-                f"set {variable}, e.g. `{variable}={port + 100} make run`."
-            ) from None
+                f"set {variable}, e.g. `{variable}={free_port_after(port, taken)} make run`."
+            )
 
 
 def check_store_answers(url: str) -> None:
@@ -79,10 +104,25 @@ def prepare_store() -> None:
         raise StackError(str(exc)) from None
 
 
-def share_secret_key() -> None:
+def share_secret_key() -> bool:
     """One SECRET_KEY for the API and the deliveries: hook secrets are sealed under a key
-    derived from it (hooks.vault), and the deliveries must read them back to sign."""
-    os.environ["SECRET_KEY"] = os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50)
+    derived from it (hooks.vault), and the deliveries must read them back to sign. True
+    when it was made here (nobody else knows it yet)."""
+    if os.environ.get("SECRET_KEY"):
+        return False
+    os.environ["SECRET_KEY"] = secrets.token_urlsafe(50)
+    return True
+
+
+def print_how_to_join(made_secret_key: bool) -> None:
+    """What another shell needs to run manage.py (run_deliveries, issue_key, ...) against
+    this stack: its store, and the SECRET_KEY that seals hook secrets and signs cursors."""
+    print("  To use manage.py against this stack from another shell:")
+    print(f"    export DYNAMODB_HOST={os.environ['DYNAMODB_HOST']}")
+    if made_secret_key:
+        print(f"    export SECRET_KEY={os.environ['SECRET_KEY']}")
+    else:
+        print("    (and the SECRET_KEY you exported before make run)")
 
 
 def allow_local_hooks() -> None:
@@ -116,17 +156,16 @@ def serve() -> subprocess.Popen:
 
 def run(children: list[subprocess.Popen]) -> int:
     started = time.monotonic()
-    check_port_free(API_PORT, "PORT", "the API")
-    if os.environ.get("DYNAMODB_HOST"):
-        check_store_answers(os.environ["DYNAMODB_HOST"])
-    else:
-        check_port_free(STORE_PORT, "LOCAL_DYNAMODB_PORT", "the embedded DynamoDB")
+    own_store = not os.environ.get("DYNAMODB_HOST")
+    check_ports(STORE_PORT if own_store else None)
+    if own_store:
         store, url = start_store()
         children.append(store)
         os.environ["DYNAMODB_HOST"] = url
         print(f"Embedded DynamoDB (moto) at {url}: its data lasts until Ctrl-C.")
-        print(f"  To use manage.py against it from another shell: export DYNAMODB_HOST={url}")
-    share_secret_key()
+    else:
+        check_store_answers(os.environ["DYNAMODB_HOST"])
+    print_how_to_join(share_secret_key())
     allow_local_hooks()
     prepare_store()
     elapsed = time.monotonic() - started

@@ -7,7 +7,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 
 import pytest
 import requests
@@ -59,6 +58,24 @@ def test_with_the_store_port_busy_make_run_says_to_set_local_dynamodb_port(busy_
     assert "set LOCAL_DYNAMODB_PORT" in result.stderr and len(result.stderr.splitlines()) == 1
 
 
+def test_port_equal_to_local_dynamodb_port_is_refused_before_anything_starts():
+    port = free_port()
+
+    result = devstack(devstack_env(PORT=str(port), LOCAL_DYNAMODB_PORT=str(port)))
+
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.startswith(f"make run: PORT and LOCAL_DYNAMODB_PORT are both {port}: ")
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_the_busy_port_hint_never_suggests_the_other_port(busy_port):
+    result = devstack(devstack_env(PORT=str(busy_port), LOCAL_DYNAMODB_PORT=str(busy_port + 100)))
+
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"make run: port {busy_port} is busy")
+    assert f"PORT={busy_port + 100} " not in result.stderr and f"PORT={busy_port + 200} make run" in result.stderr
+
+
 def test_with_nothing_answering_at_dynamodb_host_make_run_says_so_in_one_line():
     url = f"http://127.0.0.1:{free_port()}"
 
@@ -71,6 +88,42 @@ def test_with_nothing_answering_at_dynamodb_host_make_run_says_so_in_one_line():
     )
 
 
+def another_shell_opens_a_hook_secret(stack: Child, url: str, key: str) -> dict:
+    """What another shell does with the export lines make run prints: manage.py against the
+    same store, opening a hook secret the API sealed (it needs the same SECRET_KEY)."""
+    exported = dict(
+        line.strip().removeprefix("export ").split("=", 1)
+        for line in stack.lines
+        if line.strip().startswith(("export DYNAMODB_HOST=", "export SECRET_KEY="))
+    )
+    hook = requests.post(
+        f"{url}/v1/hooks",
+        json={"target_url": "http://127.0.0.1:9/in"},
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=10,
+    ).json()
+    own = ("DYNAMODB_HOST", "SECRET_KEY", "DJANGO_SETTINGS_MODULE", "TABLE_PREFIX")
+    env = {k: v for k, v in os.environ.items() if k not in own}
+    opened = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", OPEN_SECRET.format(hook_id=hook["id"])],
+        cwd=ROOT,
+        env={**env, **exported},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert opened.returncode == 0, opened.stderr
+    return {"printed": hook["secret"], "opened": opened.stdout.strip()}
+
+
+OPEN_SECRET = """
+from hooks import vault
+from hooks.models import Hook
+hook = Hook.get("acme", Hook.key_for("{hook_id}"))
+print(vault.unseal(hook.secret))
+"""
+
+
 def test_make_run_serves_the_seeded_tenants_and_ctrl_c_stops_everything():
     env = devstack_env()
     stack = Child([sys.executable, "-m", "triggerapi.devstack"], env, r"Listening at: (http://\S+)")
@@ -80,24 +133,20 @@ def test_make_run_serves_the_seeded_tenants_and_ctrl_c_stops_everything():
     index = requests.get(f"{url}/", timeout=10)
     events = requests.get(f"{url}/v1/events", headers={"Authorization": f"Bearer {key}"}, timeout=10)
     # Push delivery runs beside the API, reading the events table's stream.
-    deadline = time.monotonic() + 60
-    while not any(line.startswith("Delivering from arn:aws:dynamodb:") for line in stack.lines):
-        assert time.monotonic() < deadline, "run_deliveries did not start:\n" + "".join(stack.lines[-30:])
-        time.sleep(0.05)
+    stack.line_with("Delivering from arn:aws:dynamodb:", seconds=60)
+    joined = another_shell_opens_a_hook_secret(stack, url, key)
     stack.process.send_signal(signal.SIGINT)
 
+    assert joined["printed"] == joined["opened"]
     assert url == f"http://127.0.0.1:{env['PORT']}"
     assert (index.status_code, events.status_code, events.json()["events"]) == (200, 200, [])
     try:
-        status = stack.process.wait(timeout=30)
+        status = stack.wait(timeout=30)
     except subprocess.TimeoutExpired:
         stack.process.kill()
         raise AssertionError("make run did not stop within 30 s of Ctrl-C:\n" + "".join(stack.lines[-40:])) from None
     assert status == 0
     # run_deliveries was stopped with one signal: it finished cleanly (no "Quitting at once").
-    deadline = time.monotonic() + 10  # the last lines may still be on their way through the pipe
-    while not any(line.startswith("Stopped: ") for line in stack.lines) and time.monotonic() < deadline:
-        time.sleep(0.05)
     output = "".join(stack.lines)
     assert "Stopped: 0 records" in output and "Quitting at once" not in output
     for port in (env["PORT"], env["LOCAL_DYNAMODB_PORT"]):
