@@ -59,6 +59,15 @@ REFUSED_NETWORKS = tuple(
     )
 )
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
+SIX_TO_FOUR = ipaddress.ip_network("2002::/16")
+
+# Never a target, not even where private targets are allowed (`make run`, tests): a tenant
+# must never reach the credentials of the machine that runs us. Link-local IPv4 holds the
+# metadata services of AWS, GCP, Azure and ECS (169.254.169.254, 169.254.170.2); AWS's
+# IPv6 one is fd00:ec2::254. Checked on the IPv4 address a v6 one embeds, too.
+METADATA_NETWORKS = tuple(ipaddress.ip_network(n) for n in ("169.254.0.0/16", "fd00:ec2::/32"))
+PRIVATE_REFUSED = "target_url resolves to an address that is not public: {address} ({setting} allows it locally)."
+METADATA_REFUSED = "target_url resolves to an address that is not public: {address} (cloud metadata: never a target)."
 
 # What a URL parser takes for an IPv4 address: one to four numbers, each decimal, octal
 # (leading 0) or hex (0x). getaddrinfo and browsers read `2130706433` or `0x7f.1` as
@@ -99,11 +108,32 @@ def target_check(*, url: str) -> Target:
     (or HOOKS_ALLOW_PRIVATE_TARGETS is set). Raises TargetRefused."""
     target = _parse(url)
     addresses = _resolve(target.host, target.port)
-    if not settings.HOOKS_ALLOW_PRIVATE_TARGETS:
-        for address in addresses:
-            if not address_is_public(address):
-                raise TargetRefused(f"target_url resolves to an address that is not public: {address}.")
+    for address in addresses:
+        if is_metadata(address):
+            raise TargetRefused(METADATA_REFUSED.format(address=address))
+        if not settings.HOOKS_ALLOW_PRIVATE_TARGETS and not address_is_public(address):
+            raise TargetRefused(PRIVATE_REFUSED.format(address=address, setting="HOOKS_ALLOW_PRIVATE_TARGETS"))
     return dataclasses.replace(target, addresses=addresses)
+
+
+def is_metadata(address: IPAddress) -> bool:
+    """A cloud metadata address, or a v6 address embedding one (mapped, compatible, NAT64,
+    6to4)."""
+    if any(address in network for network in METADATA_NETWORKS):
+        return True
+    return (embedded := _embedded_ipv4(address)) is not None and is_metadata(embedded)
+
+
+def _embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
+    if address.version == 4:
+        return None
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address in SIX_TO_FOUR:
+        return address.sixtofour
+    if address in NAT64 or int(address) >> 32 == 0:  # NAT64, or IPv4-compatible (::a.b.c.d)
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
 
 
 def address_is_public(address: IPAddress) -> bool:
@@ -128,7 +158,7 @@ def _parse(url: str) -> Target:
     scheme = parts.scheme.lower()
     allowed = ("https", "http") if settings.HOOKS_ALLOW_HTTP else ("https",)
     if scheme not in allowed or not parts.netloc:
-        raise TargetRefused("target_url must be an absolute https:// URL.")
+        raise TargetRefused(f"target_url must be an absolute {' or '.join(f'{s}://' for s in allowed)} URL.")
     if "@" in parts.netloc:
         raise TargetRefused("target_url may not contain a user name or password.")
     try:

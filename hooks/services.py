@@ -15,7 +15,7 @@ from hooks.models import ACTIVE, DISABLED, MANUAL, Hook, HookCount
 from hooks.selectors import hook_get
 from hooks.signing import secret_generate
 from triggerapi import writes
-from triggerapi.exceptions import write_unavailable
+from triggerapi.exceptions import Conflict, write_unavailable
 from triggerapi.store import ConditionFailed, TransactionCanceled, now_ms
 
 MAX_HOOKS = 100
@@ -185,8 +185,11 @@ def hook_rotate_secret(*, tenant_id: str, hook_id: str) -> str:
 
 
 def hook_test(*, tenant_id: str, hook_id: str) -> AttemptResult:
-    """Sends a `triggerapi.test` event now, signed like any other; nothing is stored."""
+    """Sends a `triggerapi.test` event now, signed like any other; nothing is stored. A
+    disabled hook gets nothing, as no delivery is attempted to it (409, as a manual retry)."""
     hook = hook_found(tenant_id=tenant_id, hook_id=hook_id)
+    if hook.status != ACTIVE:
+        raise Conflict("The hook is disabled: enable it to send a test.")
     event_id = new_event_ids()[0]
     now = now_ms()
     event = {
@@ -198,6 +201,7 @@ def hook_test(*, tenant_id: str, hook_id: str) -> AttemptResult:
         "attempts": 0,
         "lease_expires_at": None,
         "delivered_at": None,
+        "available_at": now,
     }
     return attempt_deliver(
         target_url=hook.target_url,

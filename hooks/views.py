@@ -71,7 +71,7 @@ class DeliveryNotFound(NotFound):
         summary="Send a test event now",
         parameters=[HOOK_ID],
         request=None,
-        responses=api_responses({200: TestResultSerializer}, 401, 403, 404, 503),
+        responses=api_responses({200: TestResultSerializer}, 401, 403, 404, 409, 503),
     ),
     deliveries=extend_schema(
         summary="List a hook's deliveries",

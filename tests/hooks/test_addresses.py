@@ -83,7 +83,7 @@ def test_a_url_naming_a_non_public_address_is_refused(host, no_lookups):
 
 @pytest.mark.parametrize("host, address", NUMERIC_HOSTS.items())
 def test_numeric_ipv4_forms_are_read_as_the_address_they_are(host, address, no_lookups):
-    assert refusal(f"https://{host}/").endswith(f"not public: {address}.")
+    assert f"not public: {address} " in refusal(f"https://{host}/")
 
 
 def test_a_numeric_form_of_a_public_address_is_that_address(no_lookups):
@@ -102,7 +102,10 @@ def test_localhost_is_refused():
 
 def test_a_name_resolving_to_a_private_address_is_refused(resolve):
     resolve(answers("10.0.0.5"))
-    assert refusal("https://internal.example.com/") == "target_url resolves to an address that is not public: 10.0.0.5."
+    assert refusal("https://internal.example.com/") == (
+        "target_url resolves to an address that is not public: 10.0.0.5 "
+        "(HOOKS_ALLOW_PRIVATE_TARGETS allows it locally)."
+    )
 
 
 def test_every_address_of_a_name_must_be_public(resolve):
@@ -156,6 +159,11 @@ def test_http_is_allowed_by_its_setting(settings, resolve):
     assert target_check(url="http://example.com/in").host_header == "example.com"
 
 
+def test_where_http_is_allowed_another_scheme_is_told_both(settings, no_lookups):
+    settings.HOOKS_ALLOW_HTTP = True
+    assert refusal("ftp://example.com/") == "target_url must be an absolute https:// or http:// URL."
+
+
 def test_a_url_of_2048_characters_passes_and_one_more_is_refused(resolve):
     resolve(answers(PUBLIC))
     url = "https://example.com/" + "a" * (2048 - len("https://example.com/"))
@@ -184,6 +192,36 @@ def test_private_targets_are_allowed_by_their_setting(settings):
     settings.HOOKS_ALLOW_PRIVATE_TARGETS = True
     assert target_check(url="https://127.0.0.1:8443/").addresses == (ipaddress.ip_address("127.0.0.1"),)
     assert ipaddress.ip_address("127.0.0.1") in target_check(url="https://localhost/").addresses
+
+
+METADATA_HOSTS = [
+    "169.254.169.254",
+    "169.254.170.2",
+    "2852039166",
+    "0xA9FEA9FE",
+    "0251.0376.0251.0376",
+    "169.254.43518",
+    "[::ffff:169.254.169.254]",
+    "[::ffff:a9fe:a9fe]",
+    "[::169.254.169.254]",
+    "[64:ff9b::a9fe:a9fe]",
+    "[2002:a9fe:a9fe::1]",
+    "[fd00:ec2::254]",
+]
+
+
+@pytest.mark.parametrize("host", METADATA_HOSTS)
+def test_the_metadata_address_is_refused_even_where_private_targets_are_allowed(settings, host, no_lookups):
+    settings.HOOKS_ALLOW_PRIVATE_TARGETS = settings.HOOKS_ALLOW_HTTP = True
+    assert refusal(f"http://{host}/latest/meta-data/").endswith(" (cloud metadata: never a target).")
+
+
+def test_a_name_resolving_to_the_metadata_address_is_refused_where_private_targets_are_allowed(settings, resolve):
+    settings.HOOKS_ALLOW_PRIVATE_TARGETS = True
+    resolve(answers("127.0.0.1", "169.254.169.254"))
+    assert refusal("https://metadata.example.com/") == (
+        "target_url resolves to an address that is not public: 169.254.169.254 (cloud metadata: never a target)."
+    )
 
 
 def test_the_refusal_names_the_field_for_the_api():

@@ -35,7 +35,10 @@ def test_a_name_that_now_resolves_to_a_private_address_is_refused_without_connec
     target_check(url="https://hooks.example.com/in")
     result = deliver("https://hooks.example.com/in")
     assert resolver.calls == ["hooks.example.com", "hooks.example.com"]
-    assert result.error == "address refused: target_url resolves to an address that is not public: 10.0.0.1."
+    assert result.error == (
+        "address refused: target_url resolves to an address that is not public: 10.0.0.1 "
+        "(HOOKS_ALLOW_PRIVATE_TARGETS allows it locally)."
+    )
     assert (result.status_code, result.outcome) == (None, RETRY)
     assert dialled == []
 

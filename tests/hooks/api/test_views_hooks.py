@@ -144,3 +144,19 @@ def test_rotate_keeps_the_old_secret_signing_beside_the_new_one(acme, local_targ
         assert len(request.headers["webhook-signature"].split(" ")) == 2
         for secret in (created["secret"], rotated):
             Webhook(secret).verify(request.body, request.headers)
+
+
+def test_a_test_of_a_disabled_hook_is_409_and_sends_nothing(acme, local_targets):
+    from tests.hooks.receiver import Receiver
+
+    with Receiver() as receiver:
+        created = acme.post("/v1/hooks", {"target_url": receiver.url("/in")}, format="json").json()
+        acme.patch(f"/v1/hooks/{created['id']}", {"status": "disabled"}, format="json")
+
+        response = acme.post(f"/v1/hooks/{created['id']}/test")
+
+        assert (response.status_code, response.json()["error"]) == (
+            409,
+            {"code": "conflict", "message": "The hook is disabled: enable it to send a test.", "details": {}},
+        )
+        assert receiver.requests == []
