@@ -51,6 +51,10 @@ def _misplaced_key_hint(request, parts: list[bytes]) -> str | None:
         return f"{SEND_AS_BEARER}, with the scheme 'Bearer', not {named}."
     if not parts and request.META.get("HTTP_X_API_KEY"):
         return f"{SEND_AS_BEARER}; the X-API-Key header is not read."
+    if parts:  # a credential of another scheme (Basic, Digest, ...): say it is not read
+        scheme = parts[0].decode("latin-1")
+        named = f"'{scheme}'" if scheme.isalpha() and len(scheme) <= 20 else "this"
+        return f"{SEND_AS_BEARER}; the {named} scheme is not read."
     return None
 
 

@@ -135,3 +135,12 @@ def test_no_key_at_all_is_401_saying_how_to_send_one():
     assert response.json()["error"]["message"] == (
         "Authentication credentials were not provided: send the API key as 'Authorization: Bearer <api key>'."
     )
+
+
+def test_a_credential_of_another_scheme_is_401_saying_that_scheme_is_not_read():
+    response = get_with("Basic dXNlcjpwYXNz")
+
+    assert_401(response)
+    assert response.json()["error"]["message"] == (
+        "Send the API key as 'Authorization: Bearer <api key>'; the 'Basic' scheme is not read."
+    )
