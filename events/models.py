@@ -81,6 +81,11 @@ class Event(Model):
     def payload_object(self) -> dict:
         return json.loads(self.payload)
 
+    def available_at(self) -> int | None:
+        """When a claim may next hand the event out: its inbox key's time (its creation, the
+        end of its lease or release delay, its retry or replay); None unless undelivered."""
+        return int(self.inbox_key.split("#", 1)[0]) if self.status == UNDELIVERED and self.inbox_key else None
+
 
 def inbox_key(visible_at_ms: int, event_id: str) -> str:
     return f"{visible_at_ms:013d}#{event_id}"

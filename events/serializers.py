@@ -224,6 +224,11 @@ class EventSerializer(serializers.Serializer):
     attempts = serializers.IntegerField()
     lease_expires_at = serializers.IntegerField(allow_null=True)
     delivered_at = serializers.IntegerField(allow_null=True)
+    available_at = serializers.IntegerField(
+        allow_null=True,
+        help_text="When a claim may next hand the event out (epoch ms): its creation, the end of its lease or "
+        "release delay, its retry or replay. Null unless undelivered.",
+    )
 
     def get_payload(self, event) -> dict:
         return event.payload_object()

@@ -37,6 +37,7 @@ class ModelEvent:
             "attempts": self.attempts,
             "lease_expires_at": self.lease_expires_at,
             "delivered_at": self.delivered_at,
+            "available_at": self.claimable_at if self.status == UNDELIVERED else None,
         }
 
 

@@ -41,6 +41,7 @@ def test_created_event_is_stored_with_its_payload_and_event_type(acme):
         "attempts": 0,
         "lease_expires_at": None,
         "delivered_at": None,
+        "available_at": body["created_at"],
     }
 
 

@@ -86,7 +86,8 @@ def test_list_returns_the_event_in_the_inbox(call, keys):
 
     body = json.loads(response["body"])
     assert response["statusCode"] == 200
-    assert body["events"][0].pop("created_at") > 0
+    created_at = body["events"][0].pop("created_at")
+    assert created_at > 0
     assert body == {
         "events": [
             {
@@ -97,6 +98,7 @@ def test_list_returns_the_event_in_the_inbox(call, keys):
                 "attempts": 0,
                 "lease_expires_at": None,
                 "delivered_at": None,
+                "available_at": created_at,
             }
         ],
         "next_cursor": None,

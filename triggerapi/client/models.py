@@ -14,6 +14,8 @@ class Event:
     attempts: int
     lease_expires_at: int | None
     delivered_at: int | None
+    # When a claim may next hand it out (epoch ms); None unless undelivered.
+    available_at: int | None = None
     # Only in the answers of claim and extend: the lease they opened or kept.
     lease_id: str | None = None
 

@@ -12,6 +12,7 @@ const sample = {
   attempts: 0,
   lease_expires_at: null,
   delivered_at: null,
+  available_at: 1767225600000,
 };
 
 // The payload's own keys are the tenant's: the editor shows them from the sample and from
@@ -24,6 +25,7 @@ const outputFields = [
   { key: 'attempts', label: 'Claim Attempts', type: 'integer' },
   { key: 'lease_expires_at', label: 'Lease Expires At (epoch ms)', type: 'integer' },
   { key: 'delivered_at', label: 'Delivered At (epoch ms)', type: 'integer' },
+  { key: 'available_at', label: 'Claimable From (epoch ms)', type: 'integer' },
 ];
 
 const eventTypeInput = {
