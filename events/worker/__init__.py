@@ -14,7 +14,13 @@ from django.utils.module_loading import import_string
 
 from events.worker.client import TenantClient
 from events.worker.report import Reporter, TenantStats
-from events.worker.tenant import BACKOFF_BASE_SECONDS, ONCE_MAX_TRIES, Budget, TenantWorker
+from events.worker.tenant import (
+    BACKOFF_BASE_SECONDS,
+    ONCE_MAX_TRIES,
+    RETRY_DELAY_BASE_SECONDS,
+    Budget,
+    TenantWorker,
+)
 
 logger = logging.getLogger("triggerapi.worker")
 
@@ -43,6 +49,9 @@ class WorkerOptions:
     max_tries: int | None = None
     # The first back-off after a failure, doubling up to BACKOFF_CAP_SECONDS.
     backoff: float = BACKOFF_BASE_SECONDS
+    # Seconds an event whose handler raised waits before its next claim, doubling with each
+    # attempt (events.worker.tenant.retry_delay); 0 gives it back at once.
+    retry_delay: float = RETRY_DELAY_BASE_SECONDS
 
     def claim_wait(self) -> float:
         """--once drains what is there now: it never waits for more."""

@@ -65,9 +65,9 @@ class TenantClient:
         except ApiError as exc:
             raise _sorted(exc, self.api_url) from None
 
-    def release(self, event_id: str, lease_id: str | None = None) -> None:
+    def release(self, event_id: str, lease_id: str | None = None, delay_seconds: int = 0) -> None:
         try:
-            self.api.release(event_id, lease_id=lease_id)
+            self.api.release(event_id, lease_id=lease_id, delay_seconds=delay_seconds)
         except (NotFound, Conflict):
             pass  # deleted, delivered or re-claimed meanwhile: nothing to give back.
         except ApiError as exc:

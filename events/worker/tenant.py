@@ -15,6 +15,8 @@ logger = logging.getLogger("triggerapi.worker")
 
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 30.0
+RETRY_DELAY_BASE_SECONDS = 5.0
+RETRY_DELAY_CAP_SECONDS = 15 * 60
 # Acks and releases are retried this many times before the lease is left to run out.
 WRITE_ATTEMPTS = 4
 # With --once a tenant gives up after this many failed claims in a row (the API is down, or
@@ -25,6 +27,14 @@ ONCE_MAX_TRIES = 5
 def backoff(failures: int, base: float = BACKOFF_BASE_SECONDS) -> float:
     """Exponential, capped, with full jitter so many workers don't retry in step."""
     return random.uniform(0, min(BACKOFF_CAP_SECONDS, base * 2 ** (failures - 1)))
+
+
+def retry_delay(attempts: int, base: float) -> int:
+    """How long an event whose handler raised waits before it is claimed again: `base`
+    after the first attempt, doubling with each (5, 10, 20, 40 s by default), at most
+    RETRY_DELAY_CAP_SECONDS. A handler failing at once would otherwise spend every attempt
+    of the event within a second, before whatever it depends on could come back."""
+    return int(min(RETRY_DELAY_CAP_SECONDS, base * 2 ** (attempts - 1)))
 
 
 class GaveUp(Exception):
@@ -129,10 +139,11 @@ class TenantWorker:
         was handled and release the rest, each under its own lease."""
         self.heartbeat.hold(events)
         leases = {event["id"]: event.get("lease_id") for event in events}
-        handled, given_back, failed = [], [], 0
+        # Each event given back, with how long it waits before it may be claimed again.
+        handled, given_back, failed = [], {}, 0
         for event in events:
             if self.stop.is_set():
-                given_back.append(event["id"])
+                given_back[event["id"]] = 0
                 continue
             try:
                 self.handler(event)
@@ -140,11 +151,11 @@ class TenantWorker:
             except Exception as exc:
                 logger.warning("%s: handler raised %s on %s", self.stats.name, type(exc).__name__, event["id"])
                 failed += 1
-                given_back.append(event["id"])
+                given_back[event["id"]] = retry_delay(event.get("attempts") or 1, self.options.retry_delay)
         self.heartbeat.drop(list(leases))
         acked = len(self._write(lambda: self.client.ack(handled)) or []) if handled else 0
-        for event_id in given_back:
-            self._write(lambda event_id=event_id: self.client.release(event_id, leases[event_id]))
+        for event_id, delay in given_back.items():
+            self._write(lambda event_id=event_id, delay=delay: self.client.release(event_id, leases[event_id], delay))
         self.stats.claimed += len(events)
         self.stats.acked += acked
         self.stats.released += len(given_back)

@@ -18,6 +18,7 @@ class ScriptedClient:
         self.claims = list(claims)
         self.acked: list[str] = []
         self.released: list[str] = []
+        self.delays: list[int] = []
         self.waits: list[float] = []
 
     def claim(self, *, limit, lease_seconds, wait_seconds):
@@ -31,8 +32,9 @@ class ScriptedClient:
         self.acked += ids
         return ids
 
-    def release(self, event_id, lease_id=None):
+    def release(self, event_id, lease_id=None, delay_seconds=0):
         self.released.append(event_id)
+        self.delays.append(delay_seconds)
 
     def extend(self, event_id, lease_id, lease_seconds):
         return True
@@ -106,7 +108,21 @@ def test_stop_mid_batch_finishes_the_event_in_hand_and_releases_the_rest():
     stats, _ = run(client, handler, once=False, stop=stop)
 
     assert client.acked == ["a", "b"] and client.released == ["c", "d"]
+    assert client.delays == [0, 0]  # nothing went wrong with them: claimable again at once
     assert stats.outcome == "stopped by signal"
+
+
+def test_an_event_whose_handler_raised_waits_longer_after_each_attempt():
+    def fail(event):
+        raise ValueError("down")
+
+    client = ScriptedClient(
+        [{"id": f"e{n}", "attempts": n} for n in range(1, 6)] + [{"id": "late", "attempts": 12}],
+    )
+
+    run(client, fail)
+
+    assert client.delays == [5, 10, 20, 40, 80, 900]
 
 
 def test_retry_after_is_honoured_and_the_worker_goes_on():

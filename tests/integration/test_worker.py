@@ -78,7 +78,7 @@ def summary_row(output: str, name: str) -> list[str]:
     return rows[-1][1:5]
 
 
-def run_in_process(stack, handler: str, *tenants: str) -> str:
+def run_in_process(stack, handler: str, *tenants: str, retry_delay: int = 5) -> str:
     """`run_worker --once` through call_command, with a handler from tests.integration.handlers."""
     out = StringIO()
     call_command(
@@ -86,6 +86,8 @@ def run_in_process(stack, handler: str, *tenants: str) -> str:
         "--once",
         "--handler",
         f"tests.integration.handlers.{handler}",
+        "--retry-delay",
+        str(retry_delay),
         *worker_args(stack, *tenants),
         stdout=out,
     )
@@ -110,7 +112,7 @@ def test_two_worker_processes_on_one_tenant_handle_every_event_once(stack, tmp_p
     )
 
     for child in (by_flags, by_env):
-        assert child.process.wait(timeout=120) == 0, "".join(child.lines)
+        assert child.wait(timeout=120) == 0, "".join(child.lines)
     handled = (tmp_path / "handled.log").read_text().split()
     assert Counter(handled) == Counter(ids)
     assert statuses(stack, "globex", ids) == {"delivered": 200}
@@ -122,7 +124,8 @@ def test_failing_events_are_released_retried_and_end_failed_the_rest_delivered(s
     failing = {event_id for event_id, p in zip(ids, payloads, strict=True) if p["fail"]}
     handlers.calls.clear()
 
-    out = run_in_process(stack, "fail_marked", "initech")
+    # Given back at once (no --retry-delay), so one --once run sees every attempt.
+    out = run_in_process(stack, "fail_marked", "initech", retry_delay=0)
 
     handled = Counter(event_id for _, event_id in handlers.calls)
     assert {event_id: handled[event_id] for event_id in failing} == {event_id: MAX_ATTEMPTS for event_id in failing}
@@ -151,8 +154,9 @@ def test_sigterm_mid_batch_exits_0_and_a_second_run_delivers_the_rest(stack, tmp
 
     worker.process.send_signal(signal.SIGTERM)
 
-    assert worker.process.wait(timeout=60) == 0, "".join(worker.lines)
+    assert worker.wait(timeout=60) == 0, "".join(worker.lines)
     assert any(line.startswith("tenant") for line in worker.lines), "no summary printed"
+    assert any(line.startswith("Stopping: finishing what is in hand") for line in worker.lines)
     handled_first = first_log.read_text().split()
     delivered = {event_id for event_id, status in status_of(stack, "acme", ids).items() if status == "delivered"}
     assert delivered == set(handled_first), "an event was acked that the handler did not finish"

@@ -6,7 +6,12 @@ from django.core.management.base import BaseCommand, CommandError
 from events.lifecycle import MAX_LEASE_SECONDS
 from events.serializers import MAX_BATCH_EVENTS
 from events.worker import Worker, WorkerOptions, env_list, load_handler, log_event, tenants_from
-from events.worker.tenant import BACKOFF_BASE_SECONDS, ONCE_MAX_TRIES
+from events.worker.tenant import (
+    BACKOFF_BASE_SECONDS,
+    ONCE_MAX_TRIES,
+    RETRY_DELAY_BASE_SECONDS,
+    RETRY_DELAY_CAP_SECONDS,
+)
 
 
 def _in_range(name: str, low: int, high: int):
@@ -21,7 +26,17 @@ def _in_range(name: str, low: int, high: int):
 
 
 # Options passed to WorkerOptions under the same name.
-WORKER_OPTIONS = ("api_url", "batch", "wait", "poll_interval", "once", "max_events", "max_tries", "backoff")
+WORKER_OPTIONS = (
+    "api_url",
+    "batch",
+    "wait",
+    "poll_interval",
+    "once",
+    "max_events",
+    "max_tries",
+    "backoff",
+    "retry_delay",
+)
 
 
 class Command(BaseCommand):
@@ -67,6 +82,14 @@ class Command(BaseCommand):
             help="seconds to wait after a first failure, doubling (with jitter) up to 30",
         )
 
+        parser.add_argument(
+            "--retry-delay",
+            type=float,
+            default=RETRY_DELAY_BASE_SECONDS,
+            help="seconds an event whose handler raised waits before it is claimed again, doubling with each "
+            f"attempt up to {RETRY_DELAY_CAP_SECONDS // 60} min; 0: at once",
+        )
+
     def handle(self, *args, **options):
         keys = options["api_keys"] or env_list("API_KEYS", "API_KEY")
         names = options["tenant_names"] or env_list("TENANT_NAMES", "TENANT_NAME")
@@ -93,7 +116,8 @@ class Command(BaseCommand):
                 os._exit(130)
             worker.stop()
             if worker_options.claim_wait():
-                self.stderr.write(
+                # On stdout, beside the worker's other lines: an idle worker is silent otherwise.
+                self.stdout.write(
                     f"Stopping: finishing what is in hand; a waiting claim ends within {worker_options.wait:g} s. "
                     "Ctrl-C again quits at once."
                 )
