@@ -5,6 +5,7 @@ that says all of that."""
 import http.client
 import io
 import json
+import socket
 import subprocess
 import sys
 import threading
@@ -71,3 +72,19 @@ def test_help_describes_the_receiver_whole():
     text = " ".join(result.stdout.split())
     assert "answers 200." in text
     assert "answers 401 to a request whose signature it refuses" in text
+
+
+def test_a_busy_port_is_one_line_and_exit_status_1():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, str(SCRIPT), "--port", str(port)], capture_output=True, text=True, timeout=30
+        )
+
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"webhook_receiver: cannot listen on 127.0.0.1:{port} (Address already in use): is another receiver "
+        "still running? Stop it (kill %1 in the shell that started it) or pick another --port."
+    ]
