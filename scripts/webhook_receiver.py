@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> None:
         # Most often a receiver started earlier still holds the port: say so, no traceback.
         sys.exit(
             f"webhook_receiver: cannot listen on {args.host}:{args.port} ({exc.strerror}): is another receiver "
-            "still running? Stop it (kill %1 in the shell that started it) or pick another --port."
+            "still running? Stop it (kill $RECEIVER in the shell that started it) or pick another --port."
         )
     checking = "verifying signatures" if args.secret else "not verifying signatures (no --secret)"
     print(f"receiving webhooks on http://{args.host}:{server.server_port}/, {checking}", flush=True)

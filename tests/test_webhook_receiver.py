@@ -86,5 +86,5 @@ def test_a_busy_port_is_one_line_and_exit_status_1():
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         f"webhook_receiver: cannot listen on 127.0.0.1:{port} (Address already in use): is another receiver "
-        "still running? Stop it (kill %1 in the shell that started it) or pick another --port."
+        "still running? Stop it (kill $RECEIVER in the shell that started it) or pick another --port."
     ]
