@@ -10,6 +10,7 @@ LINKS = {
     "docs": "http://testserver/v1/docs",
     "schema": "http://testserver/v1/schema",
     "events": "http://testserver/v1/events",
+    "hooks": "http://testserver/v1/hooks",
     "login": "http://testserver/auth/login",
     "health": "http://testserver/health",
     "ready": "http://testserver/health/ready",

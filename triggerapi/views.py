@@ -22,6 +22,7 @@ INDEX_LINKS = (
     ("docs", "swagger-ui"),
     ("schema", "schema"),
     ("events", "event-list"),
+    ("hooks", "hook-list"),
     ("login", "rest_framework:login"),
     ("health", "health"),
     ("ready", "health-ready"),

@@ -130,7 +130,7 @@ def test_every_page_runs_under_its_content_security_policy_without_a_violation(p
     event_id = Api(live_url, key).post("/v1/events", json={"n": 1}).json()["id"]
 
     page.goto(f"{live_url}/")
-    expect(page.locator("#index-links a")).to_have_count(6)
+    expect(page.locator("#index-links a")).to_have_count(7)
     log_in(page, live_url, key)
     expect(response_info(page)).to_contain_text("HTTP 200 OK")
     page.goto(f"{live_url}/v1/events/{event_id}")
