@@ -1,19 +1,27 @@
 # The two commands: `make run` and `make test`. Both build .venv from the requirements
 # files on first use (and again when they change); nothing else needs installing by hand.
 
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# Python 3.13, the Lambda runtime's: scripts/find-python finds one that runs (a python3.13
+# shim of pyenv's may not) or says in one line that there is none.
+PYTHON_VERSION := 3.13
+PYTHON ?= $(shell scripts/find-python $(PYTHON_VERSION))
 VENV := .venv
 PY := $(VENV)/bin/python
 DEPS := $(VENV)/.installed
+# A .venv made by another Python (an older checkout's 3.11) is made again.
+VENV_STAMP := $(VENV)/.python-$(PYTHON_VERSION)
 
 .PHONY: run test
 
-$(PY):
+$(VENV_STAMP):
+	@test -n "$(PYTHON)" || exit 1
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
+	touch $@
 
 # moto (the embedded DynamoDB) is a development tool, so `make run` uses the dev
 # requirements too; requirements.txt alone is what ships to Lambda.
-$(DEPS): requirements.txt requirements-dev.txt | $(PY)
+$(DEPS): requirements.txt requirements-dev.txt $(VENV_STAMP)
 	@echo "Installing the requirements into $(VENV) (the first time: one to two minutes, about 600 MB)..."
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
@@ -65,4 +73,4 @@ package: $(DEPS)
 	$(PY) scripts/package.py
 
 bench-coldstart: package
-	$(PYTHON) scripts/bench_coldstart.py dist/triggerapi-prod.zip
+	$(PY) scripts/bench_coldstart.py dist/triggerapi-prod.zip

@@ -30,7 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / ".build"
 RUNTIME = BUILD / "runtime"
 SOURCE = BUILD / "src"
-SITE_PACKAGES = RUNTIME / "lib" / "python3.11" / "site-packages"
+# The Lambda runtime (zappa_settings.json's "runtime"): the zip's wheels and bytecode must match it.
+PYTHON = (3, 13)
+SITE_PACKAGES = RUNTIME / "lib" / f"python{PYTHON[0]}.{PYTHON[1]}" / "site-packages"
 LAMBDA_ROOT = "/var/task"
 
 # What the Lambda runs: the app, and settings Zappa reads while packaging (the IAM policy).
@@ -47,10 +49,11 @@ def run(*args, **kwargs) -> None:
 
 
 def check_platform() -> None:
-    """Compiled wheels and .pyc files must match Lambda's python3.11 on x86_64 Linux."""
+    """Compiled wheels and .pyc files must match Lambda's runtime on x86_64 Linux."""
     here = (sys.platform, platform.machine(), sys.version_info[:2])
-    if here != ("linux", "x86_64", (3, 11)):
-        sys.exit(f"make package builds for python3.11 on x86_64 Linux, not {here}: use such a machine or container.")
+    if here != ("linux", "x86_64", PYTHON):
+        version = ".".join(map(str, PYTHON))
+        sys.exit(f"make package builds for python{version} on x86_64 Linux, not {here}: use such a machine.")
 
 
 def runtime_requirements() -> list[str]:

@@ -59,3 +59,10 @@ def test_the_events_stream_and_the_retry_schedule_call_the_push_delivery_functio
     for entry in streams + schedules:
         module, name = entry["function"].rsplit(".", 1)
         assert callable(getattr(importlib.import_module(module), name))
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_every_stage_runs_python_3_13_the_version_make_package_builds_for(stage):
+    """SnapStart needs 3.12+; the zip's wheels and bytecode are built for make package's Python."""
+    assert stage_config(stage)["runtime"] == "python3.13"
+    assert re.search(r"^PYTHON = \(3, 13\)$", (ROOT / "scripts" / "package.py").read_text(), re.M)

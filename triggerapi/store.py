@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TypeVar
 
 from botocore import exceptions as boto
 from django.conf import settings
@@ -25,7 +24,6 @@ from pynamodb.exceptions import DoesNotExist, PynamoDBException
 from triggerapi.middleware import note_store_call
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
 TRANSACTION_CANCELED = "TransactionCanceledException"
@@ -208,7 +206,7 @@ def _backoff(attempt: int) -> float:
     return random.uniform(0, min(1.0, 0.05 * 2**attempt))
 
 
-def call(send: Callable[[], T], *, what: str = "store call") -> T:
+def call[T](send: Callable[[], T], *, what: str = "store call") -> T:
     """`send()` under our retry policy. Raises ConditionFailed or TransactionCanceled (normal
     outcomes), StoreUnavailable (with whether it may have been applied), or a bug's own error."""
     maybe_applied = False

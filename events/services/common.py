@@ -3,7 +3,6 @@
 import contextvars
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
 
 from rest_framework.exceptions import NotFound
 
@@ -12,9 +11,6 @@ from events.lifecycle import Transition, as_datetime, live
 from events.models import Event
 from triggerapi import writes
 from triggerapi.store import ConditionFailed
-
-T = TypeVar("T")
-R = TypeVar("R")
 
 # DynamoDB has no multi-item conditional update; independent single-item writes go out
 # side by side so a batch costs about one round trip, not a hundred.
@@ -26,7 +22,7 @@ class EventNotFound(NotFound):
         super().__init__(f"Event {event_id[:64]} not found.")
 
 
-def in_parallel(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+def in_parallel[T, R](fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
     """`fn` over `items` on the pool, each in a copy of the caller's context (its request id
     and store budget); results in order, and the first error raised once all have ended."""
     items = list(items)
