@@ -66,7 +66,8 @@ def runtime_requirements() -> list[str]:
 def build_runtime(requirements: list[str]) -> None:
     """A virtualenv without pip or setuptools, rebuilt whenever the pins change."""
     stamp = RUNTIME / ".requirements"
-    wanted = hashlib.sha256("\n".join(requirements).encode()).hexdigest()
+    # The interpreter too: a runtime built by another Python (3.11 before) is built again.
+    wanted = hashlib.sha256("\n".join([sys.version, *requirements]).encode()).hexdigest()
     if stamp.is_file() and stamp.read_text() == wanted:
         return
     shutil.rmtree(RUNTIME, ignore_errors=True)

@@ -72,7 +72,7 @@ def test_every_module_has_bytecode_that_lambda_uses_without_checking_the_source(
 
     def bytecode(module: str) -> str:
         path = PurePosixPath(module)
-        return str(path.parent / "__pycache__" / f"{path.stem}.cpython-311.pyc").removeprefix("./")
+        return str(path.parent / "__pycache__" / f"{path.stem}.{sys.implementation.cache_tag}.pyc").removeprefix("./")
 
     assert [module for module in modules if bytecode(module) not in names] == []
     # PEP 552 flags: 0b01 is hash-based, source not checked.
