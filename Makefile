@@ -27,7 +27,7 @@ $(DEPS): requirements.txt requirements-dev.txt $(VENV_STAMP)
 	touch $@
 
 run: $(DEPS)
-	@$(PY) -m triggerapi.devstack
+	@$(PY) -m devstack
 
 # The browser tests drive Debian's Chromium and the Postman collection runs under newman
 # (npm, pinned by package-lock.json); `make test` installs both when they are missing.

@@ -1,6 +1,6 @@
 """`make bench`: every API operation measured against the store's own floor, in one run.
 
-Starts the local store (moto's server, `python -m triggerapi.localstore`), the app under
+Starts the local store (moto's server, `python -m devstack.localstore`), the app under
 gunicorn (BENCH_WORKERS x BENCH_THREADS, 2x8 by default), `run_deliveries` and a webhook
 receiver, then measures, printing one table:
 
@@ -43,8 +43,8 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from devstack.processes import ROOT, Api, Child, manage, server_env, start_api, start_store  # noqa: E402
 from scripts import bench_drain, bench_longpoll, bench_webhooks  # noqa: E402
-from tests.integration.live import ROOT, Api, Child, manage, server_env, start_api, start_store  # noqa: E402
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", 10))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", 8))

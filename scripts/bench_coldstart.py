@@ -20,9 +20,9 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT))
 
-from lambda_probe import rest_event  # noqa: E402
+from devstack.lambda_probe import rest_event  # noqa: E402
 
 RUNS = 5
 # What Lambda and zappa_settings.json give the function; the request never reaches DynamoDB.
@@ -37,7 +37,7 @@ LAMBDA_ENV = {
 
 
 def cold_start_ms(package_dir: Path) -> float:
-    probe = ROOT / "scripts" / "lambda_probe.py"
+    probe = ROOT / "devstack" / "lambda_probe.py"
     event = json.dumps(rest_event("GET", "/health"))
     args = [sys.executable, "-I", "-S", "-B", str(probe), str(package_dir), event]
     result = subprocess.run(args, env=LAMBDA_ENV, capture_output=True, text=True, check=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.integration.live import ROOT, Api, manage, server_env, start_api, start_store  # noqa: E402
+from devstack.processes import ROOT, Api, manage, server_env, start_api, start_store  # noqa: E402
 
 EVENTS_PER_TENANT = int(os.environ.get("BENCH_EVENTS", 300))
 

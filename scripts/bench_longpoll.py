@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.integration.live import Api, manage, server_env, start_api, start_store  # noqa: E402
+from devstack.processes import Api, manage, server_env, start_api, start_store  # noqa: E402
 
 EVENTS = int(os.environ.get("BENCH_LONGPOLL_EVENTS", 200))
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from devstack.processes import Api, Child, manage, server_env, start_api, start_store  # noqa: E402
 from tests.hooks.receiver import Receiver  # noqa: E402
-from tests.integration.live import Api, Child, manage, server_env, start_api, start_store  # noqa: E402
 
 RATE = int(os.environ.get("BENCH_WEBHOOK_RATE", 50))
 SECONDS = float(os.environ.get("BENCH_SECONDS", 20))

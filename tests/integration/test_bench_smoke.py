@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 
-from tests.integration.live import ROOT
+from devstack.processes import ROOT
 
 ROWS = [
     "| client check: GET /health |",

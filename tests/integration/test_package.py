@@ -9,8 +9,8 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from scripts.lambda_probe import rest_event
-from tests.integration.live import ROOT, manage, server_env
+from devstack.lambda_probe import rest_event
+from devstack.processes import ROOT, manage, server_env
 
 pytestmark = pytest.mark.slow
 
@@ -86,7 +86,7 @@ def test_the_unzipped_package_answers_api_gateway_in_an_interpreter_without_site
     manage(store_env, "create_tables")
     names = ("DYNAMODB_HOST", "SECRET_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
     lambda_env = {"AWS_LAMBDA_FUNCTION_NAME": "triggerapi-prod", **{name: store_env[name] for name in names}}
-    probe = [sys.executable, "-I", "-S", "-B", str(ROOT / "scripts" / "lambda_probe.py"), str(unzipped)]
+    probe = [sys.executable, "-I", "-S", "-B", str(ROOT / "devstack" / "lambda_probe.py"), str(unzipped)]
     event = json.dumps(rest_event("GET", "/health/ready"))
 
     result = subprocess.run([*probe, event], env=lambda_env, capture_output=True, text=True, check=True)

@@ -5,7 +5,7 @@ Real DynamoDB applies each conditional write atomically. moto's backend takes no
 two conditional writes served on two threads could both pass their condition; serialising
 requests gives moto the guarantee that the code (and its concurrency tests) rely on.
 
-    python -m triggerapi.localstore [--host 127.0.0.1] [--port 8001]   (port 0: any free one)
+    python -m devstack.localstore [--host 127.0.0.1] [--port 8001]   (port 0: any free one)
 """
 
 import argparse
