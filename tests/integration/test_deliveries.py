@@ -208,7 +208,7 @@ def test_without_a_stream_it_says_to_run_create_tables(dynamodb_url, tmp_path):
 def test_a_canceled_transaction_leaves_no_record_and_the_reader_goes_on(stack):
     """moto alone restores a copy of the table (its stream shard included) when a
     transaction is canceled: a running reader, on the old shard, would hand on the canceled
-    put and then nothing more (devstack/localstore.py undoes in place instead)."""
+    put and then nothing more (devstack/moto_patches.py undoes in place instead)."""
     env, table = stack
     assert run_once(env).returncode == 0  # the first start: from here on
     deliveries = start(env)
