@@ -80,6 +80,9 @@ class Shard:
 
 
 class ShardPositions:
+    """Where the reader is in each shard, kept apart from the reading and handing on
+    (reader.StreamReader builds on it): the positions survive a restart, the reading does not."""
+
     def __init__(
         self,
         *,

@@ -11,6 +11,7 @@ import pytest
 
 from devstack.lambda_probe import rest_event
 from devstack.processes import ROOT, manage, server_env
+from scripts.package import PYTHON
 
 pytestmark = pytest.mark.slow
 
@@ -24,6 +25,8 @@ NOT_FOR_LAMBDA = {
     *("troposphere", "cfn_flip", "click", "tqdm", "placebo", "hjson", "argcomplete", "toml", "wheel"),
     *(".venv", ".build", ".git", ".env", ".ci", "dist", "docs", "scripts", "tests", "manage.py", "Makefile"),
 }
+# The development packages: the local store, make run, the stream reader, the benchmarks.
+DEVELOPMENT = {"devstack", "bench"}
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +60,15 @@ def test_the_zip_holds_no_tests_dev_tools_or_checkout_files(archive):
     assert [name for name in archive.namelist() if name.endswith(".po")] == []
 
 
+def test_the_development_packages_are_not_in_the_zip(archive):
+    top_level = {PurePosixPath(name).parts[0] for name in archive.namelist()}
+
+    assert top_level & DEVELOPMENT == set()
+    # run_deliveries ships (it is an app command) without the stream reader it runs.
+    assert "hooks/management/commands/run_deliveries.py" in archive.namelist()
+    assert "hooks/stream.py" not in archive.namelist()
+
+
 def test_the_app_and_its_static_files_are_in_the_zip(archive):
     names = set(archive.namelist())
 
@@ -72,7 +84,7 @@ def test_every_module_has_bytecode_that_lambda_uses_without_checking_the_source(
 
     def bytecode(module: str) -> str:
         path = PurePosixPath(module)
-        return str(path.parent / "__pycache__" / f"{path.stem}.cpython-311.pyc").removeprefix("./")
+        return str(path.parent / "__pycache__" / f"{path.stem}.cpython-{PYTHON[0]}{PYTHON[1]}.pyc").removeprefix("./")
 
     assert [module for module in modules if bytecode(module) not in names] == []
     # PEP 552 flags: 0b01 is hash-based, source not checked.
