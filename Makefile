@@ -27,7 +27,7 @@ $(DEPS): requirements.txt requirements-dev.txt $(VENV_STAMP)
 	touch $@
 
 run: $(DEPS)
-	@$(PY) -m triggerapi.devstack
+	@$(PY) -m devstack
 
 # The browser tests drive Debian's Chromium and the Postman collection runs under newman
 # (npm, pinned by package-lock.json); `make test` installs both when they are missing.
@@ -61,11 +61,11 @@ lint: $(DEPS)
 
 .PHONY: bench
 # Every operation through the real stack against the store's own floor, in one table
-# (scripts/bench.py; docs/PERFORMANCE.md). BENCH_SECONDS per scenario (10); `make test`
+# (the bench package; docs/PERFORMANCE.md). BENCH_SECONDS per scenario (10); `make test`
 # runs it with BENCH_SECONDS=2 (tests/integration/test_bench_smoke.py): no verdict, numbers.
 BENCH_SECONDS ?= 10
 bench: $(DEPS)
-	BENCH_SECONDS=$(BENCH_SECONDS) $(PY) scripts/bench.py
+	BENCH_SECONDS=$(BENCH_SECONDS) $(PY) -m bench
 
 # The Lambda zip, built from requirements.txt and the app's source only (docs/DEPLOY.md).
 .PHONY: package bench-coldstart
@@ -73,4 +73,4 @@ package: $(DEPS)
 	$(PY) scripts/package.py
 
 bench-coldstart: package
-	$(PY) scripts/bench_coldstart.py dist/triggerapi-prod.zip
+	$(PY) -m bench.coldstart dist/triggerapi-prod.zip

@@ -6,7 +6,7 @@ import stat
 import subprocess
 import sys
 
-from tests.integration.live import ROOT
+from devstack.processes import ROOT
 
 FIND = ROOT / "scripts" / "find-python"
 

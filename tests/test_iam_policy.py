@@ -17,11 +17,11 @@ from django.core.management import call_command
 from django.test import Client, override_settings
 from rest_framework.test import APIClient
 
+from devstack.processes import ROOT
 from events import ids
 from events.models import Event
 from hooks import handler
 from tests.hooks.receiver import Receiver, status
-from tests.integration.live import ROOT
 from tests.store_hooks import create_events_table_without_its_stream, hooked
 from tests.test_zappa_settings import stage_config
 from triggerapi.tables import MODELS

@@ -10,11 +10,11 @@ from collections import defaultdict
 
 import pytest
 
+from devstack.processes import ROOT
 from events import ids
 from events.services import ingest
 from tests.fault_scenarios import SCENARIOS, Scenario, new_case, stored, write_state
 from tests.faults import KINDS, inject, recording
-from tests.integration.live import ROOT
 from triggerapi import store
 
 MATRIX: dict[tuple[str, str], set[str]] = defaultdict(set)

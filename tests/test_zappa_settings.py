@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.integration.live import ROOT
+from devstack.processes import ROOT
 
 STAGES = ("dev", "prod")
 

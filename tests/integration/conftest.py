@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.integration.live import ROOT, Api, manage, server_env, start_api, start_store
+from devstack.processes import ROOT, Api, manage, server_env, start_api, start_store
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -18,7 +18,7 @@ from django.urls import get_script_prefix, set_script_prefix
 from zappa.cli import ZappaCLI
 from zappa.handler import LambdaHandler
 
-from tests.integration.live import ROOT
+from devstack.processes import ROOT
 from triggerapi.tables import ALL_MODELS
 
 MODELS = ALL_MODELS

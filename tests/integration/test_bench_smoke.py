@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 
-from tests.integration.live import ROOT
+from devstack.processes import ROOT
 
 ROWS = [
     "| client check: GET /health |",
@@ -33,7 +33,7 @@ ROWS = [
 def test_bench_runs_and_prints_its_table():
     env = {**os.environ, "BENCH_SECONDS": "2"}
     result = subprocess.run(
-        [sys.executable, "scripts/bench.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "bench"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
     )
 
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

@@ -5,7 +5,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.integration.live import Api
+from devstack.processes import Api
 from tests.test_openapi import CONTRACT, HOOKS
 
 

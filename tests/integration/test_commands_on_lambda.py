@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tests.integration.live import ROOT, manage, server_env
+from devstack.processes import ROOT, manage, server_env
 from triggerapi.commands import KEYS_NOT_ON_LAMBDA
 
 ON_LAMBDA = {"AWS_LAMBDA_FUNCTION_NAME": "triggerapi-prod"}

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.integration.live import ROOT
+from devstack.processes import ROOT
 from triggerapi.store_errors import NO_CREDENTIALS
 
 COMMANDS = [

@@ -4,7 +4,7 @@ import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.integration.live import Api
+from devstack.processes import Api
 
 
 def race(count: int, action):

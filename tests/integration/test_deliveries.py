@@ -12,8 +12,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from tests.integration import live
-from tests.integration.live import ROOT, Child, manage, server_env
+from devstack import processes
+from devstack.processes import ROOT, Child, manage, server_env
 
 DEADLINE_SECONDS = 30
 
@@ -73,7 +73,7 @@ def start(env, **extra) -> Child:
 
 
 def wait_for(condition, what: str):
-    return live.wait_for(condition, what, DEADLINE_SECONDS)
+    return processes.wait_for(condition, what, DEADLINE_SECONDS)
 
 
 def test_once_exits_0_and_a_restart_neither_repeats_nor_skips(stack):
@@ -208,7 +208,7 @@ def test_without_a_stream_it_says_to_run_create_tables(dynamodb_url, tmp_path):
 def test_a_canceled_transaction_leaves_no_record_and_the_reader_goes_on(stack):
     """moto alone restores a copy of the table (its stream shard included) when a
     transaction is canceled: a running reader, on the old shard, would hand on the canceled
-    put and then nothing more (triggerapi/localstore.py undoes in place instead)."""
+    put and then nothing more (devstack/moto_patches.py undoes in place instead)."""
     env, table = stack
     assert run_once(env).returncode == 0  # the first start: from here on
     deliveries = start(env)

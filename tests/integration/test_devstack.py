@@ -1,4 +1,4 @@
-"""`make run` (python -m triggerapi.devstack) as a person runs it: it serves and Ctrl-C stops
+"""`make run` (python -m devstack) as a person runs it: it serves and Ctrl-C stops
 it all; with its port busy or a DYNAMODB_HOST where nothing answers, it fails at once, in
 one line, before printing any key."""
 
@@ -11,7 +11,7 @@ import sys
 import pytest
 import requests
 
-from tests.integration.live import ROOT, Child
+from devstack.processes import ROOT, Child
 
 
 def free_port() -> int:
@@ -28,7 +28,7 @@ def devstack_env(**extra: str) -> dict:
 
 def devstack(env: dict) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "triggerapi.devstack"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "devstack"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
 
 
@@ -126,7 +126,7 @@ print(vault.unseal(hook.secret))
 
 def test_make_run_serves_the_seeded_tenants_and_ctrl_c_stops_everything():
     env = devstack_env()
-    stack = Child([sys.executable, "-m", "triggerapi.devstack"], env, r"Listening at: (http://\S+)")
+    stack = Child([sys.executable, "-m", "devstack"], env, r"Listening at: (http://\S+)")
     url = stack.wait_ready().group(1)
     key = next(line.split("=", 1)[1].strip() for line in stack.lines if line.startswith("export ACME_API_KEY="))
 

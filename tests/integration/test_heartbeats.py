@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 
-from tests.integration.live import ROOT, Api, manage, server_env, start_api
+from devstack.processes import ROOT, Api, manage, server_env, start_api
 from tests.integration.test_concurrency import race
 
 

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from scripts.lambda_probe import HOST, rest_event
+from devstack.lambda_probe import HOST, rest_event
 from tests.integration.lambda_app import lambda_handler, lambda_settings, point_models_at, write_zappa_settings
 
 ON_LAMBDA = ("ALLOWED_HOSTS", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE")

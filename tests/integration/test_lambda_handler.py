@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
+from devstack.lambda_probe import HOST, rest_event
 from events.models import Event
-from scripts.lambda_probe import HOST, rest_event
 from tenants.models import ApiKey
 from tests.integration.lambda_app import lambda_handler, lambda_settings, point_models_at, write_zappa_settings
 

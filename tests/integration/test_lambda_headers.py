@@ -2,7 +2,7 @@
 
 import pytest
 
-from scripts.lambda_probe import rest_event
+from devstack.lambda_probe import rest_event
 from tests.integration.lambda_app import lambda_handler, lambda_settings, point_models_at, write_zappa_settings
 
 

@@ -5,7 +5,7 @@ import threading
 
 import requests
 
-from tests.integration.live import Api
+from devstack.processes import Api
 
 
 def test_health_and_readiness(live_url):

@@ -8,7 +8,7 @@ import sys
 import pytest
 import requests
 
-from tests.integration.live import ROOT, manage, server_env, start_api
+from devstack.processes import ROOT, manage, server_env, start_api
 
 MARKER = "payload-marker-4f1c9e"  # in every payload sent; must never reach a log
 BAD_KEY = "tk_live_" + "b" * 43

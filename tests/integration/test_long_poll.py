@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.integration.live import Api, manage, server_env, start_api
+from devstack.processes import Api, manage, server_env, start_api
 
 
 @pytest.fixture(scope="module")

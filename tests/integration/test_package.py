@@ -9,8 +9,9 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from scripts.lambda_probe import rest_event
-from tests.integration.live import ROOT, manage, server_env
+from devstack.lambda_probe import rest_event
+from devstack.processes import ROOT, manage, server_env
+from scripts.package import PYTHON
 
 pytestmark = pytest.mark.slow
 
@@ -24,6 +25,8 @@ NOT_FOR_LAMBDA = {
     *("troposphere", "cfn_flip", "click", "tqdm", "placebo", "hjson", "argcomplete", "toml", "wheel"),
     *(".venv", ".build", ".git", ".env", ".ci", "dist", "docs", "scripts", "tests", "manage.py", "Makefile"),
 }
+# The development packages: the local store, make run, the stream reader, the benchmarks.
+DEVELOPMENT = {"devstack", "bench"}
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +60,15 @@ def test_the_zip_holds_no_tests_dev_tools_or_checkout_files(archive):
     assert [name for name in archive.namelist() if name.endswith(".po")] == []
 
 
+def test_the_development_packages_are_not_in_the_zip(archive):
+    top_level = {PurePosixPath(name).parts[0] for name in archive.namelist()}
+
+    assert top_level & DEVELOPMENT == set()
+    # run_deliveries ships (it is an app command) without the stream reader it runs.
+    assert "hooks/management/commands/run_deliveries.py" in archive.namelist()
+    assert "hooks/stream.py" not in archive.namelist()
+
+
 def test_the_app_and_its_static_files_are_in_the_zip(archive):
     names = set(archive.namelist())
 
@@ -72,7 +84,7 @@ def test_every_module_has_bytecode_that_lambda_uses_without_checking_the_source(
 
     def bytecode(module: str) -> str:
         path = PurePosixPath(module)
-        return str(path.parent / "__pycache__" / f"{path.stem}.{sys.implementation.cache_tag}.pyc").removeprefix("./")
+        return str(path.parent / "__pycache__" / f"{path.stem}.cpython-{PYTHON[0]}{PYTHON[1]}.pyc").removeprefix("./")
 
     assert [module for module in modules if bytecode(module) not in names] == []
     # PEP 552 flags: 0b01 is hash-based, source not checked.
@@ -86,7 +98,7 @@ def test_the_unzipped_package_answers_api_gateway_in_an_interpreter_without_site
     manage(store_env, "create_tables")
     names = ("DYNAMODB_HOST", "SECRET_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
     lambda_env = {"AWS_LAMBDA_FUNCTION_NAME": "triggerapi-prod", **{name: store_env[name] for name in names}}
-    probe = [sys.executable, "-I", "-S", "-B", str(ROOT / "scripts" / "lambda_probe.py"), str(unzipped)]
+    probe = [sys.executable, "-I", "-S", "-B", str(ROOT / "devstack" / "lambda_probe.py"), str(unzipped)]
     event = json.dumps(rest_event("GET", "/health/ready"))
 
     result = subprocess.run([*probe, event], env=lambda_env, capture_output=True, text=True, check=True)

@@ -7,8 +7,8 @@ import subprocess
 
 import pytest
 
+from devstack.processes import ROOT, manage, server_env, start_api
 from tests.hooks.receiver import Receiver
-from tests.integration.live import ROOT, manage, server_env, start_api
 from tests.test_openapi import CONTRACT, HOOKS
 
 COLLECTION = ROOT / "docs" / "postman_collection.json"

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.integration.live import Api, manage, server_env, start_api
+from devstack.processes import Api, manage, server_env, start_api
 from tests.integration.store_proxy import StoreProxy
 
 TIMEOUTS = {

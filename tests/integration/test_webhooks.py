@@ -11,9 +11,9 @@ from collections import Counter
 import pytest
 from standardwebhooks import Webhook
 
+from devstack import processes
+from devstack.processes import Api, Child, manage, server_env, start_api
 from tests.hooks.receiver import Receiver, hang, hang_up, status
-from tests.integration import live
-from tests.integration.live import Api, Child, manage, server_env, start_api
 
 DEADLINE_SECONDS = 60
 TIMEOUT_SECONDS = 2
@@ -72,7 +72,7 @@ def ingest(api: Api, *payloads: dict) -> list[str]:
 
 
 def wait_for(condition, what: str):
-    return live.wait_for(condition, what, DEADLINE_SECONDS)
+    return processes.wait_for(condition, what, DEADLINE_SECONDS)
 
 
 def arrived(receiver: Receiver, path: str) -> list:

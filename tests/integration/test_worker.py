@@ -10,9 +10,9 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from devstack.processes import ROOT, Api, Child, manage, server_env, start_api
 from events.worker import lambda_drain
 from tests.integration import handlers
-from tests.integration.live import ROOT, Api, Child, manage, server_env, start_api
 
 MAX_ATTEMPTS = 3
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 import time
 
-from tests.integration.live import ROOT
+from devstack.processes import ROOT
 
 
 def test_once_against_a_closed_port_gives_up_after_five_tries_and_exits_1():

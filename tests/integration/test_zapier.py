@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from tests.integration.live import ROOT, Child, manage, server_env, start_api
+from devstack.processes import ROOT, Child, manage, server_env, start_api
 
 INTEGRATION = ROOT / "integrations" / "zapier"
 # Every top-level `test(...)` of the integration's test files: all must run and pass.

@@ -1,5 +1,9 @@
 """`manage.py run_deliveries`: push delivery on a development machine, as Lambda does it on
-AWS (hooks/stream.py reads the stream; hooks.handler does the rest)."""
+AWS (devstack.stream reads the stream; hooks.handler does the rest).
+
+A local-development command: the stream reader is in the development package, which the
+Lambda zip leaves out (on AWS the event source mapping reads the stream), so it is imported
+when the command runs, never when the app loads, and its absence is said in one line."""
 
 import os
 import random
@@ -9,7 +13,6 @@ import time
 
 from django.core.management.base import CommandError
 
-from hooks.stream import NoStream, StreamReader
 from triggerapi.commands import StoreCommand
 from triggerapi.store_errors import store_error_message
 
@@ -29,6 +32,22 @@ def _poll_seconds(text: str) -> float:
 
 
 _poll_seconds.__name__ = "poll-interval"
+
+
+def stream_reader() -> tuple[type, type[Exception]]:
+    """(StreamReader, NoStream) from devstack.stream, or the command's error where the
+    development package is absent."""
+    try:
+        from devstack.stream.reader import StreamReader
+        from devstack.stream.shards import NoStream
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("devstack"):
+            raise
+        raise CommandError(
+            "run_deliveries is a local-development command and needs the devstack package, which is not here "
+            "(the Lambda zip leaves it out: on AWS the event source mapping reads the stream)."
+        ) from None
+    return StreamReader, NoStream
 
 
 def run_due() -> dict:
@@ -61,7 +80,8 @@ class Command(StoreCommand):
         self.stop = threading.Event()
         self.due_runs = 0
         self.due_attempted = 0
-        reader = StreamReader()
+        reader_class, no_stream = stream_reader()
+        reader = reader_class()
 
         def on_signal(signum, frame):
             if self.stop.is_set():
@@ -72,7 +92,7 @@ class Command(StoreCommand):
 
         previous = {signum: signal.signal(signum, on_signal) for signum in (signal.SIGINT, signal.SIGTERM)}
         try:
-            self._open(reader)
+            self._open(reader, no_stream)
             if reader.stream_arn is not None:
                 self._say(
                     f"Delivering from {reader.stream_arn}{' (--once)' if self.once else ''}; "
@@ -94,14 +114,14 @@ class Command(StoreCommand):
                 f"The handler still fails records of {', '.join(failing)}: the next run reads them again."
             )
 
-    def _open(self, reader: StreamReader) -> None:
+    def _open(self, reader, no_stream: type[Exception]) -> None:
         """Finds the stream; a store that does not answer is waited for (not with --once)."""
         failures = 0
         while not self.stop.is_set():
             try:
                 reader.open()
                 return
-            except NoStream as exc:
+            except no_stream as exc:
                 raise CommandError(str(exc)) from None
             except Exception as exc:
                 failures = self._store_failed(exc, failures)
@@ -117,7 +137,7 @@ class Command(StoreCommand):
         self.stop.wait(delay)
         return failures
 
-    def _loop(self, reader: StreamReader) -> None:
+    def _loop(self, reader) -> None:
         failures = 0
         due_at = 0.0
         while not self.stop.is_set():

@@ -1,5 +1,6 @@
-"""Starting the real parts: a moto server process, the management commands run as a user
-runs them, and the app served by gunicorn."""
+"""Starting the real parts as processes, for the integration tests and the benchmarks alike:
+the local store, the management commands run as a user runs them, and the app served by
+gunicorn."""
 
 import os
 import re
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 STARTUP_SECONDS = 60
 
 
@@ -68,9 +69,7 @@ class Child:
 
 
 def start_store() -> tuple[Child, str]:
-    store = Child(
-        [sys.executable, "-m", "triggerapi.localstore", "--port", "0"], dict(os.environ), r"listening on (\S+)"
-    )
+    store = Child([sys.executable, "-m", "devstack.localstore", "--port", "0"], dict(os.environ), r"listening on (\S+)")
     return store, store.wait_ready().group(1)
 
 

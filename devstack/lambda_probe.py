@@ -6,7 +6,7 @@ first on sys.path, import Zappa's `handler`, answer one event. It prints one JSO
 the milliseconds that took, the response, and any module loaded from outside the package
 and the standard library (there should be none).
 
-    python -I -S -B scripts/lambda_probe.py PACKAGE_DIR '{"httpMethod": "GET", ...}'
+    python -I -S -B devstack/lambda_probe.py PACKAGE_DIR '{"httpMethod": "GET", ...}'
 """
 
 import base64

@@ -3,10 +3,12 @@ client against moto's in-process mock (`mock_aws`), warm (key cache, connections
 minus the CPU of the same raw store calls made straight through botocore on the same mock.
 What is left is the app's share: Django, DRF, PynamoDB, our code, the access log line.
 
-    .venv/bin/python scripts/bench_cpu.py [--requests 1000] [--profile]
+    .venv/bin/python -m bench.cpu [--requests 1000] [--profile]
 
 --profile also prints cProfile's top functions (by cumulative time, then by own time) for
 warm single ingests and for warm claims of 10 + batch acks; docs/PERFORMANCE.md quotes them.
+`make bench` runs it in an interpreter of its own (section()): mock_aws patches botocore for
+the whole process.
 """
 
 import argparse
@@ -16,16 +18,25 @@ import json
 import logging
 import os
 import pstats
+import subprocess
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
+from bench.harness import SMOKE
+from devstack.processes import ROOT
 
-import django  # noqa: E402
-from moto import mock_aws  # noqa: E402
+# The in-process mock, fake credentials, no endpoint (a developer's .env must not name one).
+MOCK_ENV = {
+    "DJANGO_SETTINGS_MODULE": "triggerapi.settings",
+    "DYNAMODB_HOST": "",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_REGION": "us-east-1",
+    "TABLE_PREFIX": "Bench",
+    "SECRET_KEY": "bench-only",
+    "ALLOWED_HOSTS": "testserver",  # Django's test client's host
+    "LOG_LEVEL": "INFO",  # the access line is written, as in production
+}
 
 CLAIM = 10
 
@@ -43,6 +54,10 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
     count = args.requests
+    os.environ.update(MOCK_ENV)
+    import django
+    from moto import mock_aws
+
     with mock_aws():
         django.setup()
         # The access line is written as in production (formatted, to a stream), to nowhere.
@@ -154,6 +169,17 @@ def profile(what: str, run) -> None:
         stats.sort_stats(order).print_stats(30)
         print(f"\n### {what}, by {order}\n")
         print("\n".join(line for line in out.getvalue().splitlines() if line.strip())[:20000])
+
+
+def section() -> list[str]:
+    """This module's table, from an interpreter of its own."""
+    count = "100" if SMOKE else "1000"
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.cpu", "--requests", count], cwd=ROOT, capture_output=True, text=True
+    )
+    if result.returncode:
+        raise RuntimeError("bench.cpu failed:\n" + result.stderr[-3000:])
+    return result.stdout.splitlines()
 
 
 if __name__ == "__main__":

@@ -80,7 +80,7 @@ def check_store_answers(url: str) -> None:
 
 def start_store() -> tuple[subprocess.Popen, str]:
     store = subprocess.Popen(
-        [sys.executable, "-m", "triggerapi.localstore", "--port", str(STORE_PORT)],
+        [sys.executable, "-m", "devstack.localstore", "--port", str(STORE_PORT)],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -201,7 +201,7 @@ def stop(children: list[subprocess.Popen]) -> None:
     """SIGTERM to the API and run_deliveries together, then to the store once they are done
     with it; each group gets STOP_SECONDS, after which a child still running is killed (and
     said so), so that Ctrl-C always ends make run."""
-    started_first = children[:1] if children and children[0].args[2:3] == ["triggerapi.localstore"] else []
+    started_first = children[:1] if children and children[0].args[2:3] == ["devstack.localstore"] else []
     for group in ([c for c in children if c not in started_first], started_first):
         for child in group:
             if child.poll() is None:

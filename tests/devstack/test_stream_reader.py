@@ -1,4 +1,4 @@
-"""The stream reader (hooks/stream.py) on moto's in-process mock: the events table's stream,
+"""The stream reader (devstack/stream/) on moto's in-process mock: the events table's stream,
 the records' Lambda shape, partial batch failures, checkpoints. run_deliveries as a process
 against a moto server: tests/integration/test_deliveries.py."""
 
@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from devstack.stream.reader import StreamReader
+from devstack.stream.records import first_failure, lambda_record
+from devstack.stream.shards import STARTED_SHARD
 from events.models import Event
 from hooks.models import StreamCheckpoint
-from hooks.stream import STARTED_SHARD, StreamReader, first_failure, lambda_record
 from tests.store_hooks import create_events_table_without_its_stream
 from triggerapi import store
 from triggerapi.tables import tables_create

@@ -1,43 +1,12 @@
-"""Reading the events table's DynamoDB stream as Lambda's event source does, for
-`run_deliveries` (locally; on AWS the event source mapping reads it and calls the same
-handler, hooks.handler.handle_stream).
+"""The stream's shards and where the reader is in each: DescribeStream for the shards (a new
+one appears when one closes), the checkpoints kept in the store, and the iterator to read a
+shard from its checkpoint, or from the record that failed."""
 
-The reader follows the stream's shards (a shard is read once its parent is drained, a
-closed shard to its end, then its children), hands each non-empty batch of records to the
-handler in Lambda's shape, and keeps its position per shard in the store
-(hooks.models.StreamCheckpoint: pk `checkpoint#<stream ARN>`, sk the shard id, holding the
-last sequence number handed on successfully).
-
-Failures, as Lambda with ReportBatchItemFailures: the handler answers
-{"batchItemFailures": [{"itemIdentifier": <SequenceNumber>}, ...]}; the checkpoint moves to
-the record before the first failed one and the shard is read again from that record (after
-a short backoff, doubling to BACKOFF_CAP_SECONDS while it keeps failing). A handler that
-raises, or names a record that was not in the batch, fails the whole batch.
-
-Where a shard without a checkpoint starts:
-
-- the very first start for a stream (no checkpoint row at all under its ARN) writes a
-  marker row (sk STARTED_SHARD, updated_at = when) and checkpoints each open shard at its
-  newest record (read through once): a backlog written before deliveries ran is not
-  blasted at the hooks; closed shards then hold only older records and are marked finished
-  unread;
-- after that (a restart, or a shard that appeared since), TRIM_HORIZON, skipping records
-  created before the marker's second (ApproximateCreationDateTime is rounded down to the
-  second): a restart before the first record arrived neither skips the records written
-  since the first start nor replays what came before it.
-
-Only one reader per stream is expected (run_deliveries is a development process): the
-checkpoints are plain puts, and two readers would both hand every record on.
-"""
-
-import base64
 import logging
 import math
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 import botocore.session
 from botocore.config import Config
@@ -54,9 +23,6 @@ CHECKPOINT_PREFIX = "checkpoint#"
 # The marker row of a stream's first start (not a shard id: those start with "shardId-").
 STARTED_SHARD = "#started"
 BATCH_SIZE = 1000  # GetRecords' maximum, and Lambda's default batch for a stream
-EVENT_VERSION = "1.1"
-BACKOFF_BASE_SECONDS = 0.2
-BACKOFF_CAP_SECONDS = 30.0
 # Shards split (and new ones appear) every few hours on AWS: look for new ones this often,
 # and whenever a shard is drained.
 REFRESH_SECONDS = 60.0
@@ -98,13 +64,6 @@ def streams_client():
     )
 
 
-def default_handler(event: dict) -> dict:
-    """hooks.handler.handle_stream, looked up at each call (tests replace it)."""
-    from hooks import handler
-
-    return handler.handle_stream(event)
-
-
 @dataclass
 class Shard:
     shard_id: str
@@ -120,111 +79,19 @@ class Shard:
     not_before: float = 0.0
 
 
-@dataclass
-class Batch:
-    """What one GetRecords handed on: for the command's output."""
+class ShardPositions:
+    """Where the reader is in each shard, kept apart from the reading and handing on
+    (reader.StreamReader builds on it): the positions survive a restart, the reading does not."""
 
-    shard_id: str
-    records: int
-    failed_from: str | None = None
-    skipped: int = 0
-
-
-@dataclass
-class Totals:
-    batches: int = 0
-    records: int = 0
-    failed_batches: int = 0
-    shards_finished: int = 0
-
-
-def _approximate_seconds(value) -> float:
-    """Lambda sends ApproximateCreationDateTime as epoch seconds; botocore parses it into a
-    datetime."""
-    if isinstance(value, datetime):
-        return value.timestamp()
-    return float(value)
-
-
-def _lambda_attribute(value):
-    """An attribute value as Lambda's JSON has it: botocore turns B and BS into bytes."""
-    if isinstance(value, dict):
-        out = {}
-        for kind, inner in value.items():
-            if kind == "B" and isinstance(inner, bytes | bytearray):
-                out[kind] = base64.b64encode(inner).decode()
-            elif kind == "BS":
-                out[kind] = [base64.b64encode(b).decode() if isinstance(b, bytes | bytearray) else b for b in inner]
-            elif kind == "M":
-                out[kind] = {k: _lambda_attribute(v) for k, v in inner.items()}
-            elif kind == "L":
-                out[kind] = [_lambda_attribute(v) for v in inner]
-            else:
-                out[kind] = inner
-        return out
-    return value
-
-
-def lambda_record(record: dict, *, stream_arn: str, region: str) -> dict:
-    """A GetRecords record in the shape Lambda hands a stream function: eventVersion 1.1,
-    the region and eventSourceARN added, ApproximateCreationDateTime in epoch seconds,
-    binary values base64."""
-    stream = record.get("dynamodb", {})
-    dynamodb = {}
-    if "ApproximateCreationDateTime" in stream:
-        dynamodb["ApproximateCreationDateTime"] = math.floor(
-            _approximate_seconds(stream["ApproximateCreationDateTime"])
-        )
-    for name in ("Keys", "NewImage", "OldImage"):
-        if name in stream:
-            dynamodb[name] = {k: _lambda_attribute(v) for k, v in stream[name].items()}
-    for name in ("SequenceNumber", "SizeBytes", "StreamViewType"):
-        if name in stream:
-            dynamodb[name] = stream[name]
-    shaped = {
-        "eventID": record.get("eventID"),
-        "eventName": record.get("eventName"),
-        "eventVersion": EVENT_VERSION,
-        "eventSource": "aws:dynamodb",
-        "awsRegion": region,
-        "dynamodb": dynamodb,
-        "eventSourceARN": stream_arn,
-    }
-    if "userIdentity" in record:  # TTL deletions
-        shaped["userIdentity"] = record["userIdentity"]
-    return shaped
-
-
-def first_failure(result, sequence_numbers: list[str]) -> str | None:
-    """The sequence number to read again from, per Lambda's partial batch response: the
-    lowest failed record; the whole batch if the answer names a record not in it."""
-    if not isinstance(result, dict):
-        return None
-    failures = result.get("batchItemFailures") or []
-    if not failures:
-        return None
-    position = {seq: i for i, seq in enumerate(sequence_numbers)}
-    indexes = []
-    for failure in failures:
-        identifier = failure.get("itemIdentifier") if isinstance(failure, dict) else None
-        if identifier not in position:
-            return sequence_numbers[0]
-        indexes.append(position[identifier])
-    return sequence_numbers[min(indexes)]
-
-
-class StreamReader:
     def __init__(
         self,
         *,
-        handler: Callable[[dict], dict] = default_handler,
         dynamodb=None,
         streams=None,
         table_name: str | None = None,
         region: str | None = None,
         clock: Callable[[], float] = time.monotonic,
     ):
-        self.handler = handler
         self.dynamodb = dynamodb or store.client(Event)
         self.streams = streams or streams_client()
         self.table_name = table_name or Event.Meta.table_name
@@ -234,9 +101,6 @@ class StreamReader:
         self.started_ms: int | None = None
         self.shards: dict[str, Shard] = {}
         self.refreshed_at = -math.inf
-        self.totals = Totals()
-
-    # -- the stream and its shards ------------------------------------------------------
 
     def open(self) -> str:
         """Finds the stream, its start marker (writing it on a first start) and shards."""
@@ -355,8 +219,6 @@ class StreamReader:
         )
         self._save(row, shard.shard_id)
 
-    # -- reading ----------------------------------------------------------------------
-
     def _iterator(self, shard: Shard) -> str | None:
         kwargs = {"StreamArn": self.stream_arn, "ShardId": shard.shard_id}
         if shard.retry_from:
@@ -391,89 +253,3 @@ class StreamReader:
             if code in ITERATOR_CODES or (code == "ResourceNotFoundException" and "ShardId" in kwargs):
                 return code
             raise
-
-    def poll(self) -> list[Batch]:
-        """One GetRecords on each shard that is ready; hands on what came. Returns the
-        batches handed on (empty reads are not batches)."""
-        if self.stream_arn is None:
-            self.open()
-        if self.clock() - self.refreshed_at >= REFRESH_SECONDS:
-            self.refresh()
-        batches = []
-        drained = False
-        for shard in list(self.shards.values()):
-            if not self._ready(shard):
-                continue
-            batch = self._read(shard)
-            if batch is not None:
-                batches.append(batch)
-            drained |= shard.finished
-        if drained:
-            self.refresh()
-        return batches
-
-    def _read(self, shard: Shard) -> Batch | None:
-        if shard.iterator is None:
-            shard.iterator = self._iterator(shard)
-            if shard.iterator is None:
-                return None
-        iterator = shard.iterator
-        answer = store.call(
-            lambda: self._send_or_code(self.streams.get_records, ShardIterator=iterator, Limit=BATCH_SIZE),
-            what="GetRecords",
-        )
-        if isinstance(answer, str):
-            shard.iterator = None  # expired or trimmed: from the checkpoint again, next time
-            return None
-        records = answer.get("Records", [])
-        next_iterator = answer.get("NextShardIterator")
-        batch = self._hand_on(shard, records) if records else None
-        if batch is not None and batch.failed_from is not None:
-            return batch
-        shard.iterator = next_iterator
-        if next_iterator is None:
-            # A closed shard read to its end: its children may start.
-            shard.finished = True
-            self._write_checkpoint(shard)
-            self.totals.shards_finished += 1
-        return batch
-
-    def _hand_on(self, shard: Shard, records: list[dict]) -> Batch:
-        started_second = (self.started_ms or 0) // 1000
-        shaped = [lambda_record(r, stream_arn=self.stream_arn, region=self.region) for r in records]
-        fresh = [r for r in shaped if r["dynamodb"].get("ApproximateCreationDateTime", math.inf) >= started_second]
-        skipped = len(shaped) - len(fresh)
-        failed_from = None
-        if fresh:
-            sequence_numbers = [r["dynamodb"]["SequenceNumber"] for r in fresh]
-            try:
-                result = self.handler({"Records": fresh})
-            except Exception:
-                logger.exception("the stream handler raised on %d records of %s", len(fresh), shard.shard_id)
-                failed_from = sequence_numbers[0]
-            else:
-                failed_from = first_failure(result, sequence_numbers)
-        all_sequences = [r["dynamodb"]["SequenceNumber"] for r in shaped]
-        if failed_from is None:
-            last_ok = all_sequences[-1]
-        else:
-            index = all_sequences.index(failed_from)
-            last_ok = all_sequences[index - 1] if index > 0 else None
-        if last_ok is not None and last_ok != shard.checkpoint:
-            shard.checkpoint = last_ok
-            shard.retry_from = None
-            self._write_checkpoint(shard)
-        batch = Batch(shard.shard_id, len(fresh), failed_from=failed_from, skipped=skipped)
-        self.totals.records += len(fresh)
-        self.totals.batches += 1 if fresh else 0
-        if failed_from is None:
-            shard.failures = 0
-            shard.retry_from = None
-        else:
-            self.totals.failed_batches += 1
-            shard.failures += 1
-            shard.retry_from = failed_from
-            shard.iterator = None
-            delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (shard.failures - 1))
-            shard.not_before = self.clock() + random.uniform(delay / 2, delay)
-        return batch

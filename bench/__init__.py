@@ -1,0 +1,29 @@
+"""`make bench`: every API operation measured against the store's own floor, in one run
+(docs/PERFORMANCE.md). Development only: the Lambda zip leaves this package out.
+
+`python -m bench` starts the stack once (harness.running_stack: the local store, the
+tables, the app under gunicorn, BENCH_WORKERS x BENCH_THREADS, 2x8 by default) and
+measures, printing one table:
+
+1. the floor (floor.py): raw put_item, get_item, one-page query and update_item straight to
+   the store from botocore, at the load's concurrency, each measured just before the API
+   operation it is the floor of (moto's speed drifts during a run, and its index queries
+   slow down as the table grows, so a floor measured minutes earlier would flatter or wrong
+   the ratio);
+2. through the API (scenarios.py), with a thread pool of keep-alive sessions
+   (BENCH_CONCURRENCY, 8): single ingest, batch ingest, get, list page, claim + batch ack,
+   extend; rate, p50, p99, floor, ratio, target;
+3. store calls per API operation (store_calls.py, from the server's JSON access lines) and
+   the app's CPU per request with the store answering in process (cpu.py);
+4. long-poll wake-up latency and store queries per waited second (longpoll.py);
+5. ingest -> first webhook attempt at 50 events/s and deliveries/s to one hook, through
+   `run_deliveries` (webhooks.py);
+6. `run_worker --once` drain rate (drain.py) and, if `dist/triggerapi-prod.zip` exists, the
+   packaged Lambda's cold start (coldstart.py; `make bench-coldstart` builds the zip first).
+
+Every scenario gets fresh tenants. BENCH_SECONDS (10) is each timed scenario's length;
+`make bench BENCH_SECONDS=2` is the smoke run `make test` does (tests/integration/
+test_bench_smoke.py). Exit status 1 if any request failed. Sections 3b to 6 also run alone:
+`python -m bench.cpu` and `bench.coldstart ZIP` need no stack; `bench.longpoll`,
+`bench.webhooks` and `bench.drain` start one of their own.
+"""

@@ -1,0 +1,5 @@
+"""`make run`: python -m devstack (devstack/stack.py says what it starts)."""
+
+from devstack.stack import main
+
+main()

@@ -1,0 +1,163 @@
+"""devstack/moto_patches.py on bare moto backends, in process (no server, no HTTP): each
+patch does what it says, the store refuses a moto it was not written for, and what moto
+does without the patches (so the tests say when upstream no longer needs them)."""
+
+import pytest
+from moto.core.exceptions import JsonRESTError
+from moto.dynamodb.exceptions import MultipleTransactionsException, TransactionCanceledException
+from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
+from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+
+from devstack import localstore, moto_patches
+
+ACCOUNT, REGION, TABLE = "123456789012", "us-east-1", "Patched"
+A = {"pk": {"S": "a"}, "sk": {"S": "1"}}
+B = {"pk": {"S": "b"}, "sk": {"S": "1"}}
+MISSING = {"pk": {"S": "c"}, "sk": {"S": "1"}}
+
+
+def backend() -> DynamoDBBackend:
+    """The account's DynamoDB backend (the tests' mock_aws makes it fresh), with a table of
+    hash and range keys and a stream, holding item A."""
+    dynamodb = dynamodb_backends[ACCOUNT][REGION]
+    dynamodb.create_table(
+        TABLE,
+        schema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        throughput=None,
+        attr=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
+        global_indexes=None,
+        indexes=None,
+        streams={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+        billing_mode="PAY_PER_REQUEST",
+        sse_specification=None,
+        tags=[],
+        deletion_protection_enabled=None,
+        warm_throughput=None,
+    )
+    dynamodb.put_item(TABLE, {**A, "v": {"S": "old"}})
+    return dynamodb
+
+
+def update(key: dict, value: str) -> dict:
+    return {
+        "Update": {
+            "TableName": TABLE,
+            "Key": key,
+            "UpdateExpression": "SET v = :v",
+            "ExpressionAttributeValues": {":v": {"S": value}},
+        }
+    }
+
+
+PUT_B = {"Put": {"TableName": TABLE, "Item": {**B, "v": {"S": "new"}}}}
+CHECK_MISSING = {"ConditionCheck": {"TableName": TABLE, "Key": MISSING, "ConditionExpression": "attribute_exists(pk)"}}
+
+
+def value_of(dynamodb: DynamoDBBackend, key: dict) -> str | None:
+    item = dynamodb.get_item(TABLE, key)
+    return None if item is None else item.to_json()["Attributes"]["v"]["S"]
+
+
+@pytest.mark.parametrize(
+    ("transaction", "error"),
+    [
+        pytest.param([update(A, "new"), PUT_B, CHECK_MISSING], TransactionCanceledException, id="a failed condition"),
+        pytest.param([update(A, "new"), update(A, "newer")], MultipleTransactionsException, id="one item twice"),
+    ],
+)
+def test_a_canceled_transaction_leaves_the_same_table_and_shard_with_its_items_restored(transaction, error):
+    with moto_patches.applied():
+        dynamodb = backend()
+        table = dynamodb.tables[TABLE]
+        shard, records = table.stream_shard, len(table.stream_shard.items)
+
+        with pytest.raises(error):
+            dynamodb.transact_write_items(transaction)
+
+        assert dynamodb.tables[TABLE] is table and table.stream_shard is shard
+        assert len(shard.items) == records
+        # (before reading B: moto's get_item of a missing hash key adds an empty one)
+        assert {hash_key.value for hash_key in table.items} == {"a"}
+        assert (value_of(dynamodb, A), value_of(dynamodb, B)) == ("old", None)
+
+
+def test_a_transaction_that_succeeds_writes_its_items_and_their_stream_records():
+    with moto_patches.applied():
+        dynamodb = backend()
+        shard = dynamodb.tables[TABLE].stream_shard
+        records = len(shard.items)
+
+        dynamodb.transact_write_items([update(A, "new"), PUT_B])
+
+        assert (value_of(dynamodb, A), value_of(dynamodb, B)) == ("new", "new")
+        assert [record.record["eventName"] for record in shard.items[records:]] == ["MODIFY", "INSERT"]
+
+
+def test_without_the_patch_moto_puts_a_copy_of_the_table_with_its_own_shard_in_place():
+    dynamodb = backend()
+    table = dynamodb.tables[TABLE]
+
+    with pytest.raises(TransactionCanceledException):
+        dynamodb.transact_write_items([update(A, "new"), CHECK_MISSING])
+
+    assert dynamodb.tables[TABLE] is not table
+    assert dynamodb.tables[TABLE].stream_shard is not table.stream_shard
+
+
+def read_records(streams: DynamoDBStreamsBackend, times: int) -> tuple[str, str]:
+    """The first iterator handed out, and the last, after `times` GetRecords."""
+    [stream] = streams.list_streams(TABLE)
+    shard_id = streams.describe_stream(stream["StreamArn"])["Shards"][0]["ShardId"]
+    first = last = streams.get_shard_iterator(stream["StreamArn"], shard_id, "TRIM_HORIZON").arn
+    for _ in range(times):
+        last = streams.get_records(last, 100)["NextShardIterator"]
+    return first, last
+
+
+def test_shard_iterators_are_bounded_and_a_forgotten_one_answers_expired(monkeypatch):
+    monkeypatch.setattr(moto_patches, "MAX_SHARD_ITERATORS", 5)
+    with moto_patches.applied():
+        backend()
+        streams = DynamoDBStreamsBackend(REGION, ACCOUNT)
+
+        first, last = read_records(streams, 20)
+
+        assert len(streams.shard_iterators) == 5
+        with pytest.raises(JsonRESTError) as expired:
+            streams.get_records(first, 100)
+        assert expired.value.error_type == "ExpiredIteratorException"
+        assert streams.get_records(last, 100)["Records"] == []
+
+
+def test_without_the_patch_moto_keeps_every_shard_iterator():
+    backend()
+    streams = DynamoDBStreamsBackend(REGION, ACCOUNT)
+
+    read_records(streams, 20)
+
+    assert len(streams.shard_iterators) == 21
+
+
+def test_applied_puts_moto_back_as_it_was():
+    import moto.dynamodb.models as models
+
+    before = (DynamoDBStreamsBackend.__init__, DynamoDBBackend.transact_write_items, models.copy)
+
+    with moto_patches.applied():
+        assert DynamoDBBackend.transact_write_items is not before[1]
+
+    assert (DynamoDBStreamsBackend.__init__, DynamoDBBackend.transact_write_items, models.copy) == before
+
+
+def test_the_local_store_refuses_a_moto_it_was_not_written_for_in_one_line_and_patches_nothing(monkeypatch):
+    monkeypatch.setattr(moto_patches, "SUPPORTED_MOTO", "5.2.4")
+    transact = DynamoDBBackend.transact_write_items
+
+    with pytest.raises(SystemExit) as refused:
+        localstore.main(["--port", "0"])
+
+    assert refused.value.code == (
+        "devstack.localstore: the local store's patches were written for moto 5.2.4; found 5.2.5: check each patch "
+        "in devstack.moto_patches against it, then update SUPPORTED_MOTO"
+    )
+    assert DynamoDBBackend.transact_write_items is transact
