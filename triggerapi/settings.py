@@ -45,7 +45,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "triggerapi.middleware.RequestIdMiddleware",
     # No store attempt starts after STORE_BUDGET_SECONDS into a request.
-    "triggerapi.store.BudgetMiddleware",
+    "triggerapi.middleware.BudgetMiddleware",
     # Outside CommonMiddleware, which sets Content-Length: HEAD keeps GET's and drops the body.
     "triggerapi.http_methods.HeadMiddleware",
     "django.middleware.security.SecurityMiddleware",

@@ -16,6 +16,7 @@ from events.models import Event
 from events.services import wakeups
 from events.services.common import in_parallel
 from triggerapi import store, writes
+from triggerapi.context import budget
 from triggerapi.exceptions import write_unavailable
 from triggerapi.store import ConditionFailed, StoreUnavailable, now_ms
 
@@ -46,7 +47,7 @@ def event_claim(
     with wakeups.Waiter(tenant_id) as waiter:
         while True:
             polled = time.monotonic()
-            with store.budget(min(settings.STORE_BUDGET_SECONDS, deadline + POLL_BUDGET_SECONDS - polled)):
+            with budget(min(settings.STORE_BUDGET_SECONDS, deadline + POLL_BUDGET_SECONDS - polled)):
                 events = _claim_now(tenant_id, limit, lease_seconds, event_type)
             polls += 1
             if events or time.monotonic() >= deadline:
