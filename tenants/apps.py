@@ -11,3 +11,7 @@ class TenantsConfig(AppConfig):
     def ready(self):
         # Registers the Bearer scheme with drf-spectacular (extensions register on import).
         from tenants import openapi  # noqa: F401
+        from tenants.models import ApiKey
+        from triggerapi.tables import Table
+
+        self.tables = (Table(ApiKey),)

@@ -36,10 +36,11 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # In the order create_tables makes the tables each declares (its AppConfig's `tables`).
     "tenants",
     "events",
-    "hooks",
     "browser",
+    "hooks",
 ]
 
 MIDDLEWARE = [

@@ -26,7 +26,7 @@ from tests.events.lease_rules import LeaseRules
 from tests.events.model import TenantModel
 from tests.events.sequences import EVENT_TYPES, KEYS, NOT_AN_ID, PAYLOADS, TENANT, TENANTS, walk
 from triggerapi.store import now_ms
-from triggerapi.tables import MODELS, tables_create
+from triggerapi.tables import table_models, tables_create
 
 START = "2026-11-22 12:00:00+00:00"
 # Low, so that events run out of attempts and fail within a short run.
@@ -43,7 +43,7 @@ class TwoTenants(LeaseRules, RuleBasedStateMachine):
         clock; ids restart their sequence with it."""
         super().__init__()
         tally.count("state machine runs")
-        for model in MODELS:
+        for model in table_models():
             model.delete_table()
         tables_create()
         ids._last = 0
