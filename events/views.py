@@ -5,7 +5,6 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from events import selectors, services
-from events.parsers import request_json
 from events.schema import event_schema
 from events.serializers import (
     MAX_BATCH_BYTES,
@@ -29,6 +28,7 @@ from events.serializers import (
     ReplaySerializer,
 )
 from events.services.common import EventNotFound
+from triggerapi.parsers import request_json
 from triggerapi.serializers import validated
 
 MAX_OPTIONS_BYTES = 64 * 1024

@@ -1,14 +1,9 @@
 from rest_framework import serializers
 
-from events.serializers import (
-    CURSOR_PATTERN,
-    ExactStringField,
-    ListQuerySerializer,
-    OptionsSerializer,
-    StrictIntegerField,
-)
+from events.serializers import CURSOR_PATTERN
 from hooks.addresses import MAX_URL_LENGTH
 from hooks.models import DELIVERY_STATUSES, DISABLED, DISABLED_REASONS, HOOK_STATUSES
+from triggerapi.serializers import ExactStringField, OptionsSerializer, QuerySerializer, StrictIntegerField
 
 MAX_EVENT_TYPES = 50
 
@@ -54,10 +49,7 @@ class HookUpdateSerializer(OptionsSerializer):
         return attrs
 
 
-class PageQuerySerializer(ListQuerySerializer):
-    status = None
-    event_type = None
-    order = None
+class PageQuerySerializer(QuerySerializer):
     limit = StrictIntegerField(required=False, default=50, min_value=1, max_value=100)
     cursor = serializers.RegexField(
         CURSOR_PATTERN, required=False, max_length=2048, help_text="`next_cursor` from the previous page."

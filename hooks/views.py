@@ -4,7 +4,6 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from events.parsers import request_json
 from hooks import deliveries, selectors, services
 from hooks.serializers import (
     CreatedHookSerializer,
@@ -21,6 +20,7 @@ from hooks.serializers import (
 )
 from triggerapi.exceptions import Conflict
 from triggerapi.openapi import api_responses
+from triggerapi.parsers import request_json
 from triggerapi.serializers import validated
 
 MAX_HOOK_BYTES = 64 * 1024

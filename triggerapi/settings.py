@@ -138,7 +138,7 @@ REST_FRAMEWORK = {
         "tenants.authentication.ApiKeySessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["tenants.permissions.HasScope"],
-    "DEFAULT_PARSER_CLASSES": ["events.parsers.StrictJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["triggerapi.parsers.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "browser.renderers.BrowsableAPIRenderer",
