@@ -3,20 +3,18 @@ from rest_framework import serializers
 from events.lifecycle import MAX_LEASE_SECONDS, REPLAYABLE
 from events.models import STATUSES
 from events.payloads import canonical_json
+from triggerapi.pagination import PageSerializer, cursor_field, limit_field
 from triggerapi.serializers import (
     ConstantField,
     ExactStringField,
     JSONIntegerField,
     OptionsSerializer,
     QuerySerializer,
-    StrictIntegerField,
 )
 
 MAX_EVENT_BYTES = 256 * 1024
 MAX_BATCH_BYTES = 1024 * 1024
 MAX_BATCH_EVENTS = 100
-# A cursor is a signed token (django.core.signing): URL-safe base64, `:` and `.`.
-CURSOR_PATTERN = r"^[A-Za-z0-9_:.\-]+$"
 ORDERS = ("asc", "desc")
 MAX_WAIT_SECONDS = 20
 # The last millisecond an event id (a ULID: 48 bits of milliseconds) can name, in 10889.
@@ -73,12 +71,9 @@ class ListQuerySerializer(QuerySerializer):
         required=False,
         help_text="`asc` (oldest first) or `desc` (newest first); by default `asc` with a status, `desc` without.",
     )
-    limit = StrictIntegerField(required=False, default=50, min_value=1, max_value=100)
-    cursor = serializers.RegexField(
-        CURSOR_PATTERN,
-        required=False,
-        max_length=2048,
-        help_text="Opaque: `next_cursor` from the previous page of this same query (same tenant, same filters).",
+    limit = limit_field()
+    cursor = cursor_field(
+        "Opaque: `next_cursor` from the previous page of this same query (same tenant, same filters)."
     )
 
 
@@ -135,9 +130,7 @@ class ReplaySerializer(OptionsSerializer):
         min_length=1,
         help_text="Which to replay; both by default.",
     )
-    cursor = serializers.RegexField(
-        CURSOR_PATTERN, required=False, max_length=2048, help_text="`next_cursor` from the previous call."
-    )
+    cursor = cursor_field("`next_cursor` from the previous call.")
 
     def validate(self, data):
         if data["since"] > data["until"]:
@@ -187,13 +180,9 @@ class EventSerializer(serializers.Serializer):
         return event.payload_object()
 
 
-# A page of the list (an `EventPage`), described once, as DRF's pagination classes do.
-class EventPageSerializer(serializers.Serializer):
-    events = EventSerializer(many=True)
-    next_cursor = serializers.CharField(
-        allow_null=True, help_text="Pass as `cursor` to get the next page; null on the last page."
-    )
-    has_more = serializers.BooleanField(help_text="True only if at least one more matching event exists.")
+class EventPageSerializer(PageSerializer):
+    items_name = "events"
+    item_serializer = EventSerializer
 
 
 class AckedSerializer(serializers.Serializer):
