@@ -1,5 +1,3 @@
-from urllib.parse import urlencode
-
 from django.urls import reverse
 from rest_framework import renderers
 
@@ -12,9 +10,9 @@ EXAMPLE_PAYLOAD = '{\n    "event_type": "customer.created",\n    "email": "alice
 
 
 class BrowsableAPIRenderer(renderers.BrowsableAPIRenderer):
-    """DRF's browsable API plus what a tenant needs on top of it: a filter form and page
-    links for the event list (its cursor is in the body, where DRF's paginator links can't
-    see it) and an Ack button on an event's page."""
+    """DRF's browsable API plus what a tenant needs on top of it: a filter form on the event
+    list and an Ack button on an event's page. Every list's page links are its paginator's
+    (triggerapi.pagination), which DRF's page draws."""
 
     template = "browser/api.html"
 
@@ -30,20 +28,15 @@ class BrowsableAPIRenderer(renderers.BrowsableAPIRenderer):
         if getattr(view, "basename", None) != "event" or response.status_code != 200:
             return context
         if view.action == "list":
-            context.update(_list_context(request, data))
+            context.update(_list_context(request))
         elif view.action == "retrieve" and data["status"] != "delivered":
             context["ack_url"] = reverse("event-ack", kwargs={"event_id": data["id"]})
         return context
 
 
-def _list_context(request, data: dict) -> dict:
+def _list_context(request) -> dict:
     filters = {name: request.query_params[name] for name in LIST_FILTERS if request.query_params.get(name)}
-    context = {"list_filters": filters, "statuses": STATUSES}
-    if data["next_cursor"]:
-        context["next_page_url"] = f"{request.path}?{urlencode({**filters, 'cursor': data['next_cursor']})}"
-    if "cursor" in request.query_params:
-        context["first_page_url"] = f"{request.path}?{urlencode(filters)}" if filters else request.path
-    return context
+    return {"list_filters": filters, "statuses": STATUSES}
 
 
 class IndexPageRenderer(renderers.TemplateHTMLRenderer):

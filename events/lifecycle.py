@@ -23,7 +23,7 @@ from pynamodb.expressions.condition import Condition
 
 from events.ids import created_at_of
 from events.models import DELETED, DELIVERED, FAILED, UNDELIVERED, Event, inbox_key
-from events.parsers import canonical_json
+from events.payloads import canonical_json
 
 DAY_MS = 86_400_000
 # What replay moves back to undelivered.

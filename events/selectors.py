@@ -1,19 +1,11 @@
 """Reads. Expired events (past their TTL, not yet deleted by DynamoDB) are never returned."""
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from events.cursors import cursor_decode, cursor_encode
 from events.ids import EVENT_PREFIX, is_event_id
 from events.models import Event
 from triggerapi import store
-
-
-@dataclass
-class EventPage:
-    events: list[Event]
-    next_cursor: str | None
-    has_more: bool
+from triggerapi.pagination import Listing, Page, page_read
 
 
 def event_get(*, tenant_id: str, event_id: str) -> Event | None:
@@ -34,42 +26,26 @@ def event_list(
     order: str | None = None,
     limit: int = 50,
     cursor: str | None = None,
-) -> EventPage:
+) -> Page[Event]:
     """With a status: that inbox, oldest first. Without: all events, newest first. `order`
-    ("asc" or "desc") overrides either. Reads one event past the page to know, exactly,
-    whether there is more."""
+    ("asc" or "desc") overrides either."""
     order = order or ("asc" if status else "desc")
-    query = {"status": status, "event_type": event_type, "order": order}
-    after = cursor_decode(cursor=cursor, tenant_id=tenant_id, query=query) if cursor else None
     condition = Event.expires_at > datetime.now(UTC)
     if event_type is not None:
         condition &= Event.event_type == event_type
-    # A filter drops items after DynamoDB's Limit applies, so filtered reads take bigger pages.
-    options = {"filter_condition": condition, "limit": limit + 1, "page_size": 100 if event_type else limit + 1}
-
-    def read() -> list[Event]:
-        if status:
-            tenant_status = f"{tenant_id}#{status}"
-            start = {"tenant_status": {"S": tenant_status}, "tenant_id": {"S": tenant_id}, "sk": {"S": after}}
-            results = Event.status_index.query(
-                tenant_status, last_evaluated_key=start if after else None, scan_index_forward=order == "asc", **options
-            )
-        else:
-            start = {"tenant_id": {"S": tenant_id}, "sk": {"S": after}}
-            results = Event.query(
-                tenant_id,
-                Event.event_id.startswith(EVENT_PREFIX),
-                last_evaluated_key=start if after else None,
-                scan_index_forward=order == "asc",
-                **options,
-            )
-        return list(results)
-
-    # A fresh query on each attempt: a retried iterator would skip what it had read.
-    events = store.call(read, what="Query events")
-    has_more = len(events) > limit
-    events = events[:limit]
-    next_cursor = (
-        cursor_encode(tenant_id=tenant_id, query=query, last_event_id=events[-1].event_id) if has_more else None
+    options = {"filter_condition": condition, "scan_index_forward": order == "asc"}
+    if status:
+        listing = Listing(Event, f"{tenant_id}#{status}", index=Event.status_index, **options)
+    else:
+        listing = Listing(Event, tenant_id, Event.event_id.startswith(EVENT_PREFIX), **options)
+    return page_read(
+        listing,
+        tenant_id=tenant_id,
+        query={"status": status, "event_type": event_type, "order": order},
+        limit=limit,
+        cursor=cursor,
+        what="Query events",
+        # An event_type filter drops items after DynamoDB's page limit, and its pages must
+        # still be full.
+        full_pages=event_type is not None,
     )
-    return EventPage(events=events, next_cursor=next_cursor, has_more=has_more)

@@ -1,38 +1,24 @@
-from django.core.validators import ProhibitNullCharactersValidator
 from rest_framework import serializers
 
 from events.lifecycle import MAX_LEASE_SECONDS, REPLAYABLE
 from events.models import STATUSES
-from events.parsers import canonical_json
-from triggerapi.serializers import ConstantField
+from events.payloads import canonical_json
+from triggerapi.pagination import PageSerializer, cursor_field, limit_field
+from triggerapi.serializers import (
+    ConstantField,
+    ExactStringField,
+    JSONIntegerField,
+    OptionsSerializer,
+    QuerySerializer,
+)
 
 MAX_EVENT_BYTES = 256 * 1024
 MAX_BATCH_BYTES = 1024 * 1024
 MAX_BATCH_EVENTS = 100
-# A cursor is a signed token (django.core.signing): URL-safe base64, `:` and `.`.
-CURSOR_PATTERN = r"^[A-Za-z0-9_:.\-]+$"
 ORDERS = ("asc", "desc")
 MAX_WAIT_SECONDS = 20
 # The last millisecond an event id (a ULID: 48 bits of milliseconds) can name, in 10889.
 MAX_ID_MS = 2**48 - 1
-
-
-class StrictIntegerField(serializers.IntegerField):
-    """Integers as JSON numbers or query strings; not booleans or 2.5."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, (bool, float)):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class JSONIntegerField(StrictIntegerField):
-    """An integer in a JSON body is a JSON number: "10" is refused, not converted."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 def validate_payload(value) -> dict:
@@ -73,46 +59,11 @@ class BatchSerializer(serializers.Serializer):
         return events
 
 
-class ExactStringField(serializers.CharField):
-    """A string taken exactly as sent: not trimmed, and NUL allowed, as in a payload (which
-    keeps both), so that a filter can name any event_type a payload has and an id that is
-    no event's is simply not found. A number is not a string (5 is refused, not "5")."""
-
-    def __init__(self, **kwargs):
-        super().__init__(trim_whitespace=False, **kwargs)
-        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
 def event_type_filter() -> ExactStringField:
     return ExactStringField(required=False, min_length=1, max_length=255, help_text="Only events of this event_type.")
 
 
-# A body of options: an unknown field is a 400 naming it (API.md), since a typo such as
-# `limt` must not silently lease the default 10 events. (A comment, not a docstring: the
-# schema would show a docstring as the description of every such body.)
-class OptionsSerializer(serializers.Serializer):
-    def to_internal_value(self, data):
-        unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
-        if unknown:
-            raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return super().to_internal_value(data)
-
-
-class ListQuerySerializer(serializers.Serializer):
-    """A filter given twice (`?status=a&status=b`) is refused: a query string keeps every
-    value, and taking the last one would answer a question the client did not ask."""
-
-    def to_internal_value(self, data):
-        repeated = [name for name in self.fields if len(data.getlist(name)) > 1] if hasattr(data, "getlist") else []
-        if repeated:
-            raise serializers.ValidationError({name: ["Give this parameter at most once."] for name in repeated})
-        return super().to_internal_value(data)
-
+class ListQuerySerializer(QuerySerializer):
     status = serializers.ChoiceField(choices=STATUSES, required=False, help_text="Only this status, oldest first.")
     event_type = event_type_filter()
     order = serializers.ChoiceField(
@@ -120,12 +71,9 @@ class ListQuerySerializer(serializers.Serializer):
         required=False,
         help_text="`asc` (oldest first) or `desc` (newest first); by default `asc` with a status, `desc` without.",
     )
-    limit = StrictIntegerField(required=False, default=50, min_value=1, max_value=100)
-    cursor = serializers.RegexField(
-        CURSOR_PATTERN,
-        required=False,
-        max_length=2048,
-        help_text="Opaque: `next_cursor` from the previous page of this same query (same tenant, same filters).",
+    limit = limit_field()
+    cursor = cursor_field(
+        "Opaque: `next_cursor` from the previous page of this same query (same tenant, same filters)."
     )
 
 
@@ -182,9 +130,7 @@ class ReplaySerializer(OptionsSerializer):
         min_length=1,
         help_text="Which to replay; both by default.",
     )
-    cursor = serializers.RegexField(
-        CURSOR_PATTERN, required=False, max_length=2048, help_text="`next_cursor` from the previous call."
-    )
+    cursor = cursor_field("`next_cursor` from the previous call.")
 
     def validate(self, data):
         if data["since"] > data["until"]:
@@ -234,13 +180,9 @@ class EventSerializer(serializers.Serializer):
         return event.payload_object()
 
 
-# A page of the list (an `EventPage`), described once, as DRF's pagination classes do.
-class EventPageSerializer(serializers.Serializer):
-    events = EventSerializer(many=True)
-    next_cursor = serializers.CharField(
-        allow_null=True, help_text="Pass as `cursor` to get the next page; null on the last page."
-    )
-    has_more = serializers.BooleanField(help_text="True only if at least one more matching event exists.")
+class EventPageSerializer(PageSerializer):
+    items_name = "events"
+    item_serializer = EventSerializer
 
 
 class AckedSerializer(serializers.Serializer):

@@ -5,7 +5,6 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from events import selectors, services
-from events.parsers import request_json
 from events.schema import event_schema
 from events.serializers import (
     MAX_BATCH_BYTES,
@@ -29,6 +28,8 @@ from events.serializers import (
     ReplaySerializer,
 )
 from events.services.common import EventNotFound
+from triggerapi.pagination import PagedViewSetMixin
+from triggerapi.parsers import request_json
 from triggerapi.serializers import validated
 
 MAX_OPTIONS_BYTES = 64 * 1024
@@ -53,7 +54,7 @@ def _ingested(result: services.Ingested, body, headers: dict) -> Response:
 
 
 @event_schema
-class EventViewSet(viewsets.ViewSet):
+class EventViewSet(PagedViewSetMixin, viewsets.ViewSet):
     """A tenant's events: ingest them, read them, and consume them (claim, ack, release)."""
 
     lookup_field = "event_id"
@@ -82,7 +83,7 @@ class EventViewSet(viewsets.ViewSet):
         page = selectors.event_list(
             tenant_id=request.user.tenant_id, **validated(ListQuerySerializer, request.query_params)
         )
-        return Response(EventPageSerializer(page).data)
+        return self.paged(page, EventPageSerializer)
 
     def retrieve(self, request, event_id: str):
         event = selectors.event_get(tenant_id=request.user.tenant_id, event_id=event_id)

@@ -1,21 +1,12 @@
 """Reads of hooks and deliveries. Another tenant's hook is simply not found."""
 
-from dataclasses import dataclass
-
 from pynamodb.exceptions import DoesNotExist
 
-from events.cursors import cursor_decode, cursor_encode
 from events.ids import is_event_id
 from hooks.ids import is_hook_id
 from hooks.models import ACTIVE, HOOK_PREFIX, Delivery, Hook, event_id_for
 from triggerapi import store
-
-
-@dataclass
-class Page:
-    items: list
-    next_cursor: str | None
-    has_more: bool
+from triggerapi.pagination import Listing, Page, page_read
 
 
 def hook_get(*, tenant_id: str, hook_id: str) -> Hook | None:
@@ -27,29 +18,12 @@ def hook_get(*, tenant_id: str, hook_id: str) -> Hook | None:
         return None
 
 
-def hooks_list(*, tenant_id: str, limit: int = 50, cursor: str | None = None) -> Page:
+def hooks_list(*, tenant_id: str, limit: int = 50, cursor: str | None = None) -> Page[Hook]:
     """Oldest first (hook ids sort by creation)."""
-    query = {"list": "hooks"}
-    after = cursor_decode(cursor=cursor, tenant_id=tenant_id, query=query) if cursor else None
-
-    def read() -> list[Hook]:
-        start = {"pk": {"S": tenant_id}, "sk": {"S": after}} if after else None
-        return list(
-            Hook.query(
-                tenant_id,
-                Hook.sk.startswith(HOOK_PREFIX),
-                consistent_read=True,
-                last_evaluated_key=start,
-                limit=limit + 1,
-                page_size=limit + 1,
-            )
-        )
-
-    hooks = store.call(read, what="Query hooks")
-    has_more = len(hooks) > limit
-    hooks = hooks[:limit]
-    next_cursor = cursor_encode(tenant_id=tenant_id, query=query, last_event_id=hooks[-1].sk) if has_more else None
-    return Page(hooks, next_cursor, has_more)
+    listing = Listing(Hook, tenant_id, Hook.sk.startswith(HOOK_PREFIX), consistent_read=True)
+    return page_read(
+        listing, tenant_id=tenant_id, query={"list": "hooks"}, limit=limit, cursor=cursor, what="Query hooks"
+    )
 
 
 def hooks_active(*, tenant_id: str) -> list[Hook]:
@@ -84,31 +58,22 @@ def delivery_get(*, tenant_id: str, hook_id: str, delivery_id: str) -> Delivery 
 
 def deliveries_list(
     *, tenant_id: str, hook_id: str, status: str | None = None, limit: int = 50, cursor: str | None = None
-) -> Page:
-    """Newest first. A status filter applies after DynamoDB's page limit, so filtered reads
-    take bigger pages; one event past the page tells, exactly, whether there is more."""
-    query = {"hook": hook_id, "status": status}
-    after = cursor_decode(cursor=cursor, tenant_id=tenant_id, query=query) if cursor else None
-    pk = Delivery.pk_for(tenant_id, hook_id)
-
-    def read() -> list[Delivery]:
-        start = {"pk": {"S": pk}, "sk": {"S": after}} if after else None
-        return list(
-            Delivery.query(
-                pk,
-                filter_condition=(Delivery.status == status) if status else None,
-                scan_index_forward=False,
-                consistent_read=True,
-                last_evaluated_key=start,
-                limit=limit + 1,
-                page_size=100 if status else limit + 1,
-            )
-        )
-
-    deliveries = store.call(read, what="Query deliveries")
-    has_more = len(deliveries) > limit
-    deliveries = deliveries[:limit]
-    next_cursor = (
-        cursor_encode(tenant_id=tenant_id, query=query, last_event_id=deliveries[-1].event_id) if has_more else None
+) -> Page[Delivery]:
+    """Newest first. A status filter applies after DynamoDB's page limit, and its pages must
+    still be full."""
+    listing = Listing(
+        Delivery,
+        Delivery.pk_for(tenant_id, hook_id),
+        filter_condition=(Delivery.status == status) if status else None,
+        scan_index_forward=False,
+        consistent_read=True,
     )
-    return Page(deliveries, next_cursor, has_more)
+    return page_read(
+        listing,
+        tenant_id=tenant_id,
+        query={"hook": hook_id, "status": status},
+        limit=limit,
+        cursor=cursor,
+        what="Query deliveries",
+        full_pages=status is not None,
+    )

@@ -1,14 +1,9 @@
 from rest_framework import serializers
 
-from events.serializers import (
-    CURSOR_PATTERN,
-    ExactStringField,
-    ListQuerySerializer,
-    OptionsSerializer,
-    StrictIntegerField,
-)
 from hooks.addresses import MAX_URL_LENGTH
 from hooks.models import DELIVERY_STATUSES, DISABLED, DISABLED_REASONS, HOOK_STATUSES
+from triggerapi.pagination import PageQuerySerializer, PageSerializer
+from triggerapi.serializers import ExactStringField, OptionsSerializer
 
 MAX_EVENT_TYPES = 50
 
@@ -54,16 +49,6 @@ class HookUpdateSerializer(OptionsSerializer):
         return attrs
 
 
-class PageQuerySerializer(ListQuerySerializer):
-    status = None
-    event_type = None
-    order = None
-    limit = StrictIntegerField(required=False, default=50, min_value=1, max_value=100)
-    cursor = serializers.RegexField(
-        CURSOR_PATTERN, required=False, max_length=2048, help_text="`next_cursor` from the previous page."
-    )
-
-
 class DeliveryQuerySerializer(PageQuerySerializer):
     status = serializers.ChoiceField(
         choices=DELIVERY_STATUSES, required=False, help_text="Only deliveries in this status."
@@ -94,10 +79,9 @@ class CreatedHookSerializer(HookSerializer):
     secret = serializers.CharField(help_text="The signing secret, `whsec_...`: shown only now.")
 
 
-class HookPageSerializer(serializers.Serializer):
-    hooks = HookSerializer(many=True, source="items")
-    next_cursor = serializers.CharField(allow_null=True)
-    has_more = serializers.BooleanField()
+class HookPageSerializer(PageSerializer):
+    items_name = "hooks"
+    item_serializer = HookSerializer
 
 
 class SecretSerializer(serializers.Serializer):
@@ -123,7 +107,6 @@ class DeliverySerializer(serializers.Serializer):
     succeeded_at = serializers.IntegerField(allow_null=True)
 
 
-class DeliveryPageSerializer(serializers.Serializer):
-    deliveries = DeliverySerializer(many=True, source="items")
-    next_cursor = serializers.CharField(allow_null=True)
-    has_more = serializers.BooleanField()
+class DeliveryPageSerializer(PageSerializer):
+    items_name = "deliveries"
+    item_serializer = DeliverySerializer

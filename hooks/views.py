@@ -4,7 +4,6 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from events.parsers import request_json
 from hooks import deliveries, selectors, services
 from hooks.serializers import (
     CreatedHookSerializer,
@@ -15,12 +14,13 @@ from hooks.serializers import (
     HookPageSerializer,
     HookSerializer,
     HookUpdateSerializer,
-    PageQuerySerializer,
     SecretSerializer,
     TestResultSerializer,
 )
 from triggerapi.exceptions import Conflict
 from triggerapi.openapi import api_responses
+from triggerapi.pagination import PagedViewSetMixin, PageQuerySerializer
+from triggerapi.parsers import request_json
 from triggerapi.serializers import validated
 
 MAX_HOOK_BYTES = 64 * 1024
@@ -85,7 +85,7 @@ class DeliveryNotFound(NotFound):
         responses=api_responses({200: DeliverySerializer}, 401, 403, 404, 409, 503),
     ),
 )
-class HookViewSet(viewsets.ViewSet):
+class HookViewSet(PagedViewSetMixin, viewsets.ViewSet):
     """A tenant's hooks: endpoints each new event is pushed to, signed, with retries."""
 
     lookup_field = "hook_id"
@@ -108,7 +108,7 @@ class HookViewSet(viewsets.ViewSet):
         page = selectors.hooks_list(
             tenant_id=request.user.tenant_id, **validated(PageQuerySerializer, request.query_params)
         )
-        return Response(HookPageSerializer(page).data)
+        return self.paged(page, HookPageSerializer)
 
     def retrieve(self, request, hook_id: str):
         return Response(HookSerializer(_hook(request, hook_id)).data)
@@ -137,7 +137,7 @@ class HookViewSet(viewsets.ViewSet):
         _hook(request, hook_id)
         query = validated(DeliveryQuerySerializer, request.query_params)
         page = selectors.deliveries_list(tenant_id=request.user.tenant_id, hook_id=hook_id, **query)
-        return Response(DeliveryPageSerializer(page).data)
+        return self.paged(page, DeliveryPageSerializer)
 
     @action(detail=True, methods=["post"], url_path=r"deliveries/(?P<delivery_id>[^/]+)/retry")
     def retry_delivery(self, request, hook_id: str, delivery_id: str):

@@ -6,13 +6,11 @@ from contextlib import contextmanager
 from botocore.awsrequest import AWSResponse
 
 from triggerapi import store
-from triggerapi.tables import ALL_MODELS
-
-MODELS = ALL_MODELS
+from triggerapi.tables import all_models
 
 
 def _event_systems():
-    return [store.client(model).meta.events for model in MODELS]
+    return [store.client(model).meta.events for model in all_models()]
 
 
 def fake_response(status: int) -> AWSResponse:

@@ -7,7 +7,8 @@ from rest_framework.test import APIClient
 
 from browser.models import BrowserSession
 from events import selectors
-from tests.store_hooks import store_failing
+from tests.store_hooks import store_calls, store_failing
+from triggerapi.tables import table_models, tables_create
 
 
 def test_health_needs_no_key():
@@ -38,6 +39,18 @@ def test_ready_is_503_when_a_table_is_missing():
 
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "service_unavailable"
+
+
+def test_ready_reads_every_table_the_apps_declare_and_is_503_without_any_one():
+    with store_calls() as calls:
+        assert APIClient().get("/health/ready").status_code == 200
+    assert dict(calls) == {"GetItem": 4}
+
+    for model in table_models():
+        model.delete_table()
+
+        assert APIClient().get("/health/ready").status_code == 503, model.Meta.table_name
+        tables_create()
 
 
 def test_unknown_route_is_a_json_404():

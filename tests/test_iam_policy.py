@@ -24,7 +24,7 @@ from hooks import handler
 from tests.hooks.receiver import Receiver, status
 from tests.store_hooks import create_events_table_without_its_stream, hooked
 from tests.test_zappa_settings import stage_config
-from triggerapi.tables import MODELS
+from triggerapi.tables import table_models
 
 TRANSACTION_ITEMS = {
     "Put": "PutItem",
@@ -161,7 +161,7 @@ def arn(table: str, index: str | None, config: dict) -> str:
 @pytest.mark.parametrize("stage", ["prod", "dev"])
 def test_the_policy_allows_exactly_the_store_calls_the_code_makes(stage):
     config = stage_config(stage)
-    for model in MODELS:
+    for model in table_models():
         model.delete_table()
     with recorded_calls() as calls:
         exercise_the_app()

@@ -36,16 +36,17 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # In the order create_tables makes the tables each declares (its AppConfig's `tables`).
     "tenants",
     "events",
-    "hooks",
     "browser",
+    "hooks",
 ]
 
 MIDDLEWARE = [
     "triggerapi.middleware.RequestIdMiddleware",
     # No store attempt starts after STORE_BUDGET_SECONDS into a request.
-    "triggerapi.store.BudgetMiddleware",
+    "triggerapi.middleware.BudgetMiddleware",
     # Outside CommonMiddleware, which sets Content-Length: HEAD keeps GET's and drops the body.
     "triggerapi.http_methods.HeadMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -137,7 +138,7 @@ REST_FRAMEWORK = {
         "tenants.authentication.ApiKeySessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["tenants.permissions.HasScope"],
-    "DEFAULT_PARSER_CLASSES": ["events.parsers.StrictJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["triggerapi.parsers.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "browser.renderers.BrowsableAPIRenderer",

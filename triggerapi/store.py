@@ -8,20 +8,18 @@ been applied. Writes carry a token (`write_token`) and ask DynamoDB for the curr
 a condition fails, so a write whose first answer was lost recognises itself (see `writes.py`).
 """
 
-import contextvars
 import logging
 import os
 import random
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from botocore import exceptions as boto
 from django.conf import settings
 from pynamodb.exceptions import DoesNotExist, PynamoDBException
 
-from triggerapi.middleware import note_store_call
+from triggerapi.context import note_store_call, time_left
 
 logger = logging.getLogger(__name__)
 
@@ -170,36 +168,6 @@ def is_store_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, StoreUnavailable) or classify(exc) is not None
 
 
-_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("store_deadline", default=None)
-
-
-@contextmanager
-def budget(seconds: float):
-    """No store attempt starts after `seconds` from now (a request's bound; see the README's
-    "Failure behaviour"). Outside a budget only the number of attempts bounds a call."""
-    token = _deadline.set(time.monotonic() + seconds)
-    try:
-        yield
-    finally:
-        _deadline.reset(token)
-
-
-class BudgetMiddleware:
-    """Every request gets STORE_BUDGET_SECONDS of store time, then answers (503 if need be)."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        with budget(settings.STORE_BUDGET_SECONDS):
-            return self.get_response(request)
-
-
-def _time_left() -> bool:
-    deadline = _deadline.get()
-    return deadline is None or time.monotonic() < deadline
-
-
 def _backoff(attempt: int) -> float:
     """Full jitter, doubling from 100 ms: spreads out retries against a throttling table,
     and outlasts a blip of a few tens of milliseconds."""
@@ -214,7 +182,7 @@ def call[T](send: Callable[[], T], *, what: str = "store call") -> T:
     for attempt in range(1, settings.STORE_ATTEMPTS + 1):
         if attempt > 1:
             time.sleep(_backoff(attempt - 1))
-        if not _time_left():
+        if not time_left():
             break  # the request's budget is spent: answer now rather than late
         note_store_call()
         try:

@@ -1,17 +1,47 @@
-"""The tables: created with their indexes, TTL and stream, idempotently."""
+"""The tables the apps keep: each app declares its own on its AppConfig (`tables`, set in
+`ready()`), and this module creates them with their indexes, TTL and stream, idempotently."""
 
 from dataclasses import dataclass
 
-from browser.models import BrowserSession
-from events.models import Event, IdempotencyRecord
-from hooks.models import Delivery, Hook, HookCount, StreamCheckpoint
-from tenants.models import ApiKey
-from triggerapi import store
+from pynamodb.attributes import Attribute
+from pynamodb.indexes import Index
+from pynamodb.models import Model
 
-# One model per table: each creates its table (keys, indexes, TTL).
-MODELS = (ApiKey, Event, BrowserSession, Delivery)
-# Every model, several per table: each has its own connection and table settings.
-ALL_MODELS = (ApiKey, Event, IdempotencyRecord, BrowserSession, Hook, HookCount, Delivery, StreamCheckpoint)
+from triggerapi import store
+from triggerapi.registry import declared
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table an app keeps. `model` defines it (keys, indexes, TTL, stream); `others` are
+    the models of the other kinds of item stored in it, each with its own connection."""
+
+    model: type[Model]
+    others: tuple[type[Model], ...] = ()
+
+
+def table_models() -> list[type[Model]]:
+    """One model per table, the one that creates it."""
+    return [table.model for table in declared("tables")]
+
+
+def all_models() -> list[type[Model]]:
+    """Every model of every table."""
+    return [model for table in declared("tables") for model in (table.model, *table.others)]
+
+
+def key_attributes(model: type[Model], index: Index | None = None) -> list[Attribute]:
+    """The attributes a key of the table names (hash, then range), with an index's own in
+    front for a key of that index: what DynamoDB's LastEvaluatedKey of a query holds."""
+    keys = _hash_then_range(model.get_attributes().values())
+    if index is None:
+        return keys
+    own = _hash_then_range(index.Meta.attributes.values())
+    return own + [key for key in keys if key.attr_name not in {attribute.attr_name for attribute in own}]
+
+
+def _hash_then_range(attributes) -> list[Attribute]:
+    return [a for a in attributes if a.is_hash_key] + [a for a in attributes if a.is_range_key]
 
 
 @dataclass
@@ -25,7 +55,7 @@ class TableState:
 
 def tables_create() -> list[TableState]:
     states = []
-    for model in MODELS:
+    for model in table_models():
         existed = model.exists()
         if not existed:
             # PynamoDB enables TTL on a table it creates; an existing table is checked below.

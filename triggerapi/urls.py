@@ -2,6 +2,7 @@ from django.urls import include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.routers import SimpleRouter
 
+from browser.views import index
 from events.views import EventViewSet
 from hooks.views import HookViewSet
 from tenants.views import MeView
@@ -13,8 +14,8 @@ router.register("v1/events", EventViewSet, basename="event")
 router.register("v1/hooks", HookViewSet, basename="hook")
 
 urlpatterns = [
-    path("", views.index, name="index"),
-    re_path(r"^v1/?$", views.index, name="v1-index"),
+    path("", index, name="index"),
+    re_path(r"^v1/?$", index, name="v1-index"),
     path("health", views.health, name="health"),
     path("health/ready", views.ready, name="health-ready"),
     re_path(r"^v1/me/?$", MeView.as_view(), name="me"),

@@ -16,7 +16,9 @@ from events.models import Event
 from events.services import wakeups
 from events.services.common import in_parallel
 from triggerapi import store, writes
+from triggerapi.context import budget
 from triggerapi.exceptions import write_unavailable
+from triggerapi.pagination import start_key
 from triggerapi.store import ConditionFailed, StoreUnavailable, now_ms
 
 # A waiting claim reads the inbox every IDLE_POLL_SECONDS, sooner when woken, and never more
@@ -46,7 +48,7 @@ def event_claim(
     with wakeups.Waiter(tenant_id) as waiter:
         while True:
             polled = time.monotonic()
-            with store.budget(min(settings.STORE_BUDGET_SECONDS, deadline + POLL_BUDGET_SECONDS - polled)):
+            with budget(min(settings.STORE_BUDGET_SECONDS, deadline + POLL_BUDGET_SECONDS - polled)):
                 events = _claim_now(tenant_id, limit, lease_seconds, event_type)
             polls += 1
             if events or time.monotonic() >= deadline:
@@ -97,20 +99,12 @@ def _candidates(tenant_id: str, now: int, limit: int, event_type: str | None, af
     condition = Event.expires_at > as_datetime(now)
     if event_type is not None:
         condition &= Event.event_type == event_type
-    start = None
-    if after is not None:
-        start = {
-            "inbox_tenant": {"S": tenant_id},
-            "inbox_key": {"S": after.inbox_key},
-            "tenant_id": {"S": tenant_id},
-            "sk": {"S": after.event_id},
-        }
     query = Event.inbox_index.query(
         tenant_id,
         Event.inbox_key < f"{now + 1:013d}",
         filter_condition=condition,
         page_size=_page(limit),
-        last_evaluated_key=start,
+        last_evaluated_key=start_key(after, Event.inbox_index) if after is not None else None,
     )
     return list(islice(query, _page(limit)))
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from events.ids import new_event_ids
 from events.lifecycle import as_datetime, new_event
 from events.models import UNDELIVERED, Event, IdempotencyRecord
-from events.parsers import request_fingerprint
+from events.payloads import request_fingerprint
 from events.services import wakeups
 from events.services.batch_write import put_all, put_each_if_absent
 from events.services.idempotency import (

@@ -6,7 +6,6 @@ from heapq import merge
 from itertools import islice
 
 from events import lifecycle
-from events.cursors import cursor_decode, cursor_encode
 from events.ids import id_range
 from events.lifecycle import REPLAYABLE, as_datetime
 from events.models import Event
@@ -14,6 +13,7 @@ from events.services import wakeups
 from events.services.common import EventNotFound, in_parallel, transition
 from triggerapi import store
 from triggerapi.exceptions import write_unavailable
+from triggerapi.pagination import cursor_decode, cursor_encode, start_key
 from triggerapi.store import StoreUnavailable, now_ms
 
 REPLAY_PAGE = 1000
@@ -43,7 +43,7 @@ def event_replay(
     if replayed:
         wakeups.notify(tenant_id)
     more = len(found) > REPLAY_PAGE
-    next_cursor = cursor_encode(tenant_id=tenant_id, query=query, last_event_id=page[-1].event_id) if more else None
+    next_cursor = cursor_encode(tenant_id=tenant_id, query=query, after=page[-1].event_id) if more else None
     return replayed, next_cursor
 
 
@@ -52,20 +52,27 @@ def _replayable(tenant_id, since, until, event_type, statuses, after, now) -> li
     bounds = id_range(since, until)
     if bounds is None:
         return []
-    low, high = bounds
-    if after is not None:
-        low = max(low, after)
     condition = Event.expires_at > as_datetime(now)
     if event_type is not None:
         condition &= Event.event_type == event_type
     streams = [
         Event.status_index.query(
-            f"{tenant_id}#{status}", Event.event_id.between(low, high), filter_condition=condition, page_size=100
+            f"{tenant_id}#{status}",
+            Event.event_id.between(*bounds),
+            filter_condition=condition,
+            page_size=100,
+            last_evaluated_key=_start(tenant_id, status, after),
         )
         for status in statuses
     ]
-    matching = (event for event in merge(*streams, key=lambda e: e.event_id) if event.event_id != after)
-    return list(islice(matching, REPLAY_PAGE + 1))
+    return list(islice(merge(*streams, key=lambda e: e.event_id), REPLAY_PAGE + 1))
+
+
+def _start(tenant_id: str, status: str, after: str | None) -> dict | None:
+    """Where a status's stream goes on: after the last event the previous call replayed."""
+    if after is None:
+        return None
+    return start_key(Event(tenant_id, after, tenant_status=f"{tenant_id}#{status}"), Event.status_index)
 
 
 def _replay_one(tenant_id: str, event_id: str, now: int) -> bool | StoreUnavailable:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from events.worker.client import KeyRejected, Refused, TenantClient, TryLater
 from events.worker.heartbeat import Heartbeat
 from events.worker.report import Reporter, TenantStats
-from triggerapi.middleware import request_id_var
+from triggerapi.context import request_id_var
 
 logger = logging.getLogger("triggerapi.worker")
 

@@ -52,6 +52,8 @@ class TenantModel:
     events: dict[str, ModelEvent] = field(default_factory=dict)
     # Idempotency-Key -> (fingerprint of the request, the receipts it was answered with).
     keys: dict[str, tuple[str, list[dict]]] = field(default_factory=dict)
+    # Deleted events: the store keeps each one's tombstone until its TTL.
+    tombstones: int = 0
 
     def expected_ingest(self, kind: str, body, key: str | None) -> tuple[int, list[dict] | None]:
         """201 (new), 200 with the original receipts (a replay), or 422 (key reused)."""
@@ -160,4 +162,12 @@ class TenantModel:
         return 200
 
     def delete(self, event_id: str) -> int:
-        return 204 if self.events.pop(event_id, None) else 404
+        if self.events.pop(event_id, None) is None:
+            return 404
+        self.tombstones += 1
+        return 204
+
+    def pages_may_be_short(self, status: str | None, event_type: str | None) -> bool:
+        """The one case the contract lets a page be short (has_more still true): deleted
+        events, kept until their TTL, ahead of a list that reads them (the unfiltered one)."""
+        return self.tombstones > 0 and status is None and event_type is None

@@ -2,6 +2,7 @@ import pytest
 from django.test import override_settings
 
 from events.models import Event
+from tests.store_hooks import store_calls
 
 
 def ids_of(response) -> list[str]:
@@ -123,6 +124,26 @@ def test_events_created_during_a_walk_do_not_break_it(acme, create_event):
     rest, _ = walk(acme, "limit=4&status=undelivered", cursor=first["next_cursor"])
 
     assert [e["id"] for e in first["events"]] + rest == ids + later
+
+
+def test_deleted_events_ahead_may_shorten_a_page_of_at_most_two_queries_and_the_walk_goes_on(acme, create_event):
+    older = [create_event(acme) for _ in range(3)]
+    for _ in range(10):
+        acme.delete(f"/v1/events/{create_event(acme)}")
+    newer = [create_event(acme) for _ in range(3)]
+    seen, pages, cursor = [], [], None
+    while True:
+        with store_calls() as calls:
+            body = acme.get("/v1/events?limit=2" + (f"&cursor={cursor}" if cursor else "")).json()
+        seen += [event["id"] for event in body["events"]]
+        pages.append((len(body["events"]), body["has_more"], calls["Query"]))
+        if not body["has_more"]:
+            break
+        cursor = body["next_cursor"]
+
+    assert seen == list(reversed(older + newer))
+    assert (1, True) in [(size, more) for size, more, _ in pages]
+    assert max(queries for _, _, queries in pages) == 2
 
 
 @pytest.mark.parametrize(

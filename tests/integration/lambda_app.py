@@ -19,9 +19,8 @@ from zappa.cli import ZappaCLI
 from zappa.handler import LambdaHandler
 
 from devstack.processes import ROOT
-from triggerapi.tables import ALL_MODELS
+from triggerapi.tables import all_models
 
-MODELS = ALL_MODELS
 SETTINGS_MODULE = "lambda_zappa_settings"
 LAMBDA_ENV = {"AWS_LAMBDA_FUNCTION_NAME": "triggerapi-prod", "AWS_REGION": "us-east-1", "SECRET_KEY": "x"}
 
@@ -45,7 +44,7 @@ def lambda_settings(*names: str) -> dict:
 
 
 def point_models_at(monkeypatch, host: str, prefix: str) -> None:
-    for model in MODELS:
+    for model in all_models():
         suffix = model.Meta.table_name.split("-", 1)[1]
         monkeypatch.setattr(model.Meta, "host", host)
         monkeypatch.setattr(model.Meta, "table_name", f"{prefix}-{suffix}")

@@ -2,11 +2,15 @@
 delete, rotate, test; validation in the contract's envelope; one tenant never reaches
 another's hooks."""
 
+import re
+from datetime import UTC, datetime, timedelta
+from html import unescape
+
 import pytest
 from standardwebhooks import Webhook
 
 from hooks import vault
-from hooks.models import Hook
+from hooks.models import Delivery, Hook
 
 TARGET = "https://hooks.example.com/in"
 
@@ -83,6 +87,30 @@ def test_list_pages_through_every_hook_oldest_first(acme):
             break
         cursor = page["next_cursor"]
     assert seen == ids
+
+
+def test_the_browsable_api_links_the_next_page_of_hooks_and_of_a_hooks_deliveries(acme):
+    ids = [create(acme).json()["id"] for _ in range(3)]
+    for n in range(3):
+        event_id = f"evt_01JD7Z8X4Q2N3M5P6R7S8T9V0{n}"
+        Delivery(
+            Delivery.pk_for("acme", ids[0]),
+            event_id,
+            tenant_id="acme",
+            hook_id=ids[0],
+            created_at=n,
+            expires_at=datetime.now(UTC) + timedelta(days=1),
+        ).save()
+
+    for path, key, rest in [
+        ("/v1/hooks?limit=2", "hooks", [ids[2]]),
+        (f"/v1/hooks/{ids[0]}/deliveries?limit=2", "deliveries", ["dlv_01JD7Z8X4Q2N3M5P6R7S8T9V00"]),
+    ]:
+        page = unescape(acme.get(path, HTTP_ACCEPT="text/html").content.decode())
+        next_page = re.search(r'<a href="([^"]*)" id="next-page">', page).group(1)
+
+        assert next_page.startswith(path + "&cursor=")
+        assert [item["id"] for item in acme.get(next_page).json()[key]] == rest
 
 
 def test_patch_changes_what_it_names_and_disabling_by_hand_says_manual(acme):

@@ -1,14 +1,13 @@
 """Reading JSON bodies strictly: the contract tells apart 400 malformed_json, 400
 validation_error, 413 and 415, where DRF would answer `{}` for an empty or untyped body."""
 
-import hashlib
 import json
 import math
 
 from rest_framework.exceptions import UnsupportedMediaType, ValidationError
 from rest_framework.parsers import BaseParser
 
-from events.duplicate_keys import RepeatedKeyCheck
+from triggerapi.duplicate_keys import RepeatedKeyCheck
 from triggerapi.exceptions import MalformedJSON, PayloadTooLarge
 from triggerapi.request_body import declared_length, read_chunked, refuse_content_encoding
 
@@ -109,19 +108,3 @@ def request_json(request, *, max_bytes: int, optional: bool = False):
     if optional:
         return {}
     raise MalformedJSON("The request body is empty; send a JSON object.")
-
-
-def canonical_json(value) -> str:
-    """Compact JSON text as stored; a lone surrogate can't be stored as UTF-8, so it is refused."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValidationError("Strings must be valid Unicode (no unpaired surrogates).") from None
-    return text
-
-
-def request_fingerprint(kind: str, value) -> str:
-    """Same request, same fingerprint, whatever the key order or whitespace."""
-    text = json.dumps(value, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
-    return hashlib.sha256(f"{kind}\n{text}".encode()).hexdigest()
