@@ -87,7 +87,7 @@ def event_body(event: Event) -> str:
 
 
 def _hook_active(hook: Hook) -> dict:
-    return writes.condition_check(Hook, hook.tenant_id, hook.sk, condition=Hook.status == ACTIVE)
+    return writes.tx_check(Hook, hook.tenant_id, hook.sk, condition=Hook.status == ACTIVE)
 
 
 @dataclass
@@ -129,7 +129,7 @@ def deliver_new(hook: Hook, event: Event) -> Claim | None:
     try:
         writes.transact(
             Delivery,
-            [writes.put_item(delivery, Delivery.pk.does_not_exist(), token=token), _hook_active(hook)],
+            [writes.tx_put(delivery, Delivery.pk.does_not_exist(), token=token), _hook_active(hook)],
             token=token,
         )
     except TransactionCanceled:
@@ -157,7 +157,7 @@ def deliver_new_many(pairs: list[tuple[Hook, Event]]) -> list[Claim]:
         made = [Claim(hook, _new_delivery(hook, event, now), event_body(event)) for hook, event in chunk]
         token = writes.new_token()
         checks = {c.hook.hook_id: _hook_active(c.hook) for c in made}
-        items = [writes.put_item(c.delivery, Delivery.pk.does_not_exist(), token=token) for c in made]
+        items = [writes.tx_put(c.delivery, Delivery.pk.does_not_exist(), token=token) for c in made]
         try:
             writes.transact(Delivery, [*items, *checks.values()], token=token)
             claims.extend(made)
@@ -304,7 +304,7 @@ def settle_many(outcomes: list[Outcome]) -> None:
         chunk = outcomes[start : start + TRANSACTION_ITEMS]
         token = writes.new_token()
         items = [
-            writes.update_item(
+            writes.tx_update(
                 Delivery, o.claim.delivery.pk, o.claim.delivery.event_id, token=token, **_settle_update(o, token)
             )
             for o in chunk
@@ -398,7 +398,7 @@ def claim_due(pk: str, event_id: str, due_key: str, hooks: dict) -> Claim | None
         )
         return None
     token = writes.new_token()
-    update = writes.update_item(
+    update = writes.tx_update(
         Delivery,
         pk,
         event_id,
@@ -534,7 +534,7 @@ def delivery_retry(hook: Hook, delivery: Delivery) -> Delivery:
     now = now_ms()
     attempt_until = now + claim_ms()
     token = writes.new_token()
-    update = writes.update_item(
+    update = writes.tx_update(
         Delivery,
         delivery.pk,
         delivery.event_id,

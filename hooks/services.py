@@ -62,7 +62,7 @@ def hook_create(*, tenant_id: str, target_url: str, event_types: list[str], desc
         updated_at=now,
     )
     token = writes.new_token()
-    count = writes.update_item(
+    count = writes.tx_update(
         HookCount,
         tenant_id,
         HookCount.sk.default,
@@ -71,7 +71,7 @@ def hook_create(*, tenant_id: str, target_url: str, event_types: list[str], desc
         token=token,
     )
     try:
-        writes.transact(Hook, [writes.put_item(hook, Hook.sk.does_not_exist(), token=token), count], token=token)
+        writes.transact(Hook, [writes.tx_put(hook, Hook.sk.does_not_exist(), token=token), count], token=token)
     except TransactionCanceled as exc:
         if exc.failed[1]:
             raise ValidationError(
@@ -136,8 +136,8 @@ def hook_delete(*, tenant_id: str, hook_id: str) -> None:
         raise HookNotFound(hook_id)
     token = writes.new_token()
     items = [
-        writes.delete_item(Hook, tenant_id, Hook.key_for(hook_id), condition=Hook.sk.exists()),
-        writes.update_item(
+        writes.tx_delete(Hook, tenant_id, Hook.key_for(hook_id), condition=Hook.sk.exists()),
+        writes.tx_update(
             HookCount,
             tenant_id,
             HookCount.sk.default,
