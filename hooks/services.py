@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from rest_framework.exceptions import NotFound, ValidationError
 
 from events.ids import new_event_ids
-from hooks import deliveries, vault
+from hooks import dispatch, outcomes, vault
 from hooks.addresses import TargetRefused, target_check
 from hooks.attempt import AttemptResult, attempt_deliver, body_encode
 from hooks.ids import is_hook_id, new_hook_id
@@ -125,7 +125,7 @@ def hook_update(*, tenant_id: str, hook_id: str, changes: dict) -> Hook:
         raise HookNotFound(hook_id) from None
     hook = Hook.from_raw_data(item)
     if status == ACTIVE:
-        deliveries.resume(hook)
+        outcomes.resume(hook)
     return hook
 
 
@@ -207,6 +207,6 @@ def hook_test(*, tenant_id: str, hook_id: str) -> AttemptResult:
         target_url=hook.target_url,
         event_id=event_id,
         body=body_encode(event),
-        secrets=deliveries.secrets_of(hook, now),
+        secrets=dispatch.secrets_of(hook, now),
         attempt=1,
     )

@@ -5,7 +5,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from events.parsers import request_json
-from hooks import deliveries, selectors, services
+from hooks import dispatch, selectors, services
 from hooks.serializers import (
     CreatedHookSerializer,
     DeliveryPageSerializer,
@@ -146,8 +146,8 @@ class HookViewSet(viewsets.ViewSet):
         if delivery is None:
             raise DeliveryNotFound(delivery_id)
         try:
-            delivery = deliveries.delivery_retry(hook, delivery)
-        except deliveries.DeliveryNotRetryable as refused:
+            delivery = dispatch.delivery_retry(hook, delivery)
+        except dispatch.DeliveryNotRetryable as refused:
             if refused.status is None:
                 raise Conflict("The hook is disabled: enable it to retry its deliveries.") from None
             raise Conflict(f"Only a failed delivery can be retried; this one is {refused.status}.") from None
