@@ -101,8 +101,7 @@ class HookViewSet(viewsets.ViewSet):
             event_types=data.get("event_types") or [],
             description=data.get("description"),
         )
-        body = CreatedHookSerializer(created.hook).data | {"secret": created.secret}
-        return Response(body, status=status.HTTP_201_CREATED)
+        return Response(CreatedHookSerializer(created).data, status=status.HTTP_201_CREATED)
 
     def list(self, request):
         page = selectors.hooks_list(
