@@ -99,7 +99,7 @@ def take_over(record: IdempotencyRecord) -> bool:
     return True
 
 
-def settle(record: IdempotencyRecord, *, state: str = PENDING, lease_until: int | None = None) -> None:
+def record_update(record: IdempotencyRecord, *, state: str = PENDING, lease_until: int | None = None) -> None:
     """Best effort: if this write fails, the lease runs out and a retry finishes the job."""
     actions = [IdempotencyRecord.state.set(state)]
     if lease_until is not None:
@@ -115,6 +115,6 @@ def settle(record: IdempotencyRecord, *, state: str = PENDING, lease_until: int 
             return_item=False,
         )
     except ConditionFailed:
-        pass  # gone past its 24 h: nothing to settle
+        pass  # gone past its 24 h: nothing to update
     except StoreUnavailable as exc:
         logger.warning("Could not update idempotency record %s: %s", record.record_key, exc)

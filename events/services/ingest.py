@@ -26,8 +26,8 @@ from events.services.idempotency import (
     get_record,
     new_record,
     record_from,
+    record_update,
     replay,
-    settle,
     still_pending,
     take_over,
 )
@@ -121,9 +121,9 @@ def _store_batch(record: IdempotencyRecord, events: list[Event], put) -> None:
     try:
         put(events)
     except Exception:
-        settle(record, lease_until=0)  # a retry with the key may finish the batch at once
+        record_update(record, lease_until=0)  # a retry with the key may finish the batch at once
         raise
-    settle(record, state=COMPLETE)
+    record_update(record, state=COMPLETE)
 
 
 def _resume_batch(
