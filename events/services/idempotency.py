@@ -61,7 +61,7 @@ def get_record(tenant_id: str, key: str) -> IdempotencyRecord | None:
     return record if record.expires_at > as_datetime(now_ms()) else None
 
 
-def replay(record: IdempotencyRecord, fingerprint: str) -> list[dict] | None:
+def earlier_receipts(record: IdempotencyRecord, fingerprint: str) -> list[dict] | None:
     """The original receipts, or None while the original request is still writing."""
     if record.request_hash != fingerprint:
         raise IdempotencyKeyReused()

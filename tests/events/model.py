@@ -54,7 +54,7 @@ class TenantModel:
     keys: dict[str, tuple[str, list[dict]]] = field(default_factory=dict)
 
     def expected_ingest(self, kind: str, body, key: str | None) -> tuple[int, list[dict] | None]:
-        """201 (new), 200 with the original receipts (a replay), or 422 (key reused)."""
+        """201 (new), 200 with the original receipts (answered again), or 422 (key reused)."""
         if key is None or key not in self.keys:
             return 201, None
         known, receipts = self.keys[key]
