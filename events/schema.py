@@ -62,7 +62,7 @@ class BatchRequestSerializer(serializers.Serializer):
 
 
 def _ingest(summary: str, description: str, request, receipt, example, errors: tuple[int, ...], headers=()) -> dict:
-    """Creating is 201, or 200 when an Idempotency-Key replays an earlier answer."""
+    """Creating is 201, or 200 when an Idempotency-Key's earlier answer is given again."""
     return dict(
         summary=summary,
         description=description,

@@ -48,9 +48,11 @@ def _idempotency_key(request) -> str | None:
 
 
 def _ingested(result: services.Ingested, body, headers: dict) -> Response:
-    if result.replayed:
+    if result.answered_again:
         headers["Idempotent-Replayed"] = "true"
-    return Response(body, status=status.HTTP_200_OK if result.replayed else status.HTTP_201_CREATED, headers=headers)
+    return Response(
+        body, status=status.HTTP_200_OK if result.answered_again else status.HTTP_201_CREATED, headers=headers
+    )
 
 
 @event_schema

@@ -16,7 +16,7 @@ from collections import defaultdict
 
 from events.ids import EVENT_PREFIX
 from events.models import Event
-from hooks import deliveries
+from hooks import dispatch, fanout
 from hooks.selectors import hooks_active
 from triggerapi.store import StoreUnavailable, now_ms
 
@@ -52,13 +52,13 @@ def handle_stream(event: dict, context=None) -> dict:
         except StoreUnavailable:
             failed += [sequence_number for sequence_number, _ in items]
             continue
-        pairs = [(hook, new) for _, new in items for hook in hooks if deliveries.matches(hook, new)]
+        pairs = [(hook, new) for _, new in items for hook in hooks if fanout.matches(hook, new)]
         try:
-            claims += deliveries.deliver_new_many(pairs)
+            claims += fanout.deliver_new_many(pairs)
         except StoreUnavailable as exc:
             log.warning("deliveries not created", extra={"error": str(exc), "tenant": tenant_id})
             failed += [sequence_number for sequence_number, _ in items]
-    deliveries.attempts_make_and_record(claims)
+    dispatch.attempts_make_and_record(claims)
     return {"batchItemFailures": [{"itemIdentifier": s} for s in sorted(set(failed), key=lambda s: (len(s), s))]}
 
 
@@ -67,7 +67,7 @@ def run_due(event: dict | None = None, context=None) -> dict:
     if context is not None and hasattr(context, "get_remaining_time_in_millis"):
         deadline = now_ms() + context.get_remaining_time_in_millis() - DUE_MARGIN_MS
     try:
-        attempted = deliveries.run_due(deadline_ms=deadline)
+        attempted = dispatch.run_due(deadline_ms=deadline)
     except StoreUnavailable as exc:
         log.warning("due deliveries not read", extra={"error": str(exc)})
         attempted = 0

@@ -110,7 +110,7 @@ class Delivery(Model):
     due_shard = UnicodeAttribute(null=True)
     due_key = UnicodeAttribute(null=True)
     # Set while the hook is disabled: the delivery left the due-index and waits for the hook
-    # to be re-enabled (hooks.deliveries.resume).
+    # to be re-enabled (hooks.outcomes.resume).
     parked_at = NumberAttribute(null=True)
     write_token = UnicodeAttribute(null=True)
 

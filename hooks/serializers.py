@@ -75,8 +75,17 @@ class HookSerializer(serializers.Serializer):
         return data
 
 
+# Renders a `CreatedHook`: the hook's fields from its hook, the secret from the CreatedHook,
+# never from the hook (which holds it sealed).
 class CreatedHookSerializer(HookSerializer):
     secret = serializers.CharField(help_text="The signing secret, `whsec_...`: shown only now.")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for name, field in fields.items():
+            if name != "secret":
+                field.source = f"hook.{field.source or name}"
+        return fields
 
 
 class HookPageSerializer(PageSerializer):

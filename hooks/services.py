@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from rest_framework.exceptions import NotFound, ValidationError
 
 from events.ids import new_event_ids
-from hooks import deliveries, vault
+from events.lifecycle import new_event
+from hooks import dispatch, fanout, outcomes, vault
 from hooks.addresses import TargetRefused, target_check
-from hooks.attempt import AttemptResult, attempt_deliver, body_encode
+from hooks.attempt import AttemptResult, attempt_deliver
 from hooks.ids import is_hook_id, new_hook_id
 from hooks.models import ACTIVE, DISABLED, MANUAL, Hook, HookCount
 from hooks.selectors import hook_get
@@ -62,7 +63,7 @@ def hook_create(*, tenant_id: str, target_url: str, event_types: list[str], desc
         updated_at=now,
     )
     token = writes.new_token()
-    count = writes.update_item(
+    count = writes.tx_update(
         HookCount,
         tenant_id,
         HookCount.sk.default,
@@ -71,7 +72,7 @@ def hook_create(*, tenant_id: str, target_url: str, event_types: list[str], desc
         token=token,
     )
     try:
-        writes.transact(Hook, [writes.put_item(hook, Hook.sk.does_not_exist(), token=token), count], token=token)
+        writes.transact(Hook, [writes.tx_put(hook, Hook.sk.does_not_exist(), token=token), count], token=token)
     except TransactionCanceled as exc:
         if exc.failed[1]:
             raise ValidationError(
@@ -125,7 +126,7 @@ def hook_update(*, tenant_id: str, hook_id: str, changes: dict) -> Hook:
         raise HookNotFound(hook_id) from None
     hook = Hook.from_raw_data(item)
     if status == ACTIVE:
-        deliveries.resume(hook)
+        outcomes.resume(hook)
     return hook
 
 
@@ -136,8 +137,8 @@ def hook_delete(*, tenant_id: str, hook_id: str) -> None:
         raise HookNotFound(hook_id)
     token = writes.new_token()
     items = [
-        writes.delete_item(Hook, tenant_id, Hook.key_for(hook_id), condition=Hook.sk.exists()),
-        writes.update_item(
+        writes.tx_delete(Hook, tenant_id, Hook.key_for(hook_id), condition=Hook.sk.exists()),
+        writes.tx_update(
             HookCount,
             tenant_id,
             HookCount.sk.default,
@@ -185,28 +186,18 @@ def hook_rotate_secret(*, tenant_id: str, hook_id: str) -> str:
 
 
 def hook_test(*, tenant_id: str, hook_id: str) -> AttemptResult:
-    """Sends a `triggerapi.test` event now, signed like any other; nothing is stored. A
-    disabled hook gets nothing, as no delivery is attempted to it (409, as a manual retry)."""
+    """Sends a `triggerapi.test` event now, rendered and signed as a delivery is (so a
+    receiver parses it as it will the real ones); nothing is stored. A disabled hook gets
+    nothing, as no delivery is attempted to it (409, as a manual retry)."""
     hook = hook_found(tenant_id=tenant_id, hook_id=hook_id)
     if hook.status != ACTIVE:
         raise Conflict("The hook is disabled: enable it to send a test.")
-    event_id = new_event_ids()[0]
-    now = now_ms()
-    event = {
-        "id": event_id,
-        "created_at": now,
-        "status": "undelivered",
-        "payload": {"event_type": TEST_EVENT_TYPE, "hook_id": hook.hook_id},
-        "event_type": TEST_EVENT_TYPE,
-        "attempts": 0,
-        "lease_expires_at": None,
-        "delivered_at": None,
-        "available_at": now,
-    }
+    payload = {"event_type": TEST_EVENT_TYPE, "hook_id": hook.hook_id}
+    event = new_event(tenant_id, new_event_ids()[0], payload)
     return attempt_deliver(
         target_url=hook.target_url,
-        event_id=event_id,
-        body=body_encode(event),
-        secrets=deliveries.secrets_of(hook, now),
+        event_id=event.event_id,
+        body=fanout.event_body(event),
+        secrets=dispatch.secrets_of(hook, now_ms()),
         attempt=1,
     )

@@ -4,7 +4,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from hooks import deliveries, selectors, services
+from hooks import dispatch, selectors, services
 from hooks.serializers import (
     CreatedHookSerializer,
     DeliveryPageSerializer,
@@ -101,8 +101,7 @@ class HookViewSet(PagedViewSetMixin, viewsets.ViewSet):
             event_types=data.get("event_types") or [],
             description=data.get("description"),
         )
-        body = CreatedHookSerializer(created.hook).data | {"secret": created.secret}
-        return Response(body, status=status.HTTP_201_CREATED)
+        return Response(CreatedHookSerializer(created).data, status=status.HTTP_201_CREATED)
 
     def list(self, request):
         page = selectors.hooks_list(
@@ -146,8 +145,8 @@ class HookViewSet(PagedViewSetMixin, viewsets.ViewSet):
         if delivery is None:
             raise DeliveryNotFound(delivery_id)
         try:
-            delivery = deliveries.delivery_retry(hook, delivery)
-        except deliveries.DeliveryNotRetryable as refused:
+            delivery = dispatch.delivery_retry(hook, delivery)
+        except dispatch.DeliveryNotRetryable as refused:
             if refused.status is None:
                 raise Conflict("The hook is disabled: enable it to retry its deliveries.") from None
             raise Conflict(f"Only a failed delivery can be retried; this one is {refused.status}.") from None

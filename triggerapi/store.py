@@ -83,14 +83,12 @@ class StoreMeta:
         aws_secret_access_key = os.environ.get("AWS_SECRET_ACCESS_KEY", "local")
 
 
-def connection(model):
-    """PynamoDB's table connection for a model: the one place its private accessor is used."""
-    return model._get_connection()
-
-
 def client(model):
-    """The botocore client under a model's connection."""
-    return connection(model).connection.client
+    """The botocore client under a model's table connection, the one place PynamoDB's private
+    `_get_connection()` is used: it has no public way to the client, and its own sending
+    methods keep only the code of a failed condition, not the item the store sends back with
+    it, which `writes` needs (so `writes` sends what PynamoDB's public builders make here)."""
+    return model._get_connection().connection.client
 
 
 class StoreUnavailable(Exception):

@@ -6,19 +6,21 @@ attempt's answer was lost and the retry then fails its own condition, the item t
 back holds this write's token: the first attempt was applied, and that is the answer.
 
 PynamoDB's `Model.save`/`update` neither ask for that item nor keep it in the error they
-raise, so these build the request with PynamoDB's expressions and table connection and send
-it with botocore, under `store.call`'s retry policy."""
+raise, so every request here is built by PynamoDB's public request builders (the same one
+for a single write and for its transaction entry), with the return values added, and sent
+with botocore under `store.call`'s retry policy."""
 
 import uuid
-from collections.abc import Sequence
 
 from pynamodb.expressions.condition import Condition
-from pynamodb.expressions.update import Action, Update
+from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 
-from triggerapi.store import ConditionFailed, TransactionCanceled, call, client, connection
+from triggerapi.store import ConditionFailed, TransactionCanceled, call, client
 
 TOKEN_ATTRIBUTE = "write_token"
+# What a failed condition sends back: the item as it is, to look for this write's token in.
+ITEM_AS_IT_IS = "ALL_OLD"
 
 
 def new_token() -> str:
@@ -30,35 +32,33 @@ def holds_token(item: dict | None, token: str | None) -> bool:
     return token is not None and item is not None and item.get(TOKEN_ATTRIBUTE, {}).get("S") == token
 
 
-def _expressions(*, condition: Condition | None = None, actions: Sequence[Action] = ()) -> dict:
-    names: dict[str, str] = {}
-    values: dict[str, dict] = {}
-    kwargs: dict = {}
-    if condition is not None:
-        kwargs["ConditionExpression"] = condition.serialize(names, values)
-    if actions:
-        kwargs["UpdateExpression"] = Update(*actions).serialize(names, values)
-    if names:
-        kwargs["ExpressionAttributeNames"] = {placeholder: name for name, placeholder in names.items()}
-    if values:
-        kwargs["ExpressionAttributeValues"] = values
-    return kwargs
+def _put_request(instance: Model, condition: Condition | None, token: str) -> dict:
+    setattr(instance, TOKEN_ATTRIBUTE, token)
+    return instance.get_save_kwargs_from_instance(condition, return_values_on_condition_failure=ITEM_AS_IT_IS)
 
 
-def _put_request(instance: Model, condition: Condition | None) -> dict:
-    return {
-        "TableName": type(instance).Meta.table_name,
-        "Item": instance.serialize(null_check=True),
-        **_expressions(condition=condition),
-        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-    }
+def _update_request(
+    model: type[Model],
+    hash_key: str,
+    range_key: str | None,
+    *,
+    actions: list[Action],
+    condition: Condition | None,
+    token: str | None,
+) -> dict:
+    """PynamoDB builds an update from an instance: one holding only the key names the item.
+    With a token, the item keeps it (so a retry recognises itself)."""
+    if token is not None:
+        actions = [*actions, getattr(model, TOKEN_ATTRIBUTE).set(token)]
+    return model(hash_key, range_key).get_update_kwargs_from_instance(
+        actions, condition, return_values_on_condition_failure=ITEM_AS_IT_IS
+    )
 
 
 def put(instance: Model, *, condition: Condition, token: str) -> None:
     """PutItem if `condition` holds; raises ConditionFailed with the item found otherwise."""
-    setattr(instance, TOKEN_ATTRIBUTE, token)
     model = type(instance)
-    request = _put_request(instance, condition)
+    request = _put_request(instance, condition, token)
     try:
         call(lambda: client(model).put_item(**request), what=f"PutItem {model.__name__}")
     except ConditionFailed as exc:
@@ -78,16 +78,9 @@ def update(
 ) -> dict | None:
     """UpdateItem if `condition` holds: the item as it is now (raw attributes) when
     `return_item`, else None. Raises ConditionFailed with the item found otherwise."""
-    if token is not None:
-        actions = [*actions, getattr(model, TOKEN_ATTRIBUTE).set(token)]
-    request = connection(model).get_operation_kwargs(
-        hash_key,
-        range_key,
-        actions=actions,
-        condition=condition,
-        return_values="ALL_NEW" if return_item else None,
-        return_values_on_condition_failure="ALL_OLD",
-    )
+    request = _update_request(model, hash_key, range_key, actions=actions, condition=condition, token=token)
+    if return_item:
+        request["ReturnValues"] = "ALL_NEW"
     try:
         response = call(lambda: client(model).update_item(**request), what=f"UpdateItem {model.__name__}")
     except ConditionFailed as exc:
@@ -97,21 +90,12 @@ def update(
     return response.get("Attributes") if return_item else None
 
 
-def transact_put(puts: list[tuple[Model, Condition]], *, token: str) -> None:
-    """Several PutItems, all or none (transact). The token is also the ClientRequestToken, so
-    real DynamoDB itself answers a repeated attempt (within 10 minutes) with success."""
-    transact(
-        type(puts[0][0]), [put_item(instance, condition, token=token) for instance, condition in puts], token=token
-    )
-
-
-def put_item(instance: Model, condition: Condition | None, *, token: str) -> dict:
+def tx_put(instance: Model, condition: Condition | None, *, token: str) -> dict:
     """A transaction's Put of `instance`, carrying the token."""
-    setattr(instance, TOKEN_ATTRIBUTE, token)
-    return {"Put": _put_request(instance, condition)}
+    return {"Put": _put_request(instance, condition, token)}
 
 
-def update_item(
+def tx_update(
     model: type[Model],
     hash_key: str,
     range_key: str | None,
@@ -120,36 +104,34 @@ def update_item(
     condition: Condition | None,
     token: str | None,
 ) -> dict:
-    """A transaction's Update; with a token, the item keeps it (so a retry recognises itself)."""
-    if token is not None:
-        actions = [*actions, getattr(model, TOKEN_ATTRIBUTE).set(token)]
-    return {"Update": _keyed(model, hash_key, range_key, _expressions(condition=condition, actions=actions))}
+    """A transaction's Update of the item under the key."""
+    return {"Update": _update_request(model, hash_key, range_key, actions=actions, condition=condition, token=token)}
 
 
-def delete_item(model: type[Model], hash_key: str, range_key: str | None, *, condition: Condition | None) -> dict:
-    return {"Delete": _keyed(model, hash_key, range_key, _expressions(condition=condition))}
+def tx_delete(model: type[Model], hash_key: str, range_key: str | None, *, condition: Condition | None) -> dict:
+    """A transaction's Delete of the item under the key."""
+    request = model(hash_key, range_key).get_delete_kwargs_from_instance(
+        condition, return_values_on_condition_failure=ITEM_AS_IT_IS
+    )
+    return {"Delete": request}
 
 
-def condition_check(model: type[Model], hash_key: str, range_key: str | None, *, condition: Condition) -> dict:
-    return {"ConditionCheck": _keyed(model, hash_key, range_key, _expressions(condition=condition))}
+def tx_check(model: type[Model], hash_key: str, range_key: str | None, *, condition: Condition) -> dict:
+    """A transaction's ConditionCheck on the item under the key (PynamoDB's builder for it
+    takes no return values: they are added here)."""
+    request = model.get_operation_kwargs_from_class(hash_key, range_key, condition)
+    return {"ConditionCheck": {**request, "ReturnValuesOnConditionCheckFailure": ITEM_AS_IT_IS}}
 
 
-def _keyed(model: type[Model], hash_key: str, range_key: str | None, expressions: dict) -> dict:
-    """Our tables' keys are strings."""
-    key = {model._hash_key_attribute().attr_name: {"S": hash_key}}
-    if range_key is not None:
-        key[model._range_key_attribute().attr_name] = {"S": range_key}
-    return {
-        "TableName": model.Meta.table_name,
-        "Key": key,
-        **expressions,
-        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-    }
+def transact_put(puts: list[tuple[Model, Condition]], *, token: str) -> None:
+    """Several PutItems, all or none (transact). The token is also the ClientRequestToken, so
+    real DynamoDB itself answers a repeated attempt (within 10 minutes) with success."""
+    transact(type(puts[0][0]), [tx_put(instance, condition, token=token) for instance, condition in puts], token=token)
 
 
 def transact(model: type[Model], items: list[dict], *, token: str) -> None:
-    """TransactWriteItems of items built above, all or none. When its answer was lost and
-    the retry is canceled, an item holding this write's token shows the first attempt
+    """TransactWriteItems of the entries built above, all or none. When its answer was lost
+    and the retry is canceled, an item holding this write's token shows the first attempt
     was applied, and that is the answer; otherwise TransactionCanceled says which failed."""
     try:
         call(

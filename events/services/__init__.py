@@ -1,7 +1,9 @@
 """Writes. Every read-modify-write is one conditional write (or a transaction)."""
 
 from events.services.claim import event_claim
-from events.services.delivery import (
+from events.services.ingest import Ingested, event_create, event_create_batch
+from events.services.replay import event_replay
+from events.services.settle import (
     event_ack,
     event_ack_many,
     event_delete,
@@ -9,8 +11,6 @@ from events.services.delivery import (
     event_release,
     event_retry,
 )
-from events.services.ingest import Ingested, event_create, event_create_batch
-from events.services.replay import event_replay
 
 __all__ = [
     "Ingested",

@@ -61,7 +61,7 @@ def get_record(tenant_id: str, key: str) -> IdempotencyRecord | None:
     return record if record.expires_at > as_datetime(now_ms()) else None
 
 
-def replay(record: IdempotencyRecord, fingerprint: str) -> list[dict] | None:
+def earlier_receipts(record: IdempotencyRecord, fingerprint: str) -> list[dict] | None:
     """The original receipts, or None while the original request is still writing."""
     if record.request_hash != fingerprint:
         raise IdempotencyKeyReused()
@@ -99,7 +99,7 @@ def take_over(record: IdempotencyRecord) -> bool:
     return True
 
 
-def settle(record: IdempotencyRecord, *, state: str = PENDING, lease_until: int | None = None) -> None:
+def record_update(record: IdempotencyRecord, *, state: str = PENDING, lease_until: int | None = None) -> None:
     """Best effort: if this write fails, the lease runs out and a retry finishes the job."""
     actions = [IdempotencyRecord.state.set(state)]
     if lease_until is not None:
@@ -115,6 +115,6 @@ def settle(record: IdempotencyRecord, *, state: str = PENDING, lease_until: int 
             return_item=False,
         )
     except ConditionFailed:
-        pass  # gone past its 24 h: nothing to settle
+        pass  # gone past its 24 h: nothing to update
     except StoreUnavailable as exc:
         logger.warning("Could not update idempotency record %s: %s", record.record_key, exc)

@@ -23,11 +23,11 @@ from events.services.idempotency import (
     BATCH_LEASE_MS,
     COMPLETE,
     PENDING,
+    earlier_receipts,
     get_record,
     new_record,
     record_from,
-    replay,
-    settle,
+    record_update,
     still_pending,
     take_over,
 )
@@ -42,7 +42,8 @@ WAIT_FOR_PENDING_SECONDS = 3.0
 @dataclass
 class Ingested:
     receipts: list[dict]
-    replayed: bool = field(default=False)
+    # True when these are an earlier request's receipts, answered again under its key.
+    answered_again: bool = field(default=False)
 
 
 def _receipt(event: Event) -> dict:
@@ -55,11 +56,11 @@ def _key_is_free():
 
 
 def _ingested(record: IdempotencyRecord, fingerprint: str) -> Ingested:
-    """What an earlier request with this key produced (replayed), or why it cannot be had."""
-    receipts = replay(record, fingerprint)
+    """What an earlier request with this key produced, or why it cannot be had."""
+    receipts = earlier_receipts(record, fingerprint)
     if receipts is None:
         raise still_pending(record)
-    return Ingested(receipts, replayed=True)
+    return Ingested(receipts, answered_again=True)
 
 
 def event_create(*, tenant_id: str, payload: dict, idempotency_key: str | None = None) -> Ingested:
@@ -121,28 +122,28 @@ def _store_batch(record: IdempotencyRecord, events: list[Event], put) -> None:
     try:
         put(events)
     except Exception:
-        settle(record, lease_until=0)  # a retry with the key may finish the batch at once
+        record_update(record, lease_until=0)  # a retry with the key may finish the batch at once
         raise
-    settle(record, state=COMPLETE)
+    record_update(record, state=COMPLETE)
 
 
 def _resume_batch(
     tenant_id: str, key: str, fingerprint: str, payloads: list[dict], record: IdempotencyRecord | None
 ) -> Ingested:
-    """Another request holds this key: replay its outcome, wait for it, or finish its work
+    """Another request holds this key: answer with its outcome, wait for it, or finish its work
     if it has gone (its lease ran out), using the ids it recorded."""
     deadline = time.monotonic() + WAIT_FOR_PENDING_SECONDS
     while True:
         if record is None:
             return _create_batch(tenant_id, payloads, key)
-        receipts = replay(record, fingerprint)
+        receipts = earlier_receipts(record, fingerprint)
         if receipts is not None:
-            return Ingested(receipts, replayed=True)
+            return Ingested(receipts, answered_again=True)
         if record.lease_until <= now_ms() and take_over(record):
             receipts = json.loads(record.response)
             events = [new_event(tenant_id, r["id"], p) for r, p in zip(receipts, payloads, strict=True)]
             _store_batch(record, events, put_each_if_absent)
-            return Ingested(receipts, replayed=True)
+            return Ingested(receipts, answered_again=True)
         if time.monotonic() >= deadline:
             raise still_pending(record)
         time.sleep(0.1)

@@ -56,7 +56,7 @@ class TenantModel:
     tombstones: int = 0
 
     def expected_ingest(self, kind: str, body, key: str | None) -> tuple[int, list[dict] | None]:
-        """201 (new), 200 with the original receipts (a replay), or 422 (key reused)."""
+        """201 (new), 200 with the original receipts (answered again), or 422 (key reused)."""
         if key is None or key not in self.keys:
             return 201, None
         known, receipts = self.keys[key]

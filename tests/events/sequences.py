@@ -17,7 +17,7 @@ PAYLOADS = st.builds(
     st.dictionaries(st.sampled_from(["x", "y", "z"]), JSON, max_size=3),
     EVENT_TYPES,
 )
-# A small pool, so that keys repeat (replays, reuse with another body) and are shared by the tenants.
+# A small pool, so that keys repeat (answered again, reused with another body) and are shared by the tenants.
 KEYS = st.none() | st.sampled_from(["k1", "k2", "k3"])
 NOT_AN_ID = "evt_01JD7Z8X4Q2N3M5P6R7S8T9V0W"
 

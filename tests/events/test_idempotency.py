@@ -23,7 +23,7 @@ def stored_ids() -> list[str]:
     return [event.event_id for event in Event.query("acme", Event.event_id.startswith("evt_"))]
 
 
-def test_same_key_and_body_replays_the_original_with_200_and_stores_nothing_new(acme):
+def test_same_key_and_body_answers_the_original_again_with_200_and_stores_nothing_new(acme):
     first = post(acme, {"event_type": "order.paid", "n": 1}, "order-1")
     again = post(acme, {"n": 1, "event_type": "order.paid"}, "order-1")
 
@@ -73,7 +73,7 @@ def test_malformed_idempotency_key_is_400(acme, key):
     assert stored_ids() == []
 
 
-def test_a_replay_is_one_store_call(acme):
+def test_an_answer_given_again_is_one_store_call(acme):
     post(acme, {"n": 1}, "k")
 
     with store_calls() as calls:
@@ -82,7 +82,7 @@ def test_a_replay_is_one_store_call(acme):
     assert dict(calls) == {"TransactWriteItems": 1}
 
 
-def test_batch_replay_returns_the_original_ids(acme):
+def test_a_batch_sent_again_gets_the_original_ids(acme):
     body = {"events": [{"n": i} for i in range(30)]}
 
     first = post(acme, body, "batch-1", path="/v1/events/batch")

@@ -58,7 +58,7 @@ class TwoTenants(LeaseRules, RuleBasedStateMachine):
 
     def _ingest(self, tenant: str, kind: str, body, key: str | None) -> list[str]:
         """Sends a create or batch as the model expects it to be answered: a new event (201),
-        the original answer (a replay, 200) or 422; returns the ids of new events."""
+        the original answer again (200) or 422; returns the ids of new events."""
         model = self.models[tenant]
         expected, original = model.expected_ingest(kind, body, key)
         path, payloads = ("/v1/events/batch", body["events"]) if kind == "batch" else ("/v1/events", [body])
@@ -95,7 +95,7 @@ class TwoTenants(LeaseRules, RuleBasedStateMachine):
     @rule(target=events, tenant=TENANT, pick=st.integers(0, 2**16))
     @tally.counted("state machine steps")
     def resend(self, tenant, pick):
-        """A request sent again with its Idempotency-Key, by its tenant (a replay) or the other."""
+        """A request sent again with its Idempotency-Key, by its tenant (answered again) or the other."""
         kind, body, key = self.sent[pick % len(self.sent)]
         return multiple(*self._ingest(tenant, kind, body, key))
 

@@ -210,7 +210,7 @@ def test_a_success_ends_the_failure_streak(acme, receiver, stream_records, clock
 
 
 def test_two_processes_claiming_one_due_delivery_attempt_it_once(acme, receiver, stream_records, clock):
-    from hooks import deliveries as service
+    from hooks import dispatch as service
 
     subscribe(acme, receiver)
     receiver.answer = status(500)

@@ -2,6 +2,7 @@
 delete, rotate, test; validation in the contract's envelope; one tenant never reaches
 another's hooks."""
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from html import unescape
@@ -9,7 +10,10 @@ from html import unescape
 import pytest
 from standardwebhooks import Webhook
 
+from events.ids import created_at_of
+from events.serializers import EventSerializer
 from hooks import vault
+from hooks.attempt import body_encode
 from hooks.models import Delivery, Hook
 
 TARGET = "https://hooks.example.com/in"
@@ -172,6 +176,30 @@ def test_rotate_keeps_the_old_secret_signing_beside_the_new_one(acme, local_targ
         assert len(request.headers["webhook-signature"].split(" ")) == 2
         for secret in (created["secret"], rotated):
             Webhook(secret).verify(request.body, request.headers)
+
+
+def test_the_test_event_is_rendered_and_encoded_as_a_delivered_event_is(acme, local_targets):
+    from tests.hooks.receiver import Receiver
+
+    with Receiver() as receiver:
+        created = acme.post("/v1/hooks", {"target_url": receiver.url("/in")}, format="json").json()
+        assert acme.post(f"/v1/hooks/{created['id']}/test").json()["status_code"] == 200
+        [request] = receiver.requests
+
+    sent = json.loads(request.body)
+    created_at = created_at_of(sent["id"])
+    assert sent == {
+        "id": request.headers["webhook-id"],
+        "created_at": created_at,
+        "status": "undelivered",
+        "payload": {"event_type": "triggerapi.test", "hook_id": created["id"]},
+        "event_type": "triggerapi.test",
+        "attempts": 0,
+        "lease_expires_at": None,
+        "delivered_at": None,
+        "available_at": created_at,
+    }
+    assert list(sent) == list(EventSerializer().fields) and request.body == body_encode(sent).encode()
 
 
 def test_a_test_of_a_disabled_hook_is_409_and_sends_nothing(acme, local_targets):

@@ -1,5 +1,5 @@
-"""Consuming: ack, release, extend, retry, replay, delete. Each state change is one
-conditional UpdateItem built by events.lifecycle; when its condition fails, the store sends
+"""Settling the events a consumer was handed: ack, release, extend, retry, delete. Each
+state change is one conditional UpdateItem built by events.lifecycle; when its condition fails, the store sends
 back the event as it is, and that explains the answer (no second read).
 
 Each write carries a token (triggerapi.writes): a write whose answer was lost and that was
