@@ -1,4 +1,4 @@
-"""triggerapi.client against the live server: every method, and the error envelope as the
+"""triggerapi_client against the live server: every method, and the error envelope as the
 exceptions it maps to."""
 
 import http.server
@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from triggerapi.client import (
+from triggerapi_client import (
     AuthenticationFailed,
     Client,
     Conflict,

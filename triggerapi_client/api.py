@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import requests
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
-from triggerapi.client.errors import BY_STATUS, ApiError, TransportError
-from triggerapi.client.models import Acked, Event, Me, Page, Receipt
+from triggerapi_client.errors import BY_STATUS, ApiError, TransportError
+from triggerapi_client.models import Acked, Event, Me, Page, Receipt
 
 
 def _error(response: requests.Response) -> ApiError:

@@ -1,7 +1,8 @@
 """A typed Python client for the triggerapi HTTP API. It needs only `requests`, not Django,
-so a consumer can use it on its own (the worker in events/worker/ does).
+so a consumer installs and uses it on its own (pyproject.toml beside this file); the worker
+in events/worker/ uses it from the repository.
 
-    from triggerapi.client import Client, NotFound
+    from triggerapi_client import Client, NotFound
 
     with Client("http://127.0.0.1:8000", api_key) as client:
         receipt = client.create_event({"event_type": "order.paid"}, idempotency_key="order-1042")
@@ -12,8 +13,8 @@ so a consumer can use it on its own (the worker in events/worker/ does).
             ...
 """
 
-from triggerapi.client.api import Client
-from triggerapi.client.errors import (
+from triggerapi_client.api import Client
+from triggerapi_client.errors import (
     ApiError,
     AuthenticationFailed,
     Conflict,
@@ -25,7 +26,7 @@ from triggerapi.client.errors import (
     TransportError,
     ValidationFailed,
 )
-from triggerapi.client.models import Acked, Event, Me, Page, Receipt
+from triggerapi_client.models import Acked, Event, Me, Page, Receipt
 
 __all__ = [
     "Acked",
