@@ -11,6 +11,9 @@ in events/worker/ uses it from the repository.
             client.ack(event.id)
         for event in client.events(status="delivered"):
             ...
+        hook = client.hooks.create("https://example.com/in", event_types=["order.paid"])
+        for delivery in client.hooks.iterate_deliveries(hook.id, status="failed"):
+            client.hooks.retry_delivery(hook.id, delivery.id)
 """
 
 from triggerapi_client.api import Client
@@ -26,7 +29,22 @@ from triggerapi_client.errors import (
     TransportError,
     ValidationFailed,
 )
-from triggerapi_client.models import Acked, Event, Me, Page, Receipt
+from triggerapi_client.hooks import Hooks
+from triggerapi_client.models import (
+    Acked,
+    CreatedHook,
+    Delivery,
+    DeliveryPage,
+    Event,
+    Hook,
+    HookPage,
+    Key,
+    LeasedEvent,
+    Me,
+    Page,
+    Receipt,
+    TestResult,
+)
 
 __all__ = [
     "Acked",
@@ -34,8 +52,16 @@ __all__ = [
     "AuthenticationFailed",
     "Client",
     "Conflict",
+    "CreatedHook",
+    "Delivery",
+    "DeliveryPage",
     "Event",
+    "Hook",
+    "HookPage",
+    "Hooks",
     "IdempotencyKeyReused",
+    "Key",
+    "LeasedEvent",
     "Me",
     "NotFound",
     "Page",
@@ -43,6 +69,7 @@ __all__ = [
     "RateLimited",
     "Receipt",
     "ServiceUnavailable",
+    "TestResult",
     "TransportError",
     "ValidationFailed",
 ]
