@@ -35,8 +35,18 @@ PYTHON = (3, 13)
 SITE_PACKAGES = RUNTIME / "lib" / f"python{PYTHON[0]}.{PYTHON[1]}" / "site-packages"
 LAMBDA_ROOT = "/var/task"
 
-# What the Lambda runs: the app, and settings Zappa reads while packaging (the IAM policy).
-SOURCES = ("triggerapi", "tenants", "events", "hooks", "browser", "zappa_settings.json", "docs/iam")
+# What the Lambda runs: the app, the client the worker's lambda_drain talks to the API with,
+# and settings Zappa reads while packaging (the IAM policy).
+SOURCES = (
+    "triggerapi",
+    "tenants",
+    "events",
+    "hooks",
+    "browser",
+    "triggerapi_client",
+    "zappa_settings.json",
+    "docs/iam",
+)
 # Zappa's request handler and what it imports; the rest of requirements-deploy.txt is the
 # deploy tool (CloudFormation, S3 uploads, YAML) and stays out of the Lambda.
 LAMBDA_RUNTIME = ("zappa", "werkzeug", "markupsafe", "durationpy", "boto3", "s3transfer")

@@ -1,10 +1,10 @@
-"""HTTP for one tenant's worker: triggerapi.client.Client (one keep-alive session), with
+"""HTTP for one tenant's worker: triggerapi_client.Client (one keep-alive session), with
 every failure sorted by what the worker should do next (try later, stop this tenant, or
 give up on the request). The worker backs off itself, so the client does not retry."""
 
 from dataclasses import asdict
 
-from triggerapi.client import (
+from triggerapi_client import (
     ApiError,
     AuthenticationFailed,
     Client,

@@ -74,6 +74,7 @@ def test_the_app_and_its_static_files_are_in_the_zip(archive):
 
     assert {"handler.py", "zappa_settings.py", "triggerapi/settings.py", "events/views.py", "browser/views.py"} <= names
     assert "browser/templates/browser/login.html" in names
+    assert "triggerapi_client/api.py" in names  # the worker's lambda_drain talks through it
     assert "staticfiles/rest_framework/css/bootstrap.min.css" in names
     assert "staticfiles/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in names
 

@@ -31,11 +31,12 @@ class PermissionDenied(ApiError):
 
 
 class NotFound(ApiError):
-    """404: no such event for this tenant (another tenant's looks the same)."""
+    """404: no such event, hook or delivery for this tenant (another tenant's looks the same)."""
 
 
 class Conflict(ApiError):
-    """409: the event is not in a state that allows this (e.g. a lease that is gone)."""
+    """409: the event, hook or delivery is not in a state that allows this (a lease that is
+    gone, a disabled hook, a delivery that has not failed)."""
 
 
 class IdempotencyKeyReused(ApiError):

@@ -1,7 +1,8 @@
 """A typed Python client for the triggerapi HTTP API. It needs only `requests`, not Django,
-so a consumer can use it on its own (the worker in events/worker/ does).
+so a consumer installs and uses it on its own (pyproject.toml beside this file); the worker
+in events/worker/ uses it from the repository.
 
-    from triggerapi.client import Client, NotFound
+    from triggerapi_client import Client, NotFound
 
     with Client("http://127.0.0.1:8000", api_key) as client:
         receipt = client.create_event({"event_type": "order.paid"}, idempotency_key="order-1042")
@@ -10,10 +11,13 @@ so a consumer can use it on its own (the worker in events/worker/ does).
             client.ack(event.id)
         for event in client.events(status="delivered"):
             ...
+        hook = client.hooks.create("https://example.com/in", event_types=["order.paid"])
+        for delivery in client.hooks.iterate_deliveries(hook.id, status="failed"):
+            client.hooks.retry_delivery(hook.id, delivery.id)
 """
 
-from triggerapi.client.api import Client
-from triggerapi.client.errors import (
+from triggerapi_client.api import Client
+from triggerapi_client.errors import (
     ApiError,
     AuthenticationFailed,
     Conflict,
@@ -25,7 +29,22 @@ from triggerapi.client.errors import (
     TransportError,
     ValidationFailed,
 )
-from triggerapi.client.models import Acked, Event, Me, Page, Receipt
+from triggerapi_client.hooks import Hooks
+from triggerapi_client.models import (
+    Acked,
+    CreatedHook,
+    Delivery,
+    DeliveryPage,
+    Event,
+    Hook,
+    HookPage,
+    Key,
+    LeasedEvent,
+    Me,
+    Page,
+    Receipt,
+    TestResult,
+)
 
 __all__ = [
     "Acked",
@@ -33,8 +52,16 @@ __all__ = [
     "AuthenticationFailed",
     "Client",
     "Conflict",
+    "CreatedHook",
+    "Delivery",
+    "DeliveryPage",
     "Event",
+    "Hook",
+    "HookPage",
+    "Hooks",
     "IdempotencyKeyReused",
+    "Key",
+    "LeasedEvent",
     "Me",
     "NotFound",
     "Page",
@@ -42,6 +69,7 @@ __all__ = [
     "RateLimited",
     "Receipt",
     "ServiceUnavailable",
+    "TestResult",
     "TransportError",
     "ValidationFailed",
 ]

@@ -1,0 +1,157 @@
+"""What the API answers, as typed values: one dataclass per object of the OpenAPI schema,
+with the schema's field names (tests/client/test_schema.py holds them to the served
+schema). A field the API adds is one line here; answers are read by field name, so a field
+the server has and this version does not know is ignored rather than an error."""
+
+from dataclasses import dataclass, field, fields, is_dataclass
+from functools import cache
+from typing import Any, Self, get_args, get_origin, get_type_hints
+
+# Marks a field the client adds itself, from the response rather than its body.
+CLIENT_SIDE = {"client_side": True}
+
+
+def _value(kind, value):
+    if value is None:
+        return None
+    if is_dataclass(kind):
+        return kind.from_json(value)
+    if get_origin(kind) is list and is_dataclass(item := get_args(kind)[0]):
+        return [item.from_json(v) for v in value]
+    return value
+
+
+@cache
+def _body_fields(cls) -> dict[str, Any]:
+    kinds = get_type_hints(cls)
+    return {f.name: kinds[f.name] for f in fields(cls) if not f.metadata.get("client_side")}
+
+
+class Model:
+    @classmethod
+    def from_json(cls, data: dict, **client_side) -> Self:
+        body = {name: _value(kind, data.get(name)) for name, kind in _body_fields(cls).items()}
+        return cls(**body, **client_side)
+
+
+@dataclass(frozen=True)
+class Event(Model):
+    id: str
+    created_at: int
+    status: str
+    payload: dict[str, Any]
+    event_type: str | None
+    attempts: int
+    lease_expires_at: int | None
+    delivered_at: int | None
+    # When a claim may next hand it out (epoch ms); None unless undelivered.
+    available_at: int | None
+
+
+@dataclass(frozen=True)
+class LeasedEvent(Event):
+    """An event as claim and extend answer it: with the lease they opened or kept."""
+
+    lease_id: str
+
+
+@dataclass(frozen=True)
+class Receipt(Model):
+    id: str
+    created_at: int
+    status: str
+    # True when an Idempotency-Key replayed an earlier request's answer (200, not 201).
+    replayed: bool = field(default=False, metadata=CLIENT_SIDE)
+
+
+@dataclass(frozen=True)
+class Page(Model):
+    events: list[Event]
+    next_cursor: str | None
+    has_more: bool
+
+
+@dataclass(frozen=True)
+class Acked(Model):
+    acknowledged: list[str]
+    not_found: list[str]
+
+
+@dataclass(frozen=True)
+class Key(Model):
+    prefix: str
+    scopes: list[str]
+
+
+@dataclass(frozen=True)
+class Me(Model):
+    tenant_id: str
+    key: Key
+
+    @property
+    def key_prefix(self) -> str:
+        return self.key.prefix
+
+    @property
+    def scopes(self) -> list[str]:
+        return self.key.scopes
+
+
+@dataclass(frozen=True)
+class Hook(Model):
+    id: str
+    target_url: str
+    event_types: list[str]
+    description: str | None
+    status: str
+    # "gone", "failing" or "manual" while disabled; None while active.
+    disabled_reason: str | None
+    created_at: int
+    updated_at: int
+
+
+@dataclass(frozen=True)
+class CreatedHook(Hook):
+    """A hook as its creation answers it: with the signing secret, shown only then."""
+
+    secret: str
+
+
+@dataclass(frozen=True)
+class HookPage(Model):
+    hooks: list[Hook]
+    next_cursor: str | None
+    has_more: bool
+
+
+@dataclass(frozen=True)
+class Delivery(Model):
+    id: str
+    hook_id: str
+    event_id: str
+    status: str
+    attempts: int
+    next_attempt_at: int | None
+    last_status_code: int | None
+    last_error: str | None
+    created_at: int
+    succeeded_at: int | None
+
+
+@dataclass(frozen=True)
+class DeliveryPage(Model):
+    deliveries: list[Delivery]
+    next_cursor: str | None
+    has_more: bool
+
+
+@dataclass(frozen=True)
+class TestResult(Model):
+    """The test event's attempt: `status_code` None and `error` a message when no HTTP
+    answer came."""
+
+    __test__ = False  # not a pytest test class, whatever its name
+
+    status_code: int | None
+    duration_ms: int
+    error: str | None
