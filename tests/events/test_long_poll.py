@@ -37,19 +37,24 @@ def test_an_empty_wait_returns_nothing_after_the_wait_with_at_most_4_queries_a_s
     waited = time.monotonic() - started
 
     assert events == []
-    assert 2 <= waited < 2.5
+    # Not before the wait is over; the upper bound only says it does not overstay by
+    # much (a loaded machine delays the last poll, so it is not a poll interval).
+    assert 2 <= waited < 3.5
     assert dict(calls) == {"Query": calls["Query"]} and calls["Query"] <= 1 + 4 * 2
 
 
-def test_an_event_ingested_during_the_wait_is_returned_at_once():
-    waiting = wait_in_thread(wait_seconds=10)
+def test_an_event_ingested_during_the_wait_wakes_the_claim(monkeypatch):
+    """With the idle poll pushed past the wait, only the ingest's wake-up can end it early
+    (measured against a bound no busy machine comes near, not against the poll interval)."""
+    monkeypatch.setattr(claim_module, "IDLE_POLL_SECONDS", 60)
+    waiting = wait_in_thread(wait_seconds=20)
 
     event_id = event_create(tenant_id="acme", payload={"n": 1}).receipts[0]["id"]
     ingested = time.monotonic()
     waiting["thread"].join()
 
     assert [e.event_id for e in waiting["events"]] == [event_id]
-    assert waiting["returned"] - ingested < claim_module.IDLE_POLL_SECONDS
+    assert waiting["returned"] - ingested < 10
 
 
 @pytest.mark.parametrize("tenant,event_type", [("globex", "a"), ("acme", "b")], ids=["other-tenant", "other-type"])

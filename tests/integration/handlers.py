@@ -36,7 +36,7 @@ def fail_marked(event: dict) -> None:
         raise RuntimeError(f"cannot handle {event['id']}")
 
 
-def record_after_3_seconds(event: dict) -> None:
-    """Work that outlasts a 1 s lease three times over: the heartbeat must keep it."""
-    time.sleep(3)
+def record_after_5_seconds(event: dict) -> None:
+    """Work that outlasts a 4 s lease: the heartbeat must keep it."""
+    time.sleep(5)
     record(event)
