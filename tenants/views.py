@@ -3,6 +3,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from limits.selectors import tenant_limits
 from tenants.permissions import ANY_SCOPE
 from triggerapi.openapi import api_responses
 
@@ -15,22 +16,38 @@ class KeySerializer(serializers.Serializer):
         return sorted(principal.scopes)
 
 
+class LimitsSerializer(serializers.Serializer):
+    rate = serializers.IntegerField(help_text="Requests per second (the token bucket's rate).")
+    burst = serializers.IntegerField(help_text="Requests at once (the bucket's size).")
+    waiting_claims = serializers.IntegerField(help_text="Claims with wait_seconds > 0 waiting at once.")
+    deliveries_per_second = serializers.IntegerField(help_text="Webhook attempts started per second, all hooks.")
+
+
 class MeSerializer(serializers.Serializer):
     tenant_id = serializers.CharField()
-    key = KeySerializer(source="*")
+    key = KeySerializer()
+    limits = LimitsSerializer()
 
 
 class MeView(APIView):
-    """Who a key is. Integrations test a key with it (Zapier's auth test), so a key of any
-    scope may ask, and it costs no store call once the key is verified."""
+    """Who a key is, and the limits its tenant has. Integrations test a key with it (Zapier's
+    auth test), so a key of any scope may ask; once the key is verified and the limits read
+    (each at most once a minute per process), it costs no store call."""
 
     default_scope = ANY_SCOPE
 
     @extend_schema(
         operation_id="me",
         summary="Who this key is",
-        description="The tenant the key belongs to, its prefix and its scopes. Any valid key may call it.",
+        description="The tenant the key belongs to, its prefix, its scopes and the tenant's limits. "
+        "Any valid key may call it.",
         responses=api_responses({200: MeSerializer}),
     )
     def get(self, request):
-        return Response(MeSerializer(request.user).data)
+        principal = request.user
+        me = {
+            "tenant_id": principal.tenant_id,
+            "key": principal,
+            "limits": tenant_limits(tenant_id=principal.tenant_id),
+        }
+        return Response(MeSerializer(me).data)

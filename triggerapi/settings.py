@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "events",
     "browser",
     "hooks",
+    "limits",
 ]
 
 MIDDLEWARE = [
@@ -167,6 +168,16 @@ MAX_ATTEMPTS = env.int("MAX_ATTEMPTS", default=5)
 RETENTION_DAYS = env.int("RETENTION_DAYS", default=30)
 DELIVERED_RETENTION_DAYS = env.int("DELIVERED_RETENTION_DAYS", default=7)
 AUTH_CACHE_SECONDS = env.int("AUTH_CACHE_SECONDS", default=60)
+
+# Tenant limits (LIMITS.md): the defaults for every tenant; `manage.py set_limits` sets a
+# tenant's own. A change applies everywhere within LIMITS_CACHE_SECONDS (each process reads
+# a tenant's limits at most that often).
+TENANT_RATE_LIMIT = env.int("TENANT_RATE_LIMIT", default=100)
+TENANT_RATE_BURST = env.int("TENANT_RATE_BURST", default=200)
+TENANT_MAX_WAITING_CLAIMS = env.int("TENANT_MAX_WAITING_CLAIMS", default=10)
+TENANT_DELIVERIES_PER_SECOND = env.int("TENANT_DELIVERIES_PER_SECOND", default=50)
+HOOK_MAX_IN_FLIGHT = env.int("HOOK_MAX_IN_FLIGHT", default=10)
+LIMITS_CACHE_SECONDS = env.int("LIMITS_CACHE_SECONDS", default=30)
 
 # Push delivery (webhooks, hooks/). Targets must be https and resolve only to public
 # addresses; the two switches lift that for local development and tests. On Lambda private

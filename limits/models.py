@@ -1,0 +1,66 @@
+"""One table, `{prefix}-Limits`, for what the limits keep in the store:
+
+- a tenant's own limits: pk = the tenant id, sk = `limits` (an absent value: the default);
+- token buckets shared by every process: pk = `bucket#<name>#<shard>`, sk = `bucket`. Each
+  shard has a partition key of its own, so a tenant far above 1,000 requests/s spreads its
+  bucket's writes over several partitions instead of heating one;
+- the claims of a tenant waiting at once: pk = `waiting#<tenant>`, sk = `claims`.
+"""
+
+from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.models import Model
+
+from triggerapi.store import StoreMeta, table_name
+
+LIMITS_KEY = "limits"
+BUCKET_KEY = "bucket"
+WAITING_KEY = "claims"
+
+
+class TenantLimits(Model):
+    class Meta(StoreMeta):
+        table_name = table_name("Limits")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default=LIMITS_KEY)
+    rate = NumberAttribute(null=True)
+    burst = NumberAttribute(null=True)
+    waiting_claims = NumberAttribute(null=True)
+    deliveries_per_second = NumberAttribute(null=True)
+    updated_at = NumberAttribute(null=True)
+    write_token = UnicodeAttribute(null=True)
+
+
+class Bucket(Model):
+    """A token bucket as GCRA keeps it: the theoretical arrival time (`tat`, epoch µs). The
+    bucket is full when `tat` is in the past; each token taken moves it on by 1/rate."""
+
+    class Meta(StoreMeta):
+        table_name = table_name("Limits")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default=BUCKET_KEY)
+    tat = NumberAttribute(null=True)
+    write_token = UnicodeAttribute(null=True)
+
+    @staticmethod
+    def key_for(name: str, shard: int) -> str:
+        return f"bucket#{name}#{shard}"
+
+
+class WaitingClaims(Model):
+    """A tenant's waiting claims: claim id -> when its place is free again at the latest
+    (its wait's end plus a grace), so a place held by a killed process comes back."""
+
+    class Meta(StoreMeta):
+        table_name = table_name("Limits")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default=WAITING_KEY)
+    holders = MapAttribute(default=dict)
+    version = NumberAttribute(default=0)
+    write_token = UnicodeAttribute(null=True)
+
+    @staticmethod
+    def key_for(tenant_id: str) -> str:
+        return f"waiting#{tenant_id}"
