@@ -97,6 +97,7 @@ def exercise_the_app() -> None:
     client.get("/v1/events?event_type=a")
     client.get("/v1/events?event_type=a&status=undelivered")
     client.get(f"/v1/events/{created}")
+    client.post("/v1/events/claim", {"event_type": "none-such"}, format="json")
     claimed = [event["id"] for event in client.post("/v1/events/claim", {"limit": 2}, format="json").json()["events"]]
     client.post(f"/v1/events/{claimed[0]}/release")
     client.post(f"/v1/events/{created}/ack")
