@@ -102,6 +102,7 @@ def exercise_the_app() -> None:
     client.post(f"/v1/events/{claimed[0]}/release")
     client.post(f"/v1/events/{created}/ack")
     client.post("/v1/events/ack", {"ids": claimed}, format="json")
+    client.post("/v1/events/replay", {"since": 0, "until": 2**41, "event_type": "a"}, format="json")
     client.delete(f"/v1/events/{created}")
     exercise_hooks(client)
     client.get("/health/ready")
