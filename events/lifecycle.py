@@ -197,3 +197,12 @@ def delete(*, now: int) -> Transition:
         ],
         Event.event_id.exists(),
     )
+
+
+def index_type(tenant_id: str, event_type: str) -> Transition:
+    """An event stored before the indexes by type existed, put in them: only if it still has
+    this type (not deleted since it was read) and is not in them yet."""
+    return Transition(
+        [Event.type_key.set(type_key(tenant_id, event_type))],
+        (Event.event_type == event_type) & Event.type_key.does_not_exist(),
+    )
