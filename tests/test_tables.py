@@ -1,7 +1,10 @@
 """`create_tables` on tables that predate an index: it adds each missing one with UpdateTable,
 waits while DynamoDB builds it, and DynamoDB fills it from the items already there."""
 
+import io
 from datetime import UTC, datetime, timedelta
+
+from django.core.management import call_command
 
 from events.ids import new_event_ids
 from hooks.models import DELIVERY_STATUS_INDEX, FAILED, SUCCEEDED, Delivery
@@ -47,6 +50,15 @@ def test_a_missing_index_is_added_and_holds_the_items_already_there():
     page = deliveries_list(tenant_id="acme", hook_id="hook_1", status=FAILED)
     assert [delivery.event_id for delivery in page.items] == [failed.event_id]
     assert added(tables_create()) == {}
+
+
+def test_create_tables_names_the_indexes_it_added_to_a_table_that_existed():
+    hooks_table_without_its_status_index()
+    out = io.StringIO()
+
+    call_command("create_tables", stdout=out)
+
+    assert "Test-Hooks: already exists, TTL on expires_at, added delivery-status-index" in out.getvalue().splitlines()
 
 
 class TableBeingUpdated:
