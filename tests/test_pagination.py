@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
 from events.ids import EVENT_PREFIX
-from events.models import TYPE_INDEX, Event
+from events.models import TYPE_INDEX, TYPE_STATUS_INDEX, Event
 from tests.store_hooks import store_calls
 from triggerapi import pagination
 from triggerapi.pagination import (
@@ -132,6 +132,16 @@ def test_an_index_page_reads_one_key_past_the_page_then_the_pages_items(acme, cr
     assert dict(calls) == {"Query": 1, "BatchGetItem": 1}
     assert ([e.event_id for e in first.items], first.has_more) == (ids[:2], True)
     assert ([e.event_id for e in last.items], last.has_more, last.next_cursor) == (ids[2:], False, None)
+
+
+def test_a_cursor_holds_the_key_past_the_partition_and_nothing_projected(acme, create_event):
+    for _ in range(2):
+        create_event(acme, {"event_type": "t"})
+    listing = IndexListing(Event, TYPE_STATUS_INDEX, ("acme#t", "undelivered"), lambda event: True)
+
+    page = index_page_read(listing, tenant_id="acme", query=QUERY, limit=1)
+
+    assert set(cursor_decode(cursor=page.next_cursor, tenant_id="acme", query=QUERY)) == {"tenant_id", "sk"}
 
 
 def test_an_item_the_list_no_longer_shows_is_left_out_of_its_page(acme, create_event):

@@ -63,11 +63,12 @@ class KeyedIndex:
         values = item.serialize(null_check=False)
         return {name: values[name] for name in self.key_names(type(item))}
 
-    def position(self, key: dict) -> dict:
-        """A key without the partition's own attributes, which the query names anyway: what a
-        cursor needs to carry (a 255-character event type would not fit in one)."""
+    def position(self, model: type[Model], item: dict) -> dict:
+        """An item's key (a raw item, or a LastEvaluatedKey) without the partition's own
+        attributes, which the query names anyway, nor projected ones: what a cursor needs to
+        carry (a 255-character event type would not fit in one)."""
         partition = {attribute.attr_name for attribute in self.hash_keys}
-        return {name: value for name, value in key.items() if name not in partition}
+        return {name: item[name] for name in self.key_names(model) if name not in partition}
 
     def start_key(self, hash_values: tuple, position: dict) -> dict:
         partition = {

@@ -168,7 +168,7 @@ def index_page_read(
         item = found.get(table_key(listing.model, key))
         if item is not None and listing.keep(kept := listing.model.from_raw_data(item)):
             items.append(kept)
-    position = index.position(last) if last is not None else None
+    position = index.position(listing.model, last) if last is not None else None
     next_cursor = cursor_encode(tenant_id=tenant_id, query=query, after=position) if position else None
     return Page(items, next_cursor, next_cursor is not None)
 
