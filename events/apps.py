@@ -5,7 +5,8 @@ class EventsConfig(AppConfig):
     name = "events"
 
     def ready(self):
-        from events.models import Event, IdempotencyRecord
+        from events.models import INBOX_TYPE_INDEX, TYPE_INDEX, TYPE_STATUS_INDEX, Event, IdempotencyRecord
         from triggerapi.tables import Table
 
-        self.tables = (Table(Event, others=(IdempotencyRecord,)),)
+        indexes = (TYPE_INDEX, TYPE_STATUS_INDEX, INBOX_TYPE_INDEX)
+        self.tables = (Table(Event, others=(IdempotencyRecord,), indexes=indexes),)

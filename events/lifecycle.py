@@ -11,7 +11,10 @@ or a claim.
   deleted      none: a tombstone, invisible to reads    none             none          when deleted
 
 The lease is `lease_id`, `lease_expires_at` and `leased_at`; the inbox is `inbox_tenant`
-and `inbox_key`; `tenant_status` is the status index's key.
+and `inbox_key`; `tenant_status` is the status index's key. `type_key` (an event with a type
+of at most MAX_INDEXED_TYPE characters, from its ingest to its deletion) keys the indexes by
+type; with `status` and `inbox_key` it puts the event in the right one of them, so no
+transition but ingest and delete needs to know the type.
 A held lease puts the event in the inbox at its end (`inbox_key` = lease end), so an expired
 lease makes the event claimable again with no write at all."""
 
@@ -26,6 +29,9 @@ from events.models import DELETED, DELIVERED, FAILED, UNDELIVERED, Event, inbox_
 from events.payloads import canonical_json
 
 DAY_MS = 86_400_000
+# Longer types are stored but not indexed (LIMITS.md): a filter cannot name one (its fields
+# take at most 255 characters), and the index keys stay within DynamoDB's 2048 bytes.
+MAX_INDEXED_TYPE = 255
 # What replay moves back to undelivered.
 REPLAYABLE = (DELIVERED, FAILED)
 # A lease runs at most this long from the claim that opened it, however often extended.
@@ -63,10 +69,19 @@ def _removed(*attributes) -> list:
     return [attribute.remove() for attribute in attributes]
 
 
+def type_key(tenant_id: str, event_type: str | None) -> str | None:
+    """The key of the tenant's events of this type in the indexes by type; None for a type
+    they do not hold."""
+    if event_type is None or len(event_type) > MAX_INDEXED_TYPE:
+        return None
+    return f"{tenant_id}#{event_type}"
+
+
 def new_event(tenant_id: str, event_id: str, payload: dict) -> Event:
     """Ingest: undelivered, claimable from its creation."""
     created_at = created_at_of(event_id)
     event_type = payload.get("event_type")
+    event_type = event_type if isinstance(event_type, str) else None
     return Event(
         tenant_id,
         event_id,
@@ -74,7 +89,8 @@ def new_event(tenant_id: str, event_id: str, payload: dict) -> Event:
         status=UNDELIVERED,
         tenant_status=f"{tenant_id}#{UNDELIVERED}",
         payload=canonical_json(payload),
-        event_type=event_type if isinstance(event_type, str) else None,
+        event_type=event_type,
+        type_key=type_key(tenant_id, event_type),
         attempts=0,
         expires_at=as_datetime(created_at + settings.RETENTION_DAYS * DAY_MS),
         inbox_tenant=tenant_id,
@@ -172,6 +188,7 @@ def delete(*, now: int) -> Transition:
             *_removed(
                 Event.payload,
                 Event.event_type,
+                Event.type_key,
                 Event.tenant_status,
                 Event.delivered_at,
                 *INBOX_ATTRIBUTES,
@@ -179,4 +196,13 @@ def delete(*, now: int) -> Transition:
             ),
         ],
         Event.event_id.exists(),
+    )
+
+
+def index_type(tenant_id: str, event_type: str) -> Transition:
+    """An event stored before the indexes by type existed, put in them: only if it still has
+    this type (not deleted since it was read) and is not in them yet."""
+    return Transition(
+        [Event.type_key.set(type_key(tenant_id, event_type))],
+        (Event.event_type == event_type) & Event.type_key.does_not_exist(),
     )

@@ -8,6 +8,7 @@ from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
+from triggerapi.indexes import KeyedIndex
 from triggerapi.store import StoreMeta, table_name
 
 UNDELIVERED = "undelivered"
@@ -68,6 +69,9 @@ class Event(Model):
     tenant_status = UnicodeAttribute(null=True)
     inbox_tenant = UnicodeAttribute(null=True)
     inbox_key = UnicodeAttribute(null=True)
+    # `tenant#event_type` while the event has a type of at most 255 characters: the key of
+    # the indexes below, so that a filter by type is a key condition.
+    type_key = UnicodeAttribute(null=True)
     # The last write's token: how a retried write recognises its own first attempt.
     write_token = UnicodeAttribute(null=True)
 
@@ -85,6 +89,17 @@ class Event(Model):
         """When a claim may next hand the event out: its inbox key's time (its creation, the
         end of its lease or release delay, its retry or replay); None unless undelivered."""
         return int(self.inbox_key.split("#", 1)[0]) if self.status == UNDELIVERED and self.inbox_key else None
+
+
+# A tenant's events of one type, by id: `?event_type=` lists in either order. Keys only: only
+# ingest and delete write it.
+TYPE_INDEX = KeyedIndex("type-index", (Event.type_key,), Event.event_id)
+# ... and in one status (lists with both filters, replay by type). Its partition changes with
+# the status, and so does `expires_at` (ack, replay), so projecting it costs nothing more.
+TYPE_STATUS_INDEX = KeyedIndex("type-status-index", (Event.type_key, Event.status), Event.event_id, ("expires_at",))
+# The inbox of one type (sparse as the inbox-index is: only undelivered events have an
+# inbox_key), what a claim with event_type reads.
+INBOX_TYPE_INDEX = KeyedIndex("inbox-type-index", (Event.type_key,), Event.inbox_key, ("attempts", "expires_at"))
 
 
 def inbox_key(visible_at_ms: int, event_id: str) -> str:

@@ -8,7 +8,8 @@
 
 Deliveries waiting for an attempt carry the sparse due-index keys (the inbox's pattern):
 `due_shard` spreads them over DUE_SHARDS partitions, `due_key` sorts them by when they are
-next due. The table is created from Delivery's definition (keys, due-index, TTL)."""
+next due. The table is created from Delivery's definition (keys, due-index, TTL), and
+DELIVERY_STATUS_INDEX lists a hook's deliveries in one status."""
 
 import zlib
 
@@ -16,6 +17,7 @@ from pynamodb.attributes import ListAttribute, NumberAttribute, TTLAttribute, Un
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
+from triggerapi.indexes import KeyedIndex
 from triggerapi.store import StoreMeta, table_name
 
 ACTIVE = "active"
@@ -123,6 +125,14 @@ class Delivery(Model):
     @property
     def delivery_id(self) -> str:
         return delivery_id_for(self.event_id)
+
+
+# A hook's deliveries in one status, by event: keyed by the attributes a delivery already has
+# (its partition and status), so whatever changes a delivery's status moves it here, and
+# DynamoDB fills the index from the deliveries a table already holds. Keys only: only a
+# delivery's creation and its changes of status write it. (Hooks, which have a pk and a
+# status too, are in it as well, under their tenant's partitions: never read.)
+DELIVERY_STATUS_INDEX = KeyedIndex("delivery-status-index", (Delivery.pk, Delivery.status), Delivery.event_id)
 
 
 def delivery_id_for(event_id: str) -> str:

@@ -4,9 +4,9 @@ from pynamodb.exceptions import DoesNotExist
 
 from events.ids import is_event_id
 from hooks.ids import is_hook_id
-from hooks.models import ACTIVE, HOOK_PREFIX, Delivery, Hook, event_id_for
+from hooks.models import ACTIVE, DELIVERY_STATUS_INDEX, HOOK_PREFIX, Delivery, Hook, event_id_for
 from triggerapi import store
-from triggerapi.pagination import Listing, Page, page_read
+from triggerapi.pagination import IndexListing, Listing, Page, index_page_read, page_read
 
 
 def hook_get(*, tenant_id: str, hook_id: str) -> Hook | None:
@@ -59,21 +59,20 @@ def delivery_get(*, tenant_id: str, hook_id: str, delivery_id: str) -> Delivery 
 def deliveries_list(
     *, tenant_id: str, hook_id: str, status: str | None = None, limit: int = 50, cursor: str | None = None
 ) -> Page[Delivery]:
-    """Newest first. A status filter applies after DynamoDB's page limit, and its pages must
-    still be full."""
-    listing = Listing(
-        Delivery,
-        Delivery.pk_for(tenant_id, hook_id),
-        filter_condition=(Delivery.status == status) if status else None,
-        scan_index_forward=False,
-        consistent_read=True,
-    )
-    return page_read(
-        listing,
-        tenant_id=tenant_id,
-        query={"hook": hook_id, "status": status},
-        limit=limit,
-        cursor=cursor,
-        what="Query deliveries",
-        full_pages=status is not None,
-    )
+    """Newest first. A status is a key condition (DELIVERY_STATUS_INDEX)."""
+    pk = Delivery.pk_for(tenant_id, hook_id)
+    query = {"hook": hook_id, "status": status}
+    if status:
+        listing = IndexListing(
+            Delivery,
+            DELIVERY_STATUS_INDEX,
+            (pk, status),
+            # Read after the index: one whose status changed meanwhile is left out.
+            keep=lambda delivery: delivery.status == status,
+            scan_index_forward=False,
+        )
+        return index_page_read(
+            listing, tenant_id=tenant_id, query=query, limit=limit, cursor=cursor, what="Query deliveries by status"
+        )
+    listing = Listing(Delivery, pk, scan_index_forward=False, consistent_read=True)
+    return page_read(listing, tenant_id=tenant_id, query=query, limit=limit, cursor=cursor, what="Query deliveries")

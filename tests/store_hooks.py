@@ -2,6 +2,7 @@
 
 from collections import Counter
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from botocore.awsrequest import AWSResponse
 
@@ -40,6 +41,45 @@ def store_calls():
         calls[model.name] += 1
 
     with hooked("before-call.dynamodb", count):
+        yield calls
+
+
+@dataclass(frozen=True)
+class Call:
+    """One DynamoDB call as the store served it. `read`: how many items the store read for it
+    (a Query's or Scan's ScannedCount, which counts what a filter then dropped; the items a
+    GetItem or BatchGetItem returned); None for a write."""
+
+    operation: str
+    table: str | None
+    index: str | None
+    read: int | None
+
+
+def _items_read(operation: str, parsed: dict) -> int | None:
+    if operation in ("Query", "Scan"):
+        return parsed.get("ScannedCount", 0)
+    if operation == "GetItem":
+        return int("Item" in parsed)
+    if operation == "BatchGetItem":
+        return sum(len(items) for items in parsed.get("Responses", {}).values())
+    return None
+
+
+@contextmanager
+def store_reads():
+    """Every DynamoDB call, in order, as a `Call`."""
+    calls: list[Call] = []
+
+    def before(model, params, context, **kwargs):
+        tables = list(params.get("RequestItems", {})) or [params.get("TableName")]
+        context["watched"] = (tables[0], params.get("IndexName"))
+
+    def after(model, parsed, context, **kwargs):
+        table, index = context.pop("watched", (None, None))
+        calls.append(Call(model.name, table, index, _items_read(model.name, parsed)))
+
+    with hooked("before-parameter-build.dynamodb", before), hooked("after-call.dynamodb", after):
         yield calls
 
 

@@ -36,7 +36,7 @@ TRANSACTION_ITEMS = {
 
 def _calls(operation: str, params: dict) -> list[tuple[str, str, str | None]]:
     """(action, table, index) as IAM authorises the call."""
-    if operation == "BatchWriteItem":
+    if operation in ("BatchWriteItem", "BatchGetItem"):
         return [(operation, table, None) for table in params["RequestItems"]]
     if operation == "TransactWriteItems":
         return [
@@ -94,11 +94,15 @@ def exercise_the_app() -> None:
     client.post("/v1/events/batch", {"events": [{"n": 1}, {"n": 2}]}, format="json")
     client.get("/v1/events")
     client.get("/v1/events?status=undelivered")
+    client.get("/v1/events?event_type=a")
+    client.get("/v1/events?event_type=a&status=undelivered")
     client.get(f"/v1/events/{created}")
+    client.post("/v1/events/claim", {"event_type": "none-such"}, format="json")
     claimed = [event["id"] for event in client.post("/v1/events/claim", {"limit": 2}, format="json").json()["events"]]
     client.post(f"/v1/events/{claimed[0]}/release")
     client.post(f"/v1/events/{created}/ack")
     client.post("/v1/events/ack", {"ids": claimed}, format="json")
+    client.post("/v1/events/replay", {"since": 0, "until": 2**41, "event_type": "a"}, format="json")
     client.delete(f"/v1/events/{created}")
     exercise_hooks(client)
     client.get("/health/ready")
@@ -129,7 +133,7 @@ def exercise_hooks(client) -> None:
         clock.shift(60)
         handler.run_due()
         client.patch(f"/v1/hooks/{hook}", {"status": "active"}, format="json")
-        delivery = client.get(f"/v1/hooks/{hook}/deliveries").json()["deliveries"][0]["id"]
+        delivery = client.get(f"/v1/hooks/{hook}/deliveries?status=failed").json()["deliveries"][0]["id"]
         receiver.answer = status(200)
         client.post(f"/v1/hooks/{hook}/deliveries/{delivery}/retry")
         client.delete(f"/v1/hooks/{hook}")

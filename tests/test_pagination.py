@@ -1,6 +1,7 @@
 """The one page every list uses: cursors bound to their tenant and query, start keys from the
 model's own keys, reads bounded to MAX_CALLS store calls that skip what the filter drops and
-go on where they stopped, and the pager the browsable API draws."""
+go on where they stopped, pages read from an index of keys (a Query, then the items), and
+the pager the browsable API draws."""
 
 from datetime import UTC, datetime
 
@@ -10,19 +11,22 @@ from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
 from events.ids import EVENT_PREFIX
-from events.models import Event
+from events.models import TYPE_INDEX, TYPE_STATUS_INDEX, Event
 from tests.store_hooks import store_calls
 from triggerapi import pagination
 from triggerapi.pagination import (
     MAX_CALLS,
     CursorPaginator,
+    IndexListing,
     Listing,
     Page,
     cursor_decode,
     cursor_encode,
+    index_page_read,
     page_read,
     start_key,
 )
+from triggerapi.store import StoreUnavailable
 
 QUERY = {"status": None, "order": "desc"}
 
@@ -113,18 +117,71 @@ def test_deleted_items_ahead_make_a_short_page_that_goes_on_where_the_read_stopp
     assert any(len(page.items) < 2 and page.has_more for page in pages)
 
 
-def test_full_pages_read_on_past_the_bound_until_the_page_is_full(acme, create_event, monkeypatch):
-    monkeypatch.setattr(pagination, "FILTERED_PAGE_SIZE", 2)
-    wanted = create_event(acme, {"event_type": "wanted"})
-    for _ in range(9):
-        create_event(acme, {"event_type": "other"})
-    with store_calls() as calls:
-        page = page_read(
-            events_listing(Event.event_type == "wanted"), tenant_id="acme", query=QUERY, limit=1, full_pages=True
-        )
+def typed_listing(keep=lambda event: True) -> IndexListing:
+    """acme's events of type "t", oldest first, from the index by type (keys only)."""
+    return IndexListing(Event, TYPE_INDEX, ("acme#t",), keep)
 
-    assert ([e.event_id for e in page.items], page.has_more) == ([wanted], False)
-    assert calls["Query"] > MAX_CALLS
+
+def test_an_index_page_reads_one_key_past_the_page_then_the_pages_items(acme, create_event):
+    ids = [create_event(acme, {"event_type": "t"}) for _ in range(3)]
+
+    with store_calls() as calls:
+        first = index_page_read(typed_listing(), tenant_id="acme", query=QUERY, limit=2)
+    last = index_page_read(typed_listing(), tenant_id="acme", query=QUERY, limit=2, cursor=first.next_cursor)
+
+    assert dict(calls) == {"Query": 1, "BatchGetItem": 1}
+    assert ([e.event_id for e in first.items], first.has_more) == (ids[:2], True)
+    assert ([e.event_id for e in last.items], last.has_more, last.next_cursor) == (ids[2:], False, None)
+
+
+def test_a_cursor_holds_the_key_past_the_partition_and_nothing_projected(acme, create_event):
+    for _ in range(2):
+        create_event(acme, {"event_type": "t"})
+    listing = IndexListing(Event, TYPE_STATUS_INDEX, ("acme#t", "undelivered"), lambda event: True)
+
+    page = index_page_read(listing, tenant_id="acme", query=QUERY, limit=1)
+
+    assert set(cursor_decode(cursor=page.next_cursor, tenant_id="acme", query=QUERY)) == {"tenant_id", "sk"}
+
+
+def test_an_item_the_list_no_longer_shows_is_left_out_of_its_page(acme, create_event):
+    ids = [create_event(acme, {"event_type": "t", "n": n}) for n in range(3)]
+
+    page = index_page_read(
+        typed_listing(keep=lambda event: event.event_id != ids[1]), tenant_id="acme", query=QUERY, limit=3
+    )
+
+    assert ([e.event_id for e in page.items], page.has_more) == ([ids[0], ids[2]], False)
+
+
+def leaving_unread(monkeypatch, unread_from: int):
+    """The store leaves the page's keys from the n-th on unread, as past 16 MB of items."""
+    read = pagination.items_get
+
+    def partly(model, keys):
+        found, _ = read(model, keys[:unread_from])
+        return found, keys[unread_from:]
+
+    monkeypatch.setattr(pagination, "items_get", partly)
+
+
+def test_keys_left_unread_end_the_page_before_them_and_the_next_page_reads_them(acme, create_event, monkeypatch):
+    ids = [create_event(acme, {"event_type": "t"}) for _ in range(4)]
+    leaving_unread(monkeypatch, 2)
+
+    first = index_page_read(typed_listing(), tenant_id="acme", query=QUERY, limit=3)
+    second = index_page_read(typed_listing(), tenant_id="acme", query=QUERY, limit=3, cursor=first.next_cursor)
+
+    assert ([e.event_id for e in first.items], first.has_more) == (ids[:2], True)
+    assert ([e.event_id for e in second.items], second.has_more) == (ids[2:], False)
+
+
+def test_a_page_whose_first_key_is_left_unread_is_the_store_being_unavailable(acme, create_event, monkeypatch):
+    create_event(acme, {"event_type": "t"})
+    leaving_unread(monkeypatch, 0)
+
+    with pytest.raises(StoreUnavailable):
+        index_page_read(typed_listing(), tenant_id="acme", query=QUERY, limit=3)
 
 
 def pager(path: str, page: Page) -> CursorPaginator:

@@ -6,8 +6,11 @@ there is more, the page's serializer and the pager the browsable API draws under
 A read whose filter drops items (deleted events awaiting their TTL) stops after MAX_CALLS
 store calls of `limit + 1` items each, however many it dropped: the page may then be short,
 with has_more true and a cursor at the last key the store evaluated. That is the one case a
-page may be short; a filter that must give full pages reads on (`full_pages`)."""
+page may be short. Every other filter is a key condition (an index keyed by it), so a
+filtered page is exact as an unfiltered one is; one whose index projects keys only
+(`IndexListing`) reads the page's keys, then its items: two calls."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -22,12 +25,13 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from triggerapi import store
+from triggerapi.indexes import KeyedIndex, items_get, table_key
 from triggerapi.serializers import QuerySerializer, StrictIntegerField
+from triggerapi.store import StoreUnavailable
 from triggerapi.tables import key_attributes
 
 MAX_CALLS = 2
 MAX_LIMIT = 100
-FILTERED_PAGE_SIZE = 100
 # A cursor is a signed token (django.core.signing): URL-safe base64, `:` and `.`.
 CURSOR_PATTERN = r"^[A-Za-z0-9_:.\-]+$"
 # Names what a cursor holds (a store key, or an event id for replay): a cursor signed for
@@ -94,34 +98,78 @@ class Listing:
 
 
 def page_read(
-    listing: Listing,
-    *,
-    tenant_id: str,
-    query: dict,
-    limit: int,
-    cursor: str | None = None,
-    full_pages: bool = False,
-    what: str = "Query",
+    listing: Listing, *, tenant_id: str, query: dict, limit: int, cursor: str | None = None, what: str = "Query"
 ) -> Page:
     """A page of `listing` after `cursor`: one item past the page tells, exactly, whether
     there is more. Each DynamoDB call is its own store call, so a retry repeats one call and
-    not the ones before it. With `full_pages` (a filter that is no key condition, whose pages
-    must still be full) it reads on, 100 items a call, until the page is full: unbounded, as
-    such a filter is until an index keyed by it replaces it."""
+    not the ones before it."""
     after = cursor_decode(cursor=cursor, tenant_id=tenant_id, query=query) if cursor else None
-    page_size, max_calls = (FILTERED_PAGE_SIZE, None) if full_pages else (limit + 1, MAX_CALLS)
     items: list[Model] = []
     calls = 0
     while True:
-        got, after = store.call(lambda after=after: listing.one_call(after, page_size), what=what)
+        got, after = store.call(lambda after=after: listing.one_call(after, limit + 1), what=what)
         items += got
         calls += 1
-        if len(items) > limit or after is None or calls == max_calls:
+        if len(items) > limit or after is None or calls == MAX_CALLS:
             break
     if len(items) > limit:
         items = items[:limit]
         after = start_key(items[-1], listing.index)
     next_cursor = cursor_encode(tenant_id=tenant_id, query=query, after=after) if after is not None else None
+    return Page(items, next_cursor, next_cursor is not None)
+
+
+@dataclass(frozen=True)
+class IndexListing:
+    """What a list reads from an index that projects its keys only: the partition named by
+    `hash_values`, in key order, then the items themselves. `keep` says whether an item, as
+    read from the table, still belongs in the list (it may have changed after the index
+    named it, or have been deleted)."""
+
+    model: type[Model]
+    index: KeyedIndex
+    hash_values: tuple
+    keep: Callable[[Model], bool]
+    filter_condition: Condition | None = None
+    scan_index_forward: bool = True
+
+
+def index_page_read(
+    listing: IndexListing, *, tenant_id: str, query: dict, limit: int, cursor: str | None = None, what: str = "Query"
+) -> Page:
+    """A page of `listing` after `cursor` in two store calls: a Query for `limit + 1` keys
+    (the one past the page tells exactly whether there is more), then a BatchGetItem for the
+    page's items. Where the store leaves some unread (over 16 MB of items) the page stops
+    before the first of them, with a cursor there."""
+    index = listing.index
+    after = cursor_decode(cursor=cursor, tenant_id=tenant_id, query=query) if cursor else None
+    keys, last = store.call(
+        lambda: index.query(
+            listing.model,
+            listing.hash_values,
+            limit=limit + 1,
+            filter_condition=listing.filter_condition,
+            scan_index_forward=listing.scan_index_forward,
+            start=index.start_key(listing.hash_values, after) if after is not None else None,
+        ),
+        what=what,
+    )
+    if len(keys) > limit:
+        keys, last = keys[:limit], keys[limit - 1]
+    found, unread = store.call(lambda: items_get(listing.model, keys), what=f"{what} items")
+    unread = {table_key(listing.model, key) for key in unread}
+    items = []
+    for n, key in enumerate(keys):
+        if table_key(listing.model, key) in unread:
+            if n == 0:  # the store read nothing we can show in order: it is throttling
+                raise StoreUnavailable(RuntimeError("BatchGetItem left the page unread"), maybe_applied=False)
+            last = keys[n - 1]
+            break
+        item = found.get(table_key(listing.model, key))
+        if item is not None and listing.keep(kept := listing.model.from_raw_data(item)):
+            items.append(kept)
+    position = index.position(listing.model, last) if last is not None else None
+    next_cursor = cursor_encode(tenant_id=tenant_id, query=query, after=position) if position else None
     return Page(items, next_cursor, next_cursor is not None)
 
 

@@ -1,14 +1,20 @@
 """The tables the apps keep: each app declares its own on its AppConfig (`tables`, set in
 `ready()`), and this module creates them with their indexes, TTL and stream, idempotently."""
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 from pynamodb.attributes import Attribute
 from pynamodb.indexes import Index
 from pynamodb.models import Model
 
 from triggerapi import store
+from triggerapi.indexes import KeyedIndex
 from triggerapi.registry import declared
+
+# How often `create_tables` looks whether DynamoDB has finished with a table before it asks
+# for the next change (it takes one at a time).
+POLL_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -18,6 +24,8 @@ class Table:
 
     model: type[Model]
     others: tuple[type[Model], ...] = ()
+    # Indexes added by `create_tables` to the table, new or existing (triggerapi.indexes).
+    indexes: tuple[KeyedIndex, ...] = ()
 
 
 def table_models() -> list[type[Model]]:
@@ -51,11 +59,14 @@ class TableState:
     ttl_attribute: str | None
     # The table's stream (its LatestStreamArn), for the tables that have one.
     stream_arn: str | None = None
+    # The indexes this run added (DynamoDB built them online from the items already there).
+    indexes_created: list[str] = field(default_factory=list)
 
 
 def tables_create() -> list[TableState]:
     states = []
-    for model in table_models():
+    for table in declared("tables"):
+        model = table.model
         existed = model.exists()
         if not existed:
             # PynamoDB enables TTL on a table it creates; an existing table is checked below.
@@ -64,8 +75,37 @@ def tables_create() -> list[TableState]:
         if ttl is not None and existed:
             _ensure_ttl(model, ttl.attr_name)
         stream_arn = _ensure_stream(model) if getattr(model.Meta, "stream_view_type", None) else None
-        states.append(TableState(model.Meta.table_name, not existed, ttl.attr_name if ttl else None, stream_arn))
+        indexes = _ensure_indexes(model, table.indexes)
+        states.append(
+            TableState(model.Meta.table_name, not existed, ttl.attr_name if ttl else None, stream_arn, indexes)
+        )
     return states
+
+
+def _ensure_indexes(model, indexes: tuple[KeyedIndex, ...]) -> list[str]:
+    """Adds each index the table lacks, one UpdateTable at a time, and waits until DynamoDB
+    has built them: reads of an index still being built fail. On a large table that takes a
+    while; stopping and running again goes on where it was."""
+    client = store.client(model)
+    name = model.Meta.table_name
+    existing = {index["IndexName"] for index in _settled(client, name).get("GlobalSecondaryIndexes", [])}
+    created = []
+    for index in indexes:
+        if index.name not in existing:
+            client.update_table(TableName=name, **index.create_request())
+            created.append(index.name)
+            _settled(client, name)
+    return created
+
+
+def _settled(client, name: str) -> dict:
+    """The table's description once it is ACTIVE with every index ACTIVE."""
+    while True:
+        table = client.describe_table(TableName=name)["Table"]
+        indexes = table.get("GlobalSecondaryIndexes", [])
+        if table["TableStatus"] == "ACTIVE" and all(index["IndexStatus"] == "ACTIVE" for index in indexes):
+            return table
+        time.sleep(POLL_SECONDS)
 
 
 def _ensure_ttl(model, attribute: str) -> None:

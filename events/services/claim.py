@@ -11,8 +11,8 @@ from itertools import islice
 from django.conf import settings
 
 from events import lifecycle
-from events.lifecycle import as_datetime, live
-from events.models import Event
+from events.lifecycle import as_datetime, live, type_key
+from events.models import INBOX_TYPE_INDEX, Event
 from events.services import wakeups
 from events.services.common import in_parallel
 from triggerapi import store, writes
@@ -95,14 +95,24 @@ def _page(limit: int) -> int:
 
 
 def _candidates(tenant_id: str, now: int, limit: int, event_type: str | None, after: Event | None) -> list[Event]:
-    """Claimable events, oldest first, after `after` if given."""
-    condition = Event.expires_at > as_datetime(now)
+    """Claimable events, oldest first, after `after` if given: from the inbox of the type
+    when there is one, so that events of other types cost nothing to pass over."""
+    live = Event.expires_at > as_datetime(now)
+    claimable = Event.inbox_key < f"{now + 1:013d}"
     if event_type is not None:
-        condition &= Event.event_type == event_type
+        items = INBOX_TYPE_INDEX.iterate(
+            Event,
+            (type_key(tenant_id, event_type),),
+            range_key_condition=claimable,
+            filter_condition=live,
+            page_size=_page(limit),
+            start=INBOX_TYPE_INDEX.key_of(after) if after is not None else None,
+        )
+        return [Event.from_raw_data(item) for item in islice(items, _page(limit))]
     query = Event.inbox_index.query(
         tenant_id,
-        Event.inbox_key < f"{now + 1:013d}",
-        filter_condition=condition,
+        claimable,
+        filter_condition=live,
         page_size=_page(limit),
         last_evaluated_key=start_key(after, Event.inbox_index) if after is not None else None,
     )

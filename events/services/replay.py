@@ -1,14 +1,16 @@
 """Replay: deliver again what was delivered or failed, for events created in a time range.
-It reads the status index by id range (ids sort by creation), never scans the table, and
-moves at most REPLAY_PAGE events per call; a signed cursor continues where it stopped."""
+It reads the status index (with a type, the index by type and status) by id range (ids
+sort by creation), never scans the table, and moves at most REPLAY_PAGE events per call; a
+signed cursor continues where it stopped."""
 
+from collections.abc import Iterator
 from heapq import merge
 from itertools import islice
 
 from events import lifecycle
 from events.ids import id_range
-from events.lifecycle import REPLAYABLE, as_datetime
-from events.models import Event
+from events.lifecycle import REPLAYABLE, as_datetime, type_key
+from events.models import TYPE_STATUS_INDEX, Event
 from events.services import wakeups
 from events.services.common import EventNotFound, in_parallel, transition
 from triggerapi import store
@@ -52,20 +54,34 @@ def _replayable(tenant_id, since, until, event_type, statuses, after, now) -> li
     bounds = id_range(since, until)
     if bounds is None:
         return []
-    condition = Event.expires_at > as_datetime(now)
-    if event_type is not None:
-        condition &= Event.event_type == event_type
-    streams = [
-        Event.status_index.query(
+    live = Event.expires_at > as_datetime(now)
+    streams = [_by_status(tenant_id, status, event_type, bounds, live, after) for status in statuses]
+    return list(islice(merge(*streams, key=lambda e: e.event_id), REPLAY_PAGE + 1))
+
+
+def _by_status(tenant_id, status, event_type, bounds, live, after) -> Iterator[Event]:
+    """The status's events in the id range, of the type if given (read from the index by
+    type and status: other types are never read)."""
+    in_range = Event.event_id.between(*bounds)
+    if event_type is None:
+        return Event.status_index.query(
             f"{tenant_id}#{status}",
-            Event.event_id.between(*bounds),
-            filter_condition=condition,
+            in_range,
+            filter_condition=live,
             page_size=100,
             last_evaluated_key=_start(tenant_id, status, after),
         )
-        for status in statuses
-    ]
-    return list(islice(merge(*streams, key=lambda e: e.event_id), REPLAY_PAGE + 1))
+    partition = (type_key(tenant_id, event_type), status)
+    position = {"tenant_id": {"S": tenant_id}, "sk": {"S": after}} if after is not None else None
+    items = TYPE_STATUS_INDEX.iterate(
+        Event,
+        partition,
+        range_key_condition=in_range,
+        filter_condition=live,
+        page_size=100,
+        start=TYPE_STATUS_INDEX.start_key(partition, position) if position else None,
+    )
+    return map(Event.from_raw_data, items)
 
 
 def _start(tenant_id: str, status: str, after: str | None) -> dict | None:

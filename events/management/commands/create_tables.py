@@ -16,4 +16,8 @@ class Command(StoreCommand):
             ttl = f", TTL on {table.ttl_attribute}" if table.ttl_attribute else ""
             verb = "created" if table.created else "already exists"
             stream = f", stream {table.stream_arn}" if table.stream_arn else ""
-            self.stdout.write(f"{table.name}: {verb}{ttl}{stream}")
+            # A table it created has its indexes; one that existed may have gained some.
+            indexes = (
+                "" if table.created or not table.indexes_created else f", added {', '.join(table.indexes_created)}"
+            )
+            self.stdout.write(f"{table.name}: {verb}{ttl}{stream}{indexes}")

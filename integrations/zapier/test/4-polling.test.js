@@ -2,7 +2,8 @@
 
 // "New Event" as Zapier runs it: a poll, then Zapier keeps the ids it has seen and starts
 // the Zap for each new one. 250 events arrive in three rounds between polls; no round is
-// more than 100, the most one poll returns (Zapier's limit too), so none is missed.
+// more than 100, the most one poll returns (Zapier's limit too), so none is missed. A poll
+// filtered by type reads that type only: newer events of other types never push its own out.
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -71,5 +72,18 @@ test("the other tenant's poll sees none of these events", async () => {
   assert.deepEqual(
     theirs.filter((event) => mine.has(event.id)),
     [],
+  );
+});
+
+test('a poll filtered by type finds its event behind 300 newer events of other types', async () => {
+  const run = `typed-${Date.now()}`;
+  const [match] = await ingest(env().apiKey, [{ event_type: `${run}.rare`, run }]);
+  await ingest(env().apiKey, Array.from({ length: 300 }, (_, n) => ({ event_type: `${run}.other`, run, n })));
+
+  const events = await poll({ event_type: `${run}.rare` });
+
+  assert.deepEqual(
+    events.map((event) => event.id),
+    [match],
   );
 });
