@@ -90,7 +90,8 @@ class HookViewSet(PagedViewSetMixin, viewsets.ViewSet):
 
     lookup_field = "hook_id"
     lookup_value_regex = "[^/]+"
-    default_scope = "consume"
+    # Not `consume`: a worker's key must not be able to point the tenant's events at a new URL.
+    default_scope = "hooks"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def create(self, request):

@@ -163,6 +163,29 @@ def test_an_ingest_only_key_cannot_manage_hooks(client_for):
     assert create(ingest_only).status_code == 403
 
 
+def test_a_consume_key_cannot_create_or_read_hooks(acme, client_for):
+    hook_id = create(acme).json()["id"]
+    worker = client_for("acme", scopes=("ingest", "consume"))
+
+    refused = [create(worker), worker.get("/v1/hooks"), worker.get(f"/v1/hooks/{hook_id}")]
+
+    assert [response.status_code for response in refused] == [403, 403, 403]
+    assert refused[0].json()["error"] == {
+        "code": "permission_denied",
+        "message": "This API key does not have the 'hooks' scope.",
+        "details": {},
+    }
+    assert [hook["id"] for hook in acme.get("/v1/hooks").json()["hooks"]] == [hook_id]
+
+
+def test_a_hooks_only_key_manages_hooks_and_cannot_list_or_send_events(client_for):
+    hooks_only = client_for("acme", scopes=("hooks",))
+
+    assert create(hooks_only).status_code == 201
+    assert hooks_only.get("/v1/events").status_code == 403
+    assert hooks_only.post("/v1/events", {"a": 1}, format="json").status_code == 403
+
+
 def test_rotate_keeps_the_old_secret_signing_beside_the_new_one(acme, local_targets):
     from tests.hooks.receiver import Receiver
 
