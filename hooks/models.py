@@ -53,6 +53,8 @@ class Hook(Model):
     secret = UnicodeAttribute()
     previous_secret = UnicodeAttribute(null=True)
     previous_secret_until = NumberAttribute(null=True)
+    # The prefix of the key that created it (absent on hooks created before it was kept).
+    created_by = UnicodeAttribute(null=True)
     created_at = NumberAttribute()
     updated_at = NumberAttribute()
     # When the first failed attempt since the last success was made (hooks.schedule).

@@ -101,6 +101,7 @@ class HookViewSet(PagedViewSetMixin, viewsets.ViewSet):
             target_url=data["target_url"],
             event_types=data.get("event_types") or [],
             description=data.get("description"),
+            created_by=request.user.key_prefix,
         )
         return Response(CreatedHookSerializer(created).data, status=status.HTTP_201_CREATED)
 
