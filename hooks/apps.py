@@ -5,8 +5,12 @@ class HooksConfig(AppConfig):
     name = "hooks"
 
     def ready(self):
-        from hooks.models import Delivery, Hook, HookCount, StreamCheckpoint
+        from hooks.models import Delivery, Hook, HookCount, SecretCanary, StreamCheckpoint
+        from hooks.rekey import canary_check, canary_prepare
         from triggerapi.tables import Table
 
-        # Delivery's definition (keys, due-index, TTL) creates the table the others share.
-        self.tables = (Table(Delivery, others=(Hook, HookCount, StreamCheckpoint)),)
+        # Delivery's definition (keys, due-index, TTL) creates the table the others share. The
+        # readiness check reads the secret-key canary in it: a process whose keys cannot open
+        # it cannot open the hooks' secrets either.
+        others = (Hook, HookCount, StreamCheckpoint, SecretCanary)
+        self.tables = (Table(Delivery, others=others, prepare=canary_prepare, ready=canary_check),)

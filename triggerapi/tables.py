@@ -1,6 +1,7 @@
 """The tables the apps keep: each app declares its own on its AppConfig (`tables`, set in
 `ready()`), and this module creates them with their indexes, TTL and stream, idempotently."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pynamodb.attributes import Attribute
@@ -11,13 +12,31 @@ from triggerapi import store
 from triggerapi.registry import declared
 
 
+class NotReady(Exception):
+    """A table answers, but what it holds says this process cannot serve (`check` names the
+    check that failed, for /health/ready)."""
+
+    def __init__(self, message: str, *, check: str):
+        super().__init__(message)
+        self.check = check
+
+
 @dataclass(frozen=True)
 class Table:
     """One table an app keeps. `model` defines it (keys, indexes, TTL, stream); `others` are
-    the models of the other kinds of item stored in it, each with its own connection."""
+    the models of the other kinds of item stored in it, each with its own connection.
+    `prepare` runs after create_tables made it (what it returns is said beside the table);
+    `ready`, the readiness check's read of it, raises NotReady (a table without one is
+    ready when a read of a missing item answers)."""
 
     model: type[Model]
     others: tuple[type[Model], ...] = ()
+    prepare: Callable[[], str | None] | None = None
+    ready: Callable[[], None] | None = None
+
+
+def tables() -> list[Table]:
+    return declared("tables")
 
 
 def table_models() -> list[type[Model]]:
@@ -51,11 +70,14 @@ class TableState:
     ttl_attribute: str | None
     # The table's stream (its LatestStreamArn), for the tables that have one.
     stream_arn: str | None = None
+    # What the table's `prepare` said.
+    note: str | None = None
 
 
 def tables_create() -> list[TableState]:
     states = []
-    for model in table_models():
+    for table in tables():
+        model = table.model
         existed = model.exists()
         if not existed:
             # PynamoDB enables TTL on a table it creates; an existing table is checked below.
@@ -64,7 +86,8 @@ def tables_create() -> list[TableState]:
         if ttl is not None and existed:
             _ensure_ttl(model, ttl.attr_name)
         stream_arn = _ensure_stream(model) if getattr(model.Meta, "stream_view_type", None) else None
-        states.append(TableState(model.Meta.table_name, not existed, ttl.attr_name if ttl else None, stream_arn))
+        note = table.prepare() if table.prepare else None
+        states.append(TableState(model.Meta.table_name, not existed, ttl.attr_name if ttl else None, stream_arn, note))
     return states
 
 

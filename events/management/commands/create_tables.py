@@ -16,4 +16,5 @@ class Command(StoreCommand):
             ttl = f", TTL on {table.ttl_attribute}" if table.ttl_attribute else ""
             verb = "created" if table.created else "already exists"
             stream = f", stream {table.stream_arn}" if table.stream_arn else ""
-            self.stdout.write(f"{table.name}: {verb}{ttl}{stream}")
+            note = f", {table.note}" if table.note else ""
+            self.stdout.write(f"{table.name}: {verb}{ttl}{stream}{note}")
