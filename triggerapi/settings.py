@@ -160,6 +160,9 @@ STORE_CONNECT_TIMEOUT_SECONDS = env.float("STORE_CONNECT_TIMEOUT_SECONDS", defau
 STORE_READ_TIMEOUT_SECONDS = env.float("STORE_READ_TIMEOUT_SECONDS", default=3.0)
 STORE_ATTEMPTS = env.int("STORE_ATTEMPTS", default=3)
 STORE_BUDGET_SECONDS = env.float("STORE_BUDGET_SECONDS", default=10.0)
+# create_tables turns on point-in-time recovery and deletion protection; off against a local
+# store, whose tables the tests drop.
+PROTECT_TABLES = env.bool("PROTECT_TABLES", default=not DYNAMODB_HOST)
 
 # Delivery and retention
 MAX_ATTEMPTS = env.int("MAX_ATTEMPTS", default=5)

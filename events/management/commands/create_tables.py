@@ -17,4 +17,5 @@ class Command(StoreCommand):
             verb = "created" if table.created else "already exists"
             stream = f", stream {table.stream_arn}" if table.stream_arn else ""
             note = f", {table.note}" if table.note else ""
-            self.stdout.write(f"{table.name}: {verb}{ttl}{stream}{note}")
+            protected = ", point-in-time recovery and deletion protection on" if table.protected else ""
+            self.stdout.write(f"{table.name}: {verb}{ttl}{stream}{protected}{note}")
