@@ -49,7 +49,7 @@ def test_ready_names_the_table_that_failed_and_never_the_stores_own_error_text(c
     assert response.json() == {
         "error": {
             "code": "service_unavailable",
-            "message": "Not ready: the table Test-Sessions does not answer.",
+            "message": "Not ready: the table Test-Sessions cannot be read.",
             "details": {"check": "Test-Sessions"},
         }
     }

@@ -59,8 +59,8 @@ def ready(request):
         try:
             (table.ready or partial(_read_missing_item, table.model))()
         except StoreUnavailable as exc:
-            logger.warning("Not ready: %s does not answer: %s", name, exc)
-            raise ServiceUnavailable(f"Not ready: the table {name} does not answer.", details={"check": name}) from exc
+            logger.warning("Not ready: %s cannot be read: %s", name, exc)
+            raise ServiceUnavailable(f"Not ready: the table {name} cannot be read.", details={"check": name}) from exc
         except NotReady as exc:
             raise ServiceUnavailable(f"Not ready: {exc}", details={"check": exc.check}) from exc
     return Response(ReadySerializer({}).data)
