@@ -8,7 +8,6 @@ DYNAMODB_HOST answers), so a second `make run` fails in one line instead of prin
 keys for a store it then leaves behind."""
 
 import os
-import secrets
 import signal
 import socket
 import subprocess
@@ -16,6 +15,8 @@ import sys
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from triggerapi.secret_key import KEY_FILE
 
 MANAGE = Path(__file__).resolve().parents[1] / "manage.py"
 HOST = "127.0.0.1"
@@ -104,25 +105,16 @@ def prepare_store() -> None:
         raise StackError(str(exc)) from None
 
 
-def share_secret_key() -> bool:
-    """One SECRET_KEY for the API and the deliveries: hook secrets are sealed under a key
-    derived from it (hooks.vault), and the deliveries must read them back to sign. True
-    when it was made here (nobody else knows it yet)."""
-    if os.environ.get("SECRET_KEY"):
-        return False
-    os.environ["SECRET_KEY"] = secrets.token_urlsafe(50)
-    return True
-
-
-def print_how_to_join(made_secret_key: bool) -> None:
+def print_how_to_join() -> None:
     """What another shell needs to run manage.py (run_deliveries, issue_key, ...) against
-    this stack: its store, and the SECRET_KEY that seals hook secrets and signs cursors."""
+    this stack: its store. The SECRET_KEY that seals hook secrets and signs cursors is the
+    checkout's own (.secret_key), which every process started from here reads by itself."""
     print("  To use manage.py against this stack from another shell:")
     print(f"    export DYNAMODB_HOST={os.environ['DYNAMODB_HOST']}")
-    if made_secret_key:
-        print(f"    export SECRET_KEY={os.environ['SECRET_KEY']}")
-    else:
+    if os.environ.get("SECRET_KEY"):
         print("    (and the SECRET_KEY you exported before make run)")
+    else:
+        print(f"  (no SECRET_KEY to export: every process started from this checkout uses the one in {KEY_FILE})")
 
 
 def allow_local_hooks() -> None:
@@ -142,8 +134,8 @@ def deliver() -> subprocess.Popen:
 
 def serve() -> subprocess.Popen:
     """gunicorn, as in the tests (Django's runserver would put its and Python's versions in
-    a Server header), reloading on code changes. One SECRET_KEY for the whole run, so a
-    reload keeps browser sessions and cursors valid."""
+    a Server header), reloading on code changes. The checkout's SECRET_KEY outlives a reload
+    (and make run), so browser sessions and cursors stay valid."""
     env = dict(os.environ)
     bind = f"{HOST}:{API_PORT}"
     args = ["--bind", bind, "--workers", "1", "--worker-class", "gthread", "--threads", "8", "--reload"]
@@ -165,7 +157,7 @@ def run(children: list[subprocess.Popen]) -> int:
         print(f"Embedded DynamoDB (moto) at {url}: its data lasts until Ctrl-C.")
     else:
         check_store_answers(os.environ["DYNAMODB_HOST"])
-    print_how_to_join(share_secret_key())
+    print_how_to_join()
     allow_local_hooks()
     prepare_store()
     elapsed = time.monotonic() - started

@@ -4,7 +4,8 @@
   (sk = `hooks#count`, kept by the same transaction that creates or deletes a hook);
 - deliveries: pk = `dlv#<tenant>#<hook_id>`, sk = the event id, so a hook's deliveries page
   in event order and a (hook, event) pair has exactly one delivery;
-- stream checkpoints: pk = `checkpoint#<stream>`, sk = the shard id.
+- stream checkpoints: pk = `checkpoint#<stream>`, sk = the shard id;
+- the secret-key canary: pk = `canary#secret_key`, sk = `canary` (hooks/rekey.py).
 
 Deliveries waiting for an attempt carry the sparse due-index keys (the inbox's pattern):
 `due_shard` spreads them over DUE_SHARDS partitions, `due_key` sorts them by when they are
@@ -55,6 +56,8 @@ class Hook(Model):
     secret = UnicodeAttribute()
     previous_secret = UnicodeAttribute(null=True)
     previous_secret_until = NumberAttribute(null=True)
+    # The prefix of the key that created it (absent on hooks created before it was kept).
+    created_by = UnicodeAttribute(null=True)
     created_at = NumberAttribute()
     updated_at = NumberAttribute()
     # When the first failed attempt since the last success was made (hooks.schedule).
@@ -164,3 +167,21 @@ class StreamCheckpoint(Model):
     # set when the shard was read to its end (closed and drained)
     finished = NumberAttribute(null=True)
     updated_at = NumberAttribute()
+
+
+CANARY_KEY = "canary#secret_key"
+
+
+class SecretCanary(Model):
+    """A known text sealed like the hooks' secrets (hooks.vault), by create_tables and by
+    reseal_hook_secrets: a process whose SECRET_KEY and fallbacks cannot open it cannot
+    open the secrets either, and /health/ready says so."""
+
+    class Meta(StoreMeta):
+        table_name = table_name("Hooks")
+
+    pk = UnicodeAttribute(hash_key=True, default=CANARY_KEY)
+    sk = UnicodeAttribute(range_key=True, default="canary")
+    sealed = UnicodeAttribute()
+    updated_at = NumberAttribute()
+    write_token = UnicodeAttribute(null=True)

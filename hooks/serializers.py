@@ -65,6 +65,11 @@ class HookSerializer(serializers.Serializer):
     description = serializers.CharField(allow_null=True)
     status = serializers.ChoiceField(choices=HOOK_STATUSES)
     disabled_reason = serializers.ChoiceField(choices=DISABLED_REASONS, allow_null=True)
+    created_by = serializers.CharField(
+        allow_null=True,
+        help_text="The prefix of the API key that created the hook (as list_keys shows it); null for hooks created "
+        "before it was recorded.",
+    )
     created_at = serializers.IntegerField()
     updated_at = serializers.IntegerField()
 

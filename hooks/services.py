@@ -43,7 +43,9 @@ def target_valid(target_url: str) -> str:
     return target_url
 
 
-def hook_create(*, tenant_id: str, target_url: str, event_types: list[str], description: str | None) -> CreatedHook:
+def hook_create(
+    *, tenant_id: str, target_url: str, event_types: list[str], description: str | None, created_by: str
+) -> CreatedHook:
     """The hook and the tenant's hook count change together (one transaction): the 101st
     hook is refused however many are created at once."""
     target_valid(target_url)
@@ -59,6 +61,7 @@ def hook_create(*, tenant_id: str, target_url: str, event_types: list[str], desc
         description=description,
         status=ACTIVE,
         secret=vault.seal(secret),
+        created_by=created_by,
         created_at=now,
         updated_at=now,
     )

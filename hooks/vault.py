@@ -3,7 +3,8 @@ back to sign each webhook, so they are encrypted (Fernet: AES-128-CBC with an HM
 tag, from the `cryptography` package) with a key derived from SECRET_KEY, never hashed.
 
 Rotating SECRET_KEY: keep the old one in SECRET_KEY_FALLBACKS (Django's own setting) and
-stored secrets stay readable; they are re-encrypted with the new key when next written."""
+stored secrets stay readable; `manage.py reseal_hook_secrets` (hooks/rekey.py) re-encrypts
+them under the new key, after which the old one can leave the fallbacks."""
 
 import base64
 from functools import cache
@@ -14,6 +15,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 
 _INFO = b"triggerapi hook secrets v1"
+UNREADABLE = "a hook secret was sealed with a SECRET_KEY that is neither current nor a fallback"
 
 
 def _fernet(secret_key: str) -> Fernet:
@@ -24,6 +26,11 @@ def _fernet(secret_key: str) -> Fernet:
 @cache
 def _keys(secret_key: str, fallbacks: tuple[str, ...]) -> MultiFernet:
     return MultiFernet([_fernet(secret_key), *(_fernet(old) for old in fallbacks)])
+
+
+@cache
+def _current(secret_key: str) -> Fernet:
+    return _fernet(secret_key)
 
 
 def _multi() -> MultiFernet:
@@ -39,4 +46,18 @@ def unseal(sealed: str) -> str:
     try:
         return _multi().decrypt(sealed.encode()).decode()
     except InvalidToken:
-        raise ValueError("a hook secret was sealed with a SECRET_KEY that is neither current nor a fallback") from None
+        raise ValueError(UNREADABLE) from None
+
+
+def reseal(sealed: str) -> str | None:
+    """The same secret sealed under the current SECRET_KEY, or None when it already is;
+    ValueError if no key in SECRET_KEY or its fallbacks opens it."""
+    try:
+        _current(settings.SECRET_KEY).decrypt(sealed.encode())
+        return None
+    except InvalidToken:
+        pass
+    try:
+        return _multi().rotate(sealed.encode()).decode()
+    except InvalidToken:
+        raise ValueError(UNREADABLE) from None

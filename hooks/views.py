@@ -25,6 +25,11 @@ from triggerapi.serializers import validated
 
 MAX_HOOK_BYTES = 64 * 1024
 HOOK_ID = OpenApiParameter("hook_id", str, OpenApiParameter.PATH, description="`hook_` + a ULID.")
+# What every hooks operation's description says (drf-spectacular would take the view's docstring).
+HOOKS_SCOPE = (
+    "A tenant's hooks: endpoints each new event is pushed to, signed, with retries. Scope `hooks` (a worker's "
+    "`consume` key may not point the tenant's events at a new URL)."
+)
 DELIVERY_ID = OpenApiParameter("delivery_id", str, OpenApiParameter.PATH, description="`dlv_` + the event's ULID.")
 
 
@@ -40,46 +45,59 @@ class DeliveryNotFound(NotFound):
 @extend_schema_view(
     create=extend_schema(
         summary="Subscribe an endpoint",
+        description=HOOKS_SCOPE,
         request=HookCreateSerializer,
         responses=api_responses({201: CreatedHookSerializer}, 400, 401, 403, 503),
     ),
     list=extend_schema(
         summary="List hooks",
+        description=HOOKS_SCOPE,
         operation_id="hooks_list",
         parameters=[PageQuerySerializer],
         responses=api_responses({200: HookPageSerializer}, 400, 401, 403, 503),
     ),
     retrieve=extend_schema(
-        summary="Get a hook", parameters=[HOOK_ID], responses=api_responses({200: HookSerializer}, 401, 403, 404, 503)
+        summary="Get a hook",
+        description=HOOKS_SCOPE,
+        parameters=[HOOK_ID],
+        responses=api_responses({200: HookSerializer}, 401, 403, 404, 503),
     ),
     partial_update=extend_schema(
         summary="Change a hook",
+        description=HOOKS_SCOPE,
         parameters=[HOOK_ID],
         request=HookUpdateSerializer,
         responses=api_responses({200: HookSerializer}, 400, 401, 403, 404, 503),
     ),
     destroy=extend_schema(
-        summary="Delete a hook", parameters=[HOOK_ID], responses=api_responses({204: None}, 401, 403, 404, 503)
+        summary="Delete a hook",
+        description=HOOKS_SCOPE,
+        parameters=[HOOK_ID],
+        responses=api_responses({204: None}, 401, 403, 404, 503),
     ),
     rotate_secret=extend_schema(
         summary="Rotate the signing secret",
+        description=HOOKS_SCOPE,
         parameters=[HOOK_ID],
         request=None,
         responses=api_responses({200: SecretSerializer}, 401, 403, 404, 503),
     ),
     test=extend_schema(
         summary="Send a test event now",
+        description=HOOKS_SCOPE,
         parameters=[HOOK_ID],
         request=None,
         responses=api_responses({200: TestResultSerializer}, 401, 403, 404, 409, 503),
     ),
     deliveries=extend_schema(
         summary="List a hook's deliveries",
+        description=HOOKS_SCOPE,
         parameters=[HOOK_ID, DeliveryQuerySerializer],
         responses=api_responses({200: DeliveryPageSerializer}, 400, 401, 403, 404, 503),
     ),
     retry_delivery=extend_schema(
         summary="Attempt a failed delivery again now",
+        description=HOOKS_SCOPE,
         parameters=[HOOK_ID, DELIVERY_ID],
         request=None,
         responses=api_responses({200: DeliverySerializer}, 401, 403, 404, 409, 503),
@@ -90,7 +108,8 @@ class HookViewSet(PagedViewSetMixin, viewsets.ViewSet):
 
     lookup_field = "hook_id"
     lookup_value_regex = "[^/]+"
-    default_scope = "consume"
+    # Not `consume`: a worker's key must not be able to point the tenant's events at a new URL.
+    default_scope = "hooks"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def create(self, request):
@@ -100,6 +119,7 @@ class HookViewSet(PagedViewSetMixin, viewsets.ViewSet):
             target_url=data["target_url"],
             event_types=data.get("event_types") or [],
             description=data.get("description"),
+            created_by=request.user.key_prefix,
         )
         return Response(CreatedHookSerializer(created).data, status=status.HTTP_201_CREATED)
 

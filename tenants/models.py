@@ -4,7 +4,10 @@ from pynamodb.models import Model
 
 from triggerapi.store import StoreMeta, table_name
 
-SCOPES = ("ingest", "consume")
+SCOPES = ("ingest", "consume", "hooks")
+# Which scopes a key was issued knowing: absent on keys issued before `hooks` existed, which
+# the one-time migration (tenants/scopes_migration.py) looks for.
+SCOPES_VERSION = 2
 ACTIVE = "active"
 REVOKED = "revoked"
 
@@ -35,6 +38,7 @@ class ApiKey(Model):
     created_at = NumberAttribute()
     last_used_at = NumberAttribute(null=True)
     revoked_at = NumberAttribute(null=True)
+    scopes_version = NumberAttribute(null=True)
     write_token = UnicodeAttribute(null=True)
 
     tenant_index = TenantIndex()

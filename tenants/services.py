@@ -6,7 +6,7 @@ from rest_framework import status
 from rest_framework.exceptions import APIException
 
 from tenants.keys import TENANT_ID_RE, Principal, display_parts, generate_key, hash_key, looks_like_key
-from tenants.models import ACTIVE, REVOKED, SCOPES, ApiKey
+from tenants.models import ACTIVE, REVOKED, SCOPES, SCOPES_VERSION, ApiKey
 from triggerapi import store, writes
 from triggerapi.store import ConditionFailed, StoreUnavailable, now_ms
 
@@ -48,6 +48,7 @@ def api_key_issue(*, tenant_id: str, scopes: tuple[str, ...] = SCOPES) -> tuple[
         scopes=set(scopes),
         status=ACTIVE,
         created_at=now_ms(),
+        scopes_version=SCOPES_VERSION,
     )
     writes.put(record, condition=ApiKey.key_hash.does_not_exist(), token=writes.new_token())
     return record, key

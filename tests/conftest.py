@@ -3,6 +3,7 @@ from django.core.cache import cache
 from moto import mock_aws
 from rest_framework.test import APIClient
 
+from tenants.models import SCOPES
 from tenants.services import api_key_issue
 from tests import tally
 from triggerapi.tables import tables_create
@@ -24,7 +25,7 @@ def store(request):
 
 @pytest.fixture
 def issue_key():
-    def issue(tenant_id: str, scopes: tuple[str, ...] = ("ingest", "consume")) -> str:
+    def issue(tenant_id: str, scopes: tuple[str, ...] = SCOPES) -> str:
         return api_key_issue(tenant_id=tenant_id, scopes=scopes)[1]
 
     return issue
@@ -34,7 +35,7 @@ def issue_key():
 def client_for(issue_key):
     """A DRF test client authenticated as a tenant (a new key each call)."""
 
-    def make(tenant_id: str, scopes: tuple[str, ...] = ("ingest", "consume")) -> APIClient:
+    def make(tenant_id: str, scopes: tuple[str, ...] = SCOPES) -> APIClient:
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_key(tenant_id, scopes)}")
         return client

@@ -163,9 +163,10 @@ def _hooks(case: Case) -> dict[str, Hook]:
 
 
 def _make_hook(case: Case, settings) -> None:
-    case.ids = [
-        hook_create(tenant_id=case.tenant, target_url=HOOK_TARGET, event_types=[], description="old").hook.hook_id
-    ]
+    created = hook_create(
+        tenant_id=case.tenant, target_url=HOOK_TARGET, event_types=[], description="old", created_by="tk_live_faults00"
+    )
+    case.ids = [created.hook.hook_id]
 
 
 def check_hook_create(case: Case, response) -> None:

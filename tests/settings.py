@@ -21,6 +21,8 @@ ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 # A developer's .env must not point the tests at a real store.
 DYNAMODB_HOST = None
 TABLE_PREFIX = "Test"
+# moto's mock stands in for AWS here, and the tests drop its tables.
+PROTECT_TABLES = False
 
 # Nor may it open the webhook checks: tests that need a receiver on 127.0.0.1 say so.
 HOOKS_ALLOW_HTTP = False

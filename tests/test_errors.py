@@ -41,6 +41,21 @@ def test_ready_is_503_when_a_table_is_missing():
     assert response.json()["error"]["code"] == "service_unavailable"
 
 
+def test_ready_names_the_table_that_failed_and_never_the_stores_own_error_text(caplog):
+    BrowserSession.delete_table()
+
+    response = APIClient().get("/health/ready")
+
+    assert response.json() == {
+        "error": {
+            "code": "service_unavailable",
+            "message": "Not ready: the table Test-Sessions cannot be read.",
+            "details": {"check": "Test-Sessions"},
+        }
+    }
+    assert "ResourceNotFoundException" in caplog.text  # the log has what the answer leaves out
+
+
 def test_ready_reads_every_table_the_apps_declare_and_is_503_without_any_one():
     with store_calls() as calls:
         assert APIClient().get("/health/ready").status_code == 200

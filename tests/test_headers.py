@@ -67,3 +67,50 @@ def test_options_without_a_preflight_is_answered_as_before(acme):
 
     assert response.status_code == 200
     assert response.json()["name"] == "Event List"
+
+
+def api_operations():
+    """(url, method) for each method each /v1/ route serves, from the URLconf."""
+    from django.urls import reverse
+
+    from tests.tenants.test_permissions import routes
+
+    for name, pattern, callback in routes():
+        url = reverse(name, kwargs={group: "evt_0" for group in pattern.regex.groupindex})
+        if not (url == "/v1/" or url.startswith("/v1/")):
+            continue
+        methods = getattr(callback, "actions", None) or {method: None for method in ("get", "post")}
+        for method in (*methods, "options"):
+            yield pytest.param(url, method, id=f"{method.upper()} {url}")
+
+
+@pytest.mark.parametrize("url,method", list(api_operations()))
+def test_every_v1_answer_says_no_store_with_a_key_without_one_and_without_the_scope(client_for, url, method):
+    answers = [
+        getattr(client, method)(url)
+        for client in (client_for("acme"), client_for("acme", scopes=("ingest",)), APIClient())
+    ]
+
+    assert [(response.status_code, response["Cache-Control"]) for response in answers] == [
+        (response.status_code, "no-store") for response in answers
+    ]
+
+
+@pytest.mark.parametrize(
+    "send",
+    [
+        lambda client: client.get("/v1/nowhere"),
+        lambda client: client.put("/v1/events"),
+        lambda client: client.post("/v1/events", "{", content_type="application/json"),
+        lambda client: APIClient().get("/v1/events", HTTP_AUTHORIZATION="Bearer tk_live_unknown"),
+        lambda client: client.options(
+            "/v1/events", HTTP_ORIGIN="https://elsewhere.example", HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST"
+        ),
+    ],
+    ids=["404", "405", "400", "401", "preflight"],
+)
+def test_v1_errors_say_no_store_too(acme, send):
+    response = send(acme)
+
+    assert response.status_code >= 400
+    assert response["Cache-Control"] == "no-store"

@@ -1,5 +1,8 @@
-"""The IAM policy a stage's function gets (docs/iam/, attached by zappa_settings.json) allows
-every DynamoDB call the API and its commands make, and nothing they never make.
+"""Two IAM policies per stage (docs/iam/), each allowing every DynamoDB call its side makes and
+nothing it never makes: the functions' (attached by zappa_settings.json), for the API, the
+stream handler and the retries; and the operator's, for the commands run from an operator's
+machine (create_tables, the key commands, set_limits, reseal_hook_secrets, the migration).
+The functions' role can change no table and mint no key.
 
 Every call is recorded at botocore's level, as IAM sees it: the action, and the table or
 index it names. A transaction's items count as the actions they are (a Put inside
@@ -20,10 +23,14 @@ from rest_framework.test import APIClient
 from devstack.processes import ROOT
 from events import ids
 from events.models import Event
+from events.services import event_create
 from hooks import handler
+from hooks.services import hook_create
+from tenants.services import api_key_issue
 from tests.hooks.receiver import Receiver, status
 from tests.store_hooks import create_events_table_without_its_stream, hooked
 from tests.test_zappa_settings import stage_config
+from triggerapi import store
 from triggerapi.tables import table_models
 
 TRANSACTION_ITEMS = {
@@ -76,16 +83,9 @@ def _with_region(grant: tuple[str, str], config: dict) -> tuple[str, str]:
     return action, resource
 
 
-def exercise_the_app() -> None:
-    """create_tables on a store whose events table predates its stream, and again, the key
-    commands, every endpoint, and a browser logging in, reading and logging out."""
-    create_events_table_without_its_stream()
-    call_command("create_tables")
-    call_command("create_tables")
-    call_command("seed_tenants")
-    out = io.StringIO()
-    call_command("issue_key", "acme", "--json", stdout=out)
-    key = json.loads(out.getvalue())["key"]
+def exercise_the_functions(key: str) -> None:
+    """Every endpoint, the stream handler and the retries, and a browser logging in, reading
+    and logging out."""
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     client.tenant_id = "acme"
@@ -106,9 +106,51 @@ def exercise_the_app() -> None:
     client.delete(f"/v1/events/{created}")
     exercise_hooks(client)
     client.get("/health/ready")
+    client.get("/v1/me")
     browse_with(key)
-    call_command("list_keys")
-    call_command("revoke_key", key)
+
+
+def exercise_the_operator_commands(settings) -> set[tuple[str, str, str | None]]:
+    """create_tables on a store whose events table predates its stream, and again, with the
+    tables' protection on; index_event_types on an event stored before it; the key commands;
+    set_limits; the scope migration; and a SECRET_KEY rotation's reseal of a hook made
+    meanwhile (by the functions: not recorded)."""
+    settings.PROTECT_TABLES = True
+    with recorded_calls() as calls:
+        create_events_table_without_its_stream()
+        call_command("create_tables")
+        call_command("create_tables")
+    typed_event_stored_without_its_type_key()
+    with recorded_calls() as backfill:
+        call_command("index_event_types", stdout=io.StringIO())
+    with recorded_calls() as keys:
+        call_command("seed_tenants", stdout=io.StringIO())
+        out = io.StringIO()
+        call_command("issue_key", "acme", "--json", stdout=out)
+        key = json.loads(out.getvalue())["key"]
+        call_command("list_keys")
+        call_command("list_keys", "acme")
+        call_command("set_limits", "acme", "--rate", "5")
+        call_command("migrate_hooks_scope")
+    with override_settings(HOOKS_ALLOW_HTTP=True, HOOKS_ALLOW_PRIVATE_TARGETS=True):
+        hook_create(
+            tenant_id="acme", target_url="http://127.0.0.1:9/in", event_types=[], description=None, created_by="x"
+        )
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a-new-key", [settings.SECRET_KEY]
+    with recorded_calls() as more:
+        call_command("reseal_hook_secrets", stdout=io.StringIO())
+        call_command("revoke_key", key)
+    return calls | backfill | keys | more
+
+
+def typed_event_stored_without_its_type_key() -> None:
+    """An event as the code before the indexes by type stored it, for index_event_types."""
+    event_id = event_create(tenant_id="acme", payload={"event_type": "a"}).receipts[0]["id"]
+    store.client(Event).update_item(
+        TableName=Event.Meta.table_name,
+        Key={"tenant_id": {"S": "acme"}, "sk": {"S": event_id}},
+        UpdateExpression="REMOVE type_key",
+    )
 
 
 def exercise_hooks(client) -> None:
@@ -162,25 +204,66 @@ def arn(table: str, index: str | None, config: dict) -> str:
     return f"arn:aws:dynamodb:{config['aws_region']}:123456789012:{path}"
 
 
-@pytest.mark.parametrize("stage", ["prod", "dev"])
-def test_the_policy_allows_exactly_the_store_calls_the_code_makes(stage):
-    config = stage_config(stage)
-    for model in table_models():
-        model.delete_table()
-    with recorded_calls() as calls:
-        exercise_the_app()
+def operator_policy(stage: str) -> list[dict]:
+    return json.loads((ROOT / "docs" / "iam" / f"operator-{stage}.json").read_text())["Statement"]
+
+
+def assert_exactly_allowed(calls, statements: list[dict], config: dict, expected_unused=frozenset()) -> None:
     needed = {(f"dynamodb:{action}", arn(table, index, config)) for action, table, index in calls}
-    granted = {
-        (action, resource) for action, resource in grants(stage_policy(config)) if action.startswith("dynamodb:")
-    }
+    granted = {(action, resource) for action, resource in grants(statements) if action.startswith("dynamodb:")}
 
     def allowed(action: str, resource: str) -> bool:
         return any(action == g_action and fnmatch(resource, g_resource) for g_action, g_resource in granted)
 
     assert sorted(call for call in needed if not allowed(*call)) == []
-    expected_unused = {_with_region(grant, config) for grant in STREAM_READING}
     unused = {g for g in granted if not any(a == g[0] and fnmatch(r, g[1]) for a, r in needed)}
-    assert sorted(unused - expected_unused) == []
+    assert sorted(unused - set(expected_unused)) == []
+
+
+@pytest.mark.parametrize("stage", ["prod", "dev"])
+def test_the_functions_policy_allows_exactly_the_store_calls_the_functions_make(stage):
+    config = stage_config(stage)
+    key = api_key_issue(tenant_id="acme")[1]
+
+    with recorded_calls() as calls:
+        exercise_the_functions(key)
+
+    expected_unused = {_with_region(grant, config) for grant in STREAM_READING}
+    assert_exactly_allowed(calls, stage_policy(config), config, expected_unused)
+
+
+@pytest.mark.parametrize("stage", ["prod", "dev"])
+def test_the_operators_policy_allows_exactly_the_store_calls_the_commands_make(stage, settings):
+    config = stage_config(stage)
+    for model in table_models():
+        model.delete_table()
+
+    calls = exercise_the_operator_commands(settings)
+
+    assert_exactly_allowed(calls, operator_policy(stage), config)
+
+
+# What only an operator may do: change a table (or drop one, or its backups), and mint, list
+# or find keys.
+TABLE_CHANGES = {
+    "dynamodb:CreateTable",
+    "dynamodb:UpdateTable",
+    "dynamodb:DeleteTable",
+    "dynamodb:UpdateTimeToLive",
+    "dynamodb:UpdateContinuousBackups",
+    "dynamodb:RestoreTableToPointInTime",
+}
+KEY_MINTING = {"dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:Scan", "dynamodb:Query"}
+
+
+@pytest.mark.parametrize("stage", ["prod", "dev"])
+def test_the_functions_role_can_change_no_table_and_mint_no_key(stage):
+    config = stage_config(stage)
+    granted = grants(stage_policy(config))
+    keys_table = f"table/{config['environment_variables']['TABLE_PREFIX']}-TenantApiKeys"
+
+    assert sorted(g for g in granted if g[0] in TABLE_CHANGES or g[0] in ("dynamodb:*", "*")) == []
+    assert sorted(g for g in granted if g[0] in KEY_MINTING and keys_table in g[1]) == []
 
 
 @pytest.mark.parametrize("stage", ["prod", "dev"])

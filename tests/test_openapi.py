@@ -176,3 +176,12 @@ def test_the_schema_states_what_the_code_enforces_and_sends(schema):
     assert all(p["allowEmptyValue"] for p in paths["/v1/events"]["get"]["parameters"] if p.get("in") == "query")
     for _, _, op in operations(schema):
         assert all(response["headers"]["X-Request-ID"]["required"] for response in op["responses"].values())
+
+
+def test_every_v1_answer_is_documented_as_no_store(schema):
+    for _, path, op in operations(schema):
+        headers = [response["headers"].get("Cache-Control") for response in op["responses"].values()]
+        if path.startswith("/v1"):
+            assert all(header and header["schema"]["enum"] == ["no-store"] for header in headers), path
+        else:
+            assert headers == [None] * len(headers), path

@@ -58,7 +58,8 @@ def test_create_tables_names_the_indexes_it_added_to_a_table_that_existed():
 
     call_command("create_tables", stdout=out)
 
-    assert "Test-Hooks: already exists, TTL on expires_at, added delivery-status-index" in out.getvalue().splitlines()
+    hooks_line = next(line for line in out.getvalue().splitlines() if line.startswith("Test-Hooks:"))
+    assert hooks_line.startswith("Test-Hooks: already exists, TTL on expires_at, added delivery-status-index")
 
 
 class TableBeingUpdated:

@@ -2,7 +2,8 @@
 page, Swagger UI), and the CORS decision: there is no CORS.
 
 Django's SecurityMiddleware sends nosniff, Referrer-Policy and, on Lambda, HSTS (settings);
-this adds a Content-Security-Policy to every response and answers CORS preflights."""
+this adds a Content-Security-Policy to every response, `Cache-Control: no-store` to every
+/v1/ answer, and answers CORS preflights."""
 
 from triggerapi.exceptions import json_error
 
@@ -26,10 +27,18 @@ PAGE_POLICY = "; ".join(
 # A JSON body is never a document to render: nothing may load from it or frame it.
 API_POLICY = "default-src 'none'; frame-ancestors 'none'"
 
+# Payloads and hook secrets must not be kept by a cache between the API and its client (a
+# proxy, the browser's back button): every /v1/ answer says so, errors and 401s included.
+API_CACHE_CONTROL = "no-store"
+
 NO_CORS = (
     "Cross-origin requests from browsers are not allowed (this API sends no CORS headers): "
     "call it from a server, or use the pages it serves on its own origin."
 )
+
+
+def _is_api(request) -> bool:
+    return request.path_info == "/v1" or request.path_info.startswith("/v1/")
 
 
 def _is_preflight(request) -> bool:
@@ -55,4 +64,6 @@ class SecurityHeadersMiddleware:
             response = self.get_response(request)
         is_page = response.get("Content-Type", "").startswith("text/html")
         response.setdefault("Content-Security-Policy", PAGE_POLICY if is_page else API_POLICY)
+        if _is_api(request):
+            response["Cache-Control"] = API_CACHE_CONTROL
         return response

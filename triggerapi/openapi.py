@@ -6,6 +6,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import serializers
 
 from triggerapi.exceptions import INTERNAL_ERROR, IdempotencyKeyReused, LengthRequired, ServiceUnavailable, envelope
+from triggerapi.headers import API_CACHE_CONTROL
 
 # Each status the API answers with, the contract's codes for it, and a typical message.
 ERRORS = {
@@ -87,6 +88,14 @@ COMMON_HEADERS = {
         "schema": {"type": "string"},
     },
 }
+# Every /v1/ answer (triggerapi/headers.py).
+API_HEADERS = {
+    "Cache-Control": {
+        "description": "Always `no-store`: payloads and hook secrets must not be kept by caches.",
+        "required": True,
+        "schema": {"type": "string", "enum": [API_CACHE_CONTROL]},
+    }
+}
 STATUS_HEADERS = {
     "401": {
         "WWW-Authenticate": {
@@ -116,9 +125,10 @@ def add_common_headers(result, generator, request, public):
         "the logs; any other value is replaced by a generated id.",
         "schema": {"type": "string"},
     }
-    for operations in result["paths"].values():
+    for path, operations in result["paths"].items():
+        common = {**COMMON_HEADERS, **(API_HEADERS if path.startswith("/v1") else {})}
         for operation in operations.values():
             operation.setdefault("parameters", []).append({"$ref": "#/components/parameters/RequestId"})
             for status, response in operation["responses"].items():
-                response.setdefault("headers", {}).update({**COMMON_HEADERS, **STATUS_HEADERS.get(status, {})})
+                response.setdefault("headers", {}).update({**common, **STATUS_HEADERS.get(status, {})})
     return result

@@ -4,8 +4,8 @@ import logging
 from pathlib import Path
 
 import environ
-from django.core.exceptions import ImproperlyConfigured
-from django.core.management.utils import get_random_secret_key
+
+from triggerapi.secret_key import secret_key_for
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -17,13 +17,11 @@ if (BASE_DIR / ".env").is_file():
 IS_LAMBDA = bool(env.str("AWS_LAMBDA_FUNCTION_NAME", default=""))
 DEBUG = env.bool("DEBUG", default=False)
 
-SECRET_KEY = env.str("SECRET_KEY", default="")
-if not SECRET_KEY:
-    if IS_LAMBDA and not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set on Lambda (it signs cursors and browser sessions).")
-    # Locally a per-process key keeps manage.py usable with no configuration; cursors
-    # and browser sessions then last as long as the process.
-    SECRET_KEY = get_random_secret_key()
+# Required on Lambda and with DEBUG off; a development checkout without one uses the key in
+# its git-ignored .secret_key, the same for all its processes (triggerapi/secret_key.py).
+SECRET_KEY = secret_key_for(
+    configured=env.str("SECRET_KEY", default=""), base_dir=BASE_DIR, is_lambda=IS_LAMBDA, debug=DEBUG
+)
 # Earlier keys, still accepted for what they signed or sealed (cursors, sessions, hook secrets).
 SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 
@@ -162,6 +160,9 @@ STORE_CONNECT_TIMEOUT_SECONDS = env.float("STORE_CONNECT_TIMEOUT_SECONDS", defau
 STORE_READ_TIMEOUT_SECONDS = env.float("STORE_READ_TIMEOUT_SECONDS", default=3.0)
 STORE_ATTEMPTS = env.int("STORE_ATTEMPTS", default=3)
 STORE_BUDGET_SECONDS = env.float("STORE_BUDGET_SECONDS", default=10.0)
+# create_tables turns on point-in-time recovery and deletion protection; off against a local
+# store, whose tables the tests drop.
+PROTECT_TABLES = env.bool("PROTECT_TABLES", default=not DYNAMODB_HOST)
 
 # Delivery and retention
 MAX_ATTEMPTS = env.int("MAX_ATTEMPTS", default=5)
@@ -180,9 +181,9 @@ HOOK_MAX_IN_FLIGHT = env.int("HOOK_MAX_IN_FLIGHT", default=10)
 LIMITS_CACHE_SECONDS = env.int("LIMITS_CACHE_SECONDS", default=30)
 
 # Push delivery (webhooks, hooks/). Targets must be https and resolve only to public
-# addresses; the two switches lift that for local development and tests. On Lambda private
-# targets stay refused whatever the environment says (the cloud metadata address is one).
-HOOKS_ALLOW_HTTP = env.bool("HOOKS_ALLOW_HTTP", default=False)
+# addresses; the two switches lift that for local development and tests. On Lambda both stay
+# off whatever the environment says (the cloud metadata address is a private target).
+HOOKS_ALLOW_HTTP = env.bool("HOOKS_ALLOW_HTTP", default=False) and not IS_LAMBDA
 HOOKS_ALLOW_PRIVATE_TARGETS = env.bool("HOOKS_ALLOW_PRIVATE_TARGETS", default=False) and not IS_LAMBDA
 # The whole of one delivery attempt: connecting, TLS, sending, and reading the answer.
 HOOKS_TIMEOUT_SECONDS = env.float("HOOKS_TIMEOUT_SECONDS", default=15.0)

@@ -2,8 +2,10 @@
 `ready()`), and this module creates them with their indexes, TTL and stream, idempotently."""
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from pynamodb.attributes import Attribute
 from pynamodb.indexes import Index
 from pynamodb.models import Model
@@ -17,15 +19,33 @@ from triggerapi.registry import declared
 POLL_SECONDS = 5.0
 
 
+class NotReady(Exception):
+    """A table answers, but what it holds says this process cannot serve (`check` names the
+    check that failed, for /health/ready)."""
+
+    def __init__(self, message: str, *, check: str):
+        super().__init__(message)
+        self.check = check
+
+
 @dataclass(frozen=True)
 class Table:
     """One table an app keeps. `model` defines it (keys, indexes, TTL, stream); `others` are
-    the models of the other kinds of item stored in it, each with its own connection."""
+    the models of the other kinds of item stored in it, each with its own connection.
+    `prepare` runs after create_tables made it (what it returns is said beside the table);
+    `ready`, the readiness check's read of it, raises NotReady (a table without one is
+    ready when a read of a missing item answers)."""
 
     model: type[Model]
     others: tuple[type[Model], ...] = ()
     # Indexes added by `create_tables` to the table, new or existing (triggerapi.indexes).
     indexes: tuple[KeyedIndex, ...] = ()
+    prepare: Callable[[], str | None] | None = None
+    ready: Callable[[], None] | None = None
+
+
+def tables() -> list[Table]:
+    return declared("tables")
 
 
 def table_models() -> list[type[Model]]:
@@ -61,11 +81,15 @@ class TableState:
     stream_arn: str | None = None
     # The indexes this run added (DynamoDB built them online from the items already there).
     indexes_created: list[str] = field(default_factory=list)
+    # What the table's `prepare` said.
+    note: str | None = None
+    # Point-in-time recovery and deletion protection are on (PROTECT_TABLES).
+    protected: bool = False
 
 
 def tables_create() -> list[TableState]:
     states = []
-    for table in declared("tables"):
+    for table in tables():
         model = table.model
         existed = model.exists()
         if not existed:
@@ -76,8 +100,19 @@ def tables_create() -> list[TableState]:
             _ensure_ttl(model, ttl.attr_name)
         stream_arn = _ensure_stream(model) if getattr(model.Meta, "stream_view_type", None) else None
         indexes = _ensure_indexes(model, table.indexes)
+        if settings.PROTECT_TABLES:
+            _ensure_protected(model)
+        note = table.prepare() if table.prepare else None
         states.append(
-            TableState(model.Meta.table_name, not existed, ttl.attr_name if ttl else None, stream_arn, indexes)
+            TableState(
+                model.Meta.table_name,
+                not existed,
+                ttl.attr_name if ttl else None,
+                stream_arn,
+                indexes,
+                note,
+                protected=settings.PROTECT_TABLES,
+            )
         )
     return states
 
@@ -106,6 +141,24 @@ def _settled(client, name: str) -> dict:
         if table["TableStatus"] == "ACTIVE" and all(index["IndexStatus"] == "ACTIVE" for index in indexes):
             return table
         time.sleep(POLL_SECONDS)
+
+
+def _ensure_protected(model) -> None:
+    """Deletion protection and point-in-time recovery, which PynamoDB's create_table cannot
+    ask for: a mistyped delete-table is refused, and a table can be restored to any second of
+    the last 35 days. Each is turned on only where it is off, once the table is active."""
+    client = store.client(model)
+    name = model.Meta.table_name
+    waiter = client.get_waiter("table_exists")  # waits for ACTIVE
+    waiter.wait(TableName=name, WaiterConfig={"Delay": 2, "MaxAttempts": 60})
+    if not client.describe_table(TableName=name)["Table"].get("DeletionProtectionEnabled"):
+        client.update_table(TableName=name, DeletionProtectionEnabled=True)
+        waiter.wait(TableName=name, WaiterConfig={"Delay": 2, "MaxAttempts": 60})
+    backups = client.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
+    if backups.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus") != "ENABLED":
+        client.update_continuous_backups(
+            TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+        )
 
 
 def _ensure_ttl(model, attribute: str) -> None:

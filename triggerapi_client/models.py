@@ -84,9 +84,20 @@ class Key(Model):
 
 
 @dataclass(frozen=True)
+class Limits(Model):
+    """The tenant's limits: its own where an operator set them, else the service's."""
+
+    rate: int
+    burst: int
+    waiting_claims: int
+    deliveries_per_second: int
+
+
+@dataclass(frozen=True)
 class Me(Model):
     tenant_id: str
     key: Key
+    limits: Limits
 
     @property
     def key_prefix(self) -> str:
@@ -106,6 +117,8 @@ class Hook(Model):
     status: str
     # "gone", "failing" or "manual" while disabled; None while active.
     disabled_reason: str | None
+    # The prefix of the key that created it (list_keys shows it).
+    created_by: str | None
     created_at: int
     updated_at: int
 

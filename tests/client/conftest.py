@@ -7,6 +7,7 @@ import requests
 from django.test import Client as DjangoClient
 from requests.structures import CaseInsensitiveDict
 
+from tenants.models import SCOPES
 from tests.hooks.api.conftest import stream_records  # noqa: F401 (a fixture these tests use)
 from tests.hooks.receiver import Receiver
 from triggerapi_client import Client
@@ -43,7 +44,7 @@ def connect(issue_key):
     """`connect(tenant_id)`: a Client with a new key of that tenant, served in process."""
     clients = []
 
-    def make(tenant_id: str, scopes: tuple[str, ...] = ("ingest", "consume")) -> Client:
+    def make(tenant_id: str, scopes: tuple[str, ...] = SCOPES) -> Client:
         client = Client(BASE_URL, issue_key(tenant_id, scopes), retries=0)
         client.session.mount(BASE_URL, InProcess())
         clients.append(client)

@@ -62,7 +62,7 @@ def live_url(live_env):
 def new_key(live_env):
     """Runs `issue_key --json` against the store; each call is a new tenant unless named."""
 
-    def issue(tenant: str | None = None, scopes: str = "ingest,consume") -> tuple[str, str]:
+    def issue(tenant: str | None = None, scopes: str = "ingest,consume,hooks") -> tuple[str, str]:
         tenant = tenant or f"t-{uuid.uuid4().hex[:12]}"
         return tenant, json.loads(manage(live_env, "issue_key", tenant, "--scopes", scopes, "--json"))["key"]
 

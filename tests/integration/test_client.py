@@ -28,7 +28,8 @@ def client(live_url, new_key):
 def test_me_names_the_tenant(client):
     me = client.me()
 
-    assert (me.tenant_id, me.scopes) == (client.tenant, ["consume", "ingest"]) and me.key_prefix.startswith("tk_live_")
+    assert (me.tenant_id, me.scopes) == (client.tenant, ["consume", "hooks", "ingest"])
+    assert me.key_prefix.startswith("tk_live_")
 
 
 def test_create_get_list_and_iterate(client):

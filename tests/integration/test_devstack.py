@@ -149,6 +149,8 @@ def test_make_run_serves_the_seeded_tenants_and_ctrl_c_stops_everything():
     # run_deliveries was stopped with one signal: it finished cleanly (no "Quitting at once").
     output = "".join(stack.lines)
     assert "Stopped: 0 records" in output and "Quitting at once" not in output
+    # The other shell opened the hook secret with the checkout's key file, not an exported key.
+    assert "export SECRET_KEY" not in output and "uses the one in .secret_key" in output
     for port in (env["PORT"], env["LOCAL_DYNAMODB_PORT"]):
         with pytest.raises(ConnectionRefusedError):
             socket.create_connection(("127.0.0.1", int(port)), timeout=2)

@@ -159,7 +159,7 @@ def test_a_manage_event_runs_create_tables(handler, live_env, monkeypatch, capsy
     assert lines[1].startswith(f"{prefix}-Events: created, TTL on expires_at, stream arn:aws:dynamodb:")
     assert lines[2:] == [
         f"{prefix}-Sessions: created, TTL on expires_at",
-        f"{prefix}-Hooks: created, TTL on expires_at",
+        f"{prefix}-Hooks: created, TTL on expires_at, secret-key canary sealed under this SECRET_KEY",
         f"{prefix}-Limits: created",
     ]
 

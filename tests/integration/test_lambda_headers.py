@@ -23,3 +23,8 @@ def test_every_response_on_the_prod_stage_carries_hsts_for_a_year(send, path):
 
     assert response["headers"]["Strict-Transport-Security"] == "max-age=31536000"
     assert response["headers"]["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize("path", ["/v1/events", "/v1/me", "/v1/nowhere"])
+def test_v1_answers_on_the_prod_stage_say_no_store(send, path):
+    assert send("GET", path)["headers"]["Cache-Control"] == "no-store"

@@ -42,7 +42,7 @@ def stack(dynamodb_url):
 
 
 def issue(env: dict, tenant: str) -> str:
-    return json.loads(manage(env, "issue_key", tenant, "--scopes", "ingest,consume", "--json"))["key"]
+    return json.loads(manage(env, "issue_key", tenant, "--scopes", "ingest,consume,hooks", "--json"))["key"]
 
 
 def test_the_collection_covers_every_endpoint_with_tests_and_a_saved_example():

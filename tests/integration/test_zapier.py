@@ -35,7 +35,7 @@ def stack(dynamodb_url):
 
 
 def issue(env: dict, tenant: str) -> str:
-    return json.loads(manage(env, "issue_key", tenant, "--scopes", "ingest,consume", "--json"))["key"]
+    return json.loads(manage(env, "issue_key", tenant, "--scopes", "ingest,consume,hooks", "--json"))["key"]
 
 
 def test_the_zapier_integration_passes_its_sdk_tests_against_the_live_stack(stack):

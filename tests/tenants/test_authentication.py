@@ -1,4 +1,7 @@
+from datetime import UTC, datetime
+
 import pytest
+import time_machine
 from django.test import override_settings
 from rest_framework.test import APIClient
 
@@ -100,6 +103,42 @@ def test_cold_key_cache_makes_one_key_lookup(issue_key):
         get_with(f"Bearer {key}")
 
     assert calls["GetItem"] == 1
+
+
+def test_an_unknown_key_sent_again_is_refused_from_the_cache_without_a_store_read():
+    unknown = "Bearer tk_live_" + "U" * 43
+
+    with store_calls() as first:
+        assert_401(get_with(unknown))
+    with store_calls() as again:
+        for _ in range(5):
+            assert_401(get_with(unknown))
+
+    assert (dict(first), dict(again)) == ({"GetItem": 1}, {})
+
+
+def test_an_unknown_key_is_read_again_once_the_cache_time_has_passed():
+    unknown = "Bearer tk_live_" + "U" * 43
+    with time_machine.travel(datetime.now(UTC), tick=False) as clock:
+        assert_401(get_with(unknown))
+        clock.shift(61)
+
+        with store_calls() as calls:
+            assert_401(get_with(unknown))
+
+    assert dict(calls) == {"GetItem": 1}
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    ["Bearer tk_live_short", "Bearer sk_live_" + "A" * 43, "Bearer tk_live_" + "A" * 42 + "!", "Bearer " + "é" * 51],
+    ids=["short", "wrong-prefix", "outside-the-alphabet", "not-ascii"],
+)
+def test_a_malformed_key_is_refused_before_any_store_read(authorization):
+    with store_calls() as calls:
+        assert_401(get_with(authorization))
+
+    assert dict(calls) == {}
 
 
 def key_sent_as(how: str, key: str) -> dict:

@@ -27,7 +27,7 @@ def test_issue_key_json():
     data = json.loads(run("issue_key", "acme", "--json"))
 
     assert set(data) == {"tenant", "key", "prefix", "scopes"}
-    assert (data["tenant"], data["scopes"]) == ("acme", ["consume", "ingest"])
+    assert (data["tenant"], data["scopes"]) == ("acme", ["consume", "hooks", "ingest"])
     assert data["key"].startswith(data["prefix"])
 
 

@@ -23,7 +23,7 @@ def test_issued_key_is_stored_only_as_a_hash_with_a_display_prefix():
     assert key not in str(stored.attribute_values)
     assert stored.prefix == key[:16] and stored.last4 == key[-4:]
     assert stored.masked == f"{key[:16]}…{key[-4:]}"
-    assert stored.scopes == {"ingest", "consume"}
+    assert stored.scopes == {"ingest", "consume", "hooks"}
 
 
 def test_keys_are_unique_and_random():
@@ -120,3 +120,9 @@ def test_seed_creates_three_tenants_once_and_rotate_replaces_their_keys():
 
 def masked(key: str) -> str:
     return ApiKey.get(hash_key(key)).masked
+
+
+def test_seeded_keys_have_every_scope():
+    seeded = tenants_seed()
+
+    assert {tenant_get_by_api_key(api_key=s.key).scopes for s in seeded} == {frozenset({"ingest", "consume", "hooks"})}

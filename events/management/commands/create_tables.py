@@ -20,4 +20,6 @@ class Command(StoreCommand):
             indexes = (
                 "" if table.created or not table.indexes_created else f", added {', '.join(table.indexes_created)}"
             )
-            self.stdout.write(f"{table.name}: {verb}{ttl}{stream}{indexes}")
+            note = f", {table.note}" if table.note else ""
+            protected = ", point-in-time recovery and deletion protection on" if table.protected else ""
+            self.stdout.write(f"{table.name}: {verb}{ttl}{stream}{indexes}{protected}{note}")

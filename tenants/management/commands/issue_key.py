@@ -12,7 +12,9 @@ class Command(KeyPrintingCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("tenant")
-        parser.add_argument("--scopes", default=",".join(SCOPES), help="comma-separated: ingest,consume")
+        parser.add_argument(
+            "--scopes", default=",".join(SCOPES), help="comma-separated: ingest,consume,hooks (default: all)"
+        )
         parser.add_argument("--json", action="store_true", dest="as_json", help="print one JSON object")
 
     def handle(self, *args, tenant, scopes, as_json: bool, **options):

@@ -7,7 +7,7 @@ from triggerapi.commands import KeyPrintingCommand
 
 
 class Command(KeyPrintingCommand):
-    help = "Create the demo tenants acme, globex and initech with one key each (both scopes)."
+    help = "Create the demo tenants acme, globex and initech with one key each (every scope)."
 
     def add_arguments(self, parser):
         parser.add_argument("--rotate", action="store_true", help="issue fresh keys and revoke the old ones")

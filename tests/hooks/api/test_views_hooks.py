@@ -163,6 +163,46 @@ def test_an_ingest_only_key_cannot_manage_hooks(client_for):
     assert create(ingest_only).status_code == 403
 
 
+def test_a_hook_names_the_key_that_created_it_and_older_hooks_say_null(acme, issue_key):
+    from rest_framework.test import APIClient
+
+    key = issue_key("acme")
+    creator = APIClient()
+    creator.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    created = create(creator).json()
+    older = create(acme).json()
+    Hook.get("acme", Hook.key_for(older["id"])).update(actions=[Hook.created_by.remove()])
+
+    listed = {hook["id"]: hook["created_by"] for hook in acme.get("/v1/hooks").json()["hooks"]}
+
+    assert created["created_by"] == key[:16] == acme.get(f"/v1/hooks/{created['id']}").json()["created_by"]
+    assert listed == {created["id"]: key[:16], older["id"]: None}
+    assert acme.get(f"/v1/hooks/{older['id']}").json()["created_by"] is None
+
+
+def test_a_consume_key_cannot_create_or_read_hooks(acme, client_for):
+    hook_id = create(acme).json()["id"]
+    worker = client_for("acme", scopes=("ingest", "consume"))
+
+    refused = [create(worker), worker.get("/v1/hooks"), worker.get(f"/v1/hooks/{hook_id}")]
+
+    assert [response.status_code for response in refused] == [403, 403, 403]
+    assert refused[0].json()["error"] == {
+        "code": "permission_denied",
+        "message": "This API key does not have the 'hooks' scope.",
+        "details": {},
+    }
+    assert [hook["id"] for hook in acme.get("/v1/hooks").json()["hooks"]] == [hook_id]
+
+
+def test_a_hooks_only_key_manages_hooks_and_cannot_list_or_send_events(client_for):
+    hooks_only = client_for("acme", scopes=("hooks",))
+
+    assert create(hooks_only).status_code == 201
+    assert hooks_only.get("/v1/events").status_code == 403
+    assert hooks_only.post("/v1/events", {"a": 1}, format="json").status_code == 403
+
+
 def test_rotate_keeps_the_old_secret_signing_beside_the_new_one(acme, local_targets):
     from tests.hooks.receiver import Receiver
 
