@@ -178,6 +178,9 @@ TENANT_MAX_WAITING_CLAIMS = env.int("TENANT_MAX_WAITING_CLAIMS", default=10)
 TENANT_DELIVERIES_PER_SECOND = env.int("TENANT_DELIVERIES_PER_SECOND", default=50)
 HOOK_MAX_IN_FLIGHT = env.int("HOOK_MAX_IN_FLIGHT", default=10)
 LIMITS_CACHE_SECONDS = env.int("LIMITS_CACHE_SECONDS", default=30)
+# The rate limiter's store calls (limits/buckets.py): one attempt, this long at most to
+# connect and as long to read; a call that fails lets its request through (logged).
+LIMITER_TIMEOUT_SECONDS = env.float("LIMITER_TIMEOUT_SECONDS", default=1.0)
 
 # Push delivery (webhooks, hooks/). Targets must be https and resolve only to public
 # addresses; the two switches lift that for local development and tests. On Lambda private
