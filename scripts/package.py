@@ -36,7 +36,7 @@ SITE_PACKAGES = RUNTIME / "lib" / f"python{PYTHON[0]}.{PYTHON[1]}" / "site-packa
 LAMBDA_ROOT = "/var/task"
 
 # What the Lambda runs: the app, and settings Zappa reads while packaging (the IAM policy).
-SOURCES = ("triggerapi", "tenants", "events", "hooks", "browser", "zappa_settings.json", "docs/iam")
+SOURCES = ("triggerapi", "tenants", "events", "hooks", "browser", "limits", "zappa_settings.json", "docs/iam")
 # Zappa's request handler and what it imports; the rest of requirements-deploy.txt is the
 # deploy tool (CloudFormation, S3 uploads, YAML) and stays out of the Lambda.
 LAMBDA_RUNTIME = ("zappa", "werkzeug", "markupsafe", "durationpy", "boto3", "s3transfer")

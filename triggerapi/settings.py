@@ -48,6 +48,8 @@ MIDDLEWARE = [
     "triggerapi.middleware.RequestIdMiddleware",
     # No store attempt starts after STORE_BUDGET_SECONDS into a request.
     "triggerapi.middleware.BudgetMiddleware",
+    # RateLimit and RateLimit-Policy on every answer to a request that took a rate token.
+    "limits.requests.RateLimitHeadersMiddleware",
     # Outside CommonMiddleware, which sets Content-Length: HEAD keeps GET's and drops the body.
     "triggerapi.http_methods.HeadMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -138,7 +140,8 @@ REST_FRAMEWORK = {
         "tenants.authentication.ApiKeyAuthentication",
         "tenants.authentication.ApiKeySessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["tenants.permissions.HasScope"],
+    # The tenant's request rate first: a key without the scope still spends a token.
+    "DEFAULT_PERMISSION_CLASSES": ["limits.requests.WithinRequestRate", "tenants.permissions.HasScope"],
     "DEFAULT_PARSER_CLASSES": ["triggerapi.parsers.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
