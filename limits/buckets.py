@@ -12,9 +12,10 @@ N processes take N times the rate), and the store sees about one write per grant
   costs little when its demand is high and wastes little when it is low.
 - Lease: tokens still unspent after twice the time the grant should last (1 to 5 s) are
   dropped, so a holder that went quiet cannot spend them in a burst later.
-- Refusal: when a shard has no token, this process refuses without asking the store again
-  until the shard should hold a grant's worth; `retry_after` says when that is. A refused
-  request costs no store call.
+- Refusal: when no shard can hold a grant's worth (as last seen: a shard's `tat` only moves
+  on, so that is the most it holds) or the store says it has none, this process refuses
+  without asking the store until a shard should hold a grant's worth; `retry_after` says
+  when that is. A refused request costs no store call.
 - Shards: a grant is taken from the shard this process last saw fullest (unseen shards
   count as full), trying a second one when the first is empty.
 - Store faults: a grant that fails (store unavailable, or slower than the Bucket model's
@@ -106,6 +107,9 @@ class _Local:
         if now < self.failing_until:
             return self._answer(now, allowed=True)
         wanted = self._grant_size()
+        if self._short(now, wanted):
+            self.refused_at, self.refused_until = now, self._ready(now, wanted)
+            return self._answer(now, allowed=False)
         try:
             got = self._grant(now, wanted)
         except StoreUnavailable as exc:
@@ -128,6 +132,14 @@ class _Local:
     def _lease(self, tokens: int) -> int:
         low, high = LEASE_SECONDS
         return round(min(high, max(low, 2 * tokens / max(1, self.demand.per_second()))) * US)
+
+    def _short(self, now: int, wanted: int) -> bool:
+        """True when every shard, as last seen, holds fewer than `wanted` tokens by now: a
+        shard's `tat` only ever moves on, so what was seen is the most it can hold, and
+        asking the store would only cost a write."""
+        return all(tat is not None for tat in self.seen) and all(
+            self.shape.available(tat, now) < wanted for tat in self.seen
+        )
 
     def _grant(self, now: int, wanted: int) -> int:
         fullest = sorted(
