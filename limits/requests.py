@@ -9,17 +9,22 @@ still spends its tenant's budget), once per request: DRF's browsable API checks 
 again for each form it draws. The middleware puts the headers on whatever the answer is."""
 
 import contextvars
+import logging
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from django.conf import settings
 from rest_framework.permissions import BasePermission
 
 from limits.buckets import BUCKETS, Answer
 from limits.gcra import Shape
-from limits.selectors import tenant_limits
-from triggerapi.context import limiter_calls
+from limits.selectors import Limits, tenant_limits
+from triggerapi.context import budget, limiter_calls
 from triggerapi.exceptions import RateLimited
+from triggerapi.store import StoreUnavailable
+
+logger = logging.getLogger(__name__)
 
 REQUESTS = "requests"
 
@@ -42,14 +47,24 @@ def request_token_scope() -> Iterator[_Taken]:
 
 
 def request_token_take(*, tenant_id: str) -> Answer:
-    """The tenant's token for the request being served (taken at its first ask). Reading the
-    tenant's limits (at most every LIMITS_CACHE_SECONDS) is the limiter's call too."""
+    """The tenant's token for the request being served (taken at its first ask)."""
     taken = _taken.get() or _Taken()
     if taken.answer is None:
-        with limiter_calls():
-            limits = tenant_limits(tenant_id=tenant_id)
-        taken.answer = BUCKETS.take(f"{REQUESTS}:{tenant_id}", Shape(limits.rate, limits.burst))
+        taken.answer = BUCKETS.take(f"{REQUESTS}:{tenant_id}", _shape(tenant_id))
     return taken.answer
+
+
+def _shape(tenant_id: str) -> Shape:
+    """The tenant's rate and burst. Reading them (at most every LIMITS_CACHE_SECONDS) is the
+    limiter's call too, and like its grants must not fail the request: when the store does
+    not answer within LIMITER_TIMEOUT_SECONDS (no retry starts later), the defaults apply."""
+    try:
+        with limiter_calls(), budget(settings.LIMITER_TIMEOUT_SECONDS):
+            limits = tenant_limits(tenant_id=tenant_id)
+    except StoreUnavailable as exc:
+        logger.warning("Tenant limits unreadable, the defaults apply", extra={"tenant": tenant_id, "error": str(exc)})
+        limits = Limits.defaults()
+    return Shape(limits.rate, limits.burst)
 
 
 def refusal(answer: Answer) -> RateLimited:

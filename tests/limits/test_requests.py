@@ -11,9 +11,10 @@ from rest_framework.test import APIClient
 
 from events import ids
 from events.models import Event
+from limits.selectors import tenant_limits_forget
 from limits.services import tenant_limits_set
 from tests.browser.session import csrf_token
-from tests.store_hooks import store_calls
+from tests.store_hooks import store_calls, store_failing
 
 START = "2026-11-22 12:00:00+00:00"
 REFUSAL = "Too many requests: this tenant may make 1 requests a second, 3 at once. Retry in 1 s."
@@ -144,3 +145,20 @@ def test_the_limiters_store_calls_are_counted_apart_from_the_requests_own(tiny, 
 
     line = caplog.records[-1]
     assert (dict(calls), line.store_calls, line.limiter_calls) == ({"PutItem": 1}, 1, 1)
+
+
+def test_a_request_goes_through_when_the_limiters_store_calls_fail(tiny, caplog):
+    tiny.get("/v1/me")  # the key is verified and cached; the limits read
+    tenant_limits_forget(tenant_id="acme")
+    caplog.set_level(logging.WARNING)
+
+    with store_failing("ProvisionedThroughputExceededException", {"GetItem", "UpdateItem"}):
+        answers = [tiny.post("/v1/events", {"n": n}, format="json") for n in range(5)]
+
+    assert [answer.status_code for answer in answers] == [201] * 5
+    assert stored("acme") == 5
+    warned = [(record.name, record.getMessage()) for record in caplog.records if record.levelno == logging.WARNING]
+    assert warned[:2] == [
+        ("limits.requests", "Tenant limits unreadable, the defaults apply"),
+        ("limits.buckets", "Rate limiter unavailable, letting requests through"),
+    ]
