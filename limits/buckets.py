@@ -136,9 +136,11 @@ class _Local:
     def _short(self, now: int, wanted: int) -> bool:
         """True when every shard, as last seen, holds fewer than `wanted` tokens by now: a
         shard's `tat` only ever moves on, so what was seen is the most it can hold, and
-        asking the store would only cost a write."""
-        return all(tat is not None for tat in self.seen) and all(
-            self.shape.available(tat, now) < wanted for tat in self.seen
+        asking the store would only cost a write. A `tat` seen more than a burst ahead of
+        now cannot be (this clock went back, or the item was dropped): the store is asked."""
+        return all(
+            tat is not None and tat <= now + self.shape.tau and self.shape.available(tat, now) < wanted
+            for tat in self.seen
         )
 
     def _grant(self, now: int, wanted: int) -> int:

@@ -216,3 +216,18 @@ def test_a_refusal_never_asks_to_wait_longer_than_the_burst_takes_to_come_back(c
     clock.shift(-3600)
 
     assert buckets.take("b", shape).retry_after == 2.0
+
+
+def test_a_tat_seen_further_ahead_than_a_burst_is_asked_of_the_store_again(clock):
+    """This clock went back, or the store lost the item (a table made again): what was
+    seen no longer bounds what the bucket holds."""
+    buckets, shape = SharedBuckets(), Shape(rate=1, burst=2)
+    take(buckets, shape, 3)
+    for item in Bucket.scan():
+        item.delete()
+    clock.shift(-3600)
+
+    with limiter_writes() as writes:
+        answer = buckets.take("b", shape)
+
+    assert answer.allowed and writes  # guessed busy, found nothing, took it idle
