@@ -19,11 +19,15 @@ measures, printing one table:
 5. ingest -> first webhook attempt at 50 events/s and deliveries/s to one hook, through
    `run_deliveries` (webhooks.py);
 6. `run_worker --once` drain rate (drain.py) and, if `dist/triggerapi-prod.zip` exists, the
-   packaged Lambda's cold start (coldstart.py; `make bench-coldstart` builds the zip first).
+   packaged Lambda's cold start (coldstart.py; `make bench-coldstart` builds the zip first);
+7. the request rate across two API processes (limits.py): a tenant at 3 times its rate
+   split 9:1 between them, accepted against its budget and the limiter's store calls per
+   request; a quiet tenant's p50/p99 alone and beside it.
 
-Every scenario gets fresh tenants. BENCH_SECONDS (10) is each timed scenario's length;
+Every scenario gets fresh tenants, with request rates far above what they send (the limiter
+runs, its calls per request are in 3). BENCH_SECONDS (10) is each timed scenario's length;
 `make bench BENCH_SECONDS=2` is the smoke run `make test` does (tests/integration/
-test_bench_smoke.py). Exit status 1 if any request failed. Sections 3b to 6 also run alone:
+test_bench_smoke.py). Exit status 1 if any request failed. Sections 3b to 7 also run alone:
 `python -m bench.cpu` and `bench.coldstart ZIP` need no stack; `bench.longpoll`,
-`bench.webhooks` and `bench.drain` start one of their own.
+`bench.webhooks`, `bench.drain` and `bench.limits` start one of their own.
 """

@@ -3,7 +3,7 @@ status 1 if any request failed. bench/__init__.py says what each section measure
 
 import sys
 
-from bench import coldstart, cpu, drain, longpoll, webhooks
+from bench import coldstart, cpu, drain, limits, longpoll, webhooks
 from bench.floor import Floor
 from bench.harness import CONCURRENCY, SECONDS, THREADS, WORKERS, app_in_process, running_stack
 from bench.report import print_results
@@ -42,6 +42,8 @@ def main() -> int:
         single = scenarios.single_ingest()
         scenarios.batch_ingest(single)
         calls = store_calls(scenarios, stack.api)
+        print("\n7. request rate across two API processes", flush=True)
+        extra += limits.section(stack)
     print("\n3b. app CPU per request, store in process (bench/cpu.py)", flush=True)
     cpu_lines = cpu.section()
     extra += coldstart.section()

@@ -1,6 +1,6 @@
 """Store calls per API operation, from the server's JSON access lines (`store_calls`, counted
 at botocore's level by `triggerapi.store.call`), over every successful request of the run;
-each claim checked against 1 + N by its request id."""
+each claim checked against 1 + N by its request id; and the rate limiter's, apart."""
 
 import json
 import statistics
@@ -59,4 +59,12 @@ def store_calls(scenarios: Scenarios, server: Child) -> list[tuple]:
             continue
         table.append((name, statistics.median(calls), max(calls), len(calls), target))
     table.append(("claims over 1 + N", f"{over}/{len(scenarios.claims)}", "", "", "0"))
+    table.append(("limiter calls per request (mean; all requests)", *_limiter(server), "<= 0.1"))
     return table
+
+
+def _limiter(server: Child) -> tuple[str, int, int]:
+    """The rate limiter's store calls, counted apart from each request's own (LIMITS.md):
+    their mean and most over every request the server answered (refused, failed or not)."""
+    calls = [json.loads(line).get("limiter_calls", 0) for line in list(server.lines) if '"triggerapi.access"' in line]
+    return f"{sum(calls) / max(1, len(calls)):.4f}", max(calls, default=0), len(calls)

@@ -7,6 +7,7 @@
 - the claims of a tenant waiting at once: pk = `waiting#<tenant>`, sk = `claims`.
 """
 
+from django.conf import settings
 from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
@@ -33,10 +34,14 @@ class TenantLimits(Model):
 
 class Bucket(Model):
     """A token bucket as GCRA keeps it: the theoretical arrival time (`tat`, epoch µs). The
-    bucket is full when `tat` is in the past; each token taken moves it on by 1/rate."""
+    bucket is full when `tat` is in the past; each token taken moves it on by 1/rate
+    (limits/gcra.py). Its calls have short timeouts of their own: a request must not wait
+    long for the limiter, which lets it through when the store is slow (limits/buckets.py)."""
 
     class Meta(StoreMeta):
         table_name = table_name("Limits")
+        connect_timeout_seconds = settings.LIMITER_TIMEOUT_SECONDS
+        read_timeout_seconds = settings.LIMITER_TIMEOUT_SECONDS
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True, default=BUCKET_KEY)

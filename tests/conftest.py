@@ -3,6 +3,7 @@ from django.core.cache import cache
 from moto import mock_aws
 from rest_framework.test import APIClient
 
+from limits.buckets import BUCKETS
 from tenants.models import SCOPES
 from tenants.services import api_key_issue
 from tests import tally
@@ -12,8 +13,10 @@ from triggerapi.tables import tables_create
 @pytest.fixture(autouse=True)
 def store(request):
     """Unit and API tests get fresh tables on moto's in-process mock, and a cold key cache.
-    Integration tests bring their own (a moto server process)."""
+    Integration tests bring their own (a moto server process). The rate limiter's view of
+    its buckets goes with the tables it was taken from."""
     cache.clear()
+    BUCKETS.forget()
     if request.node.get_closest_marker("integration"):
         yield None
         return

@@ -13,6 +13,7 @@ from contextlib import ExitStack, contextmanager
 from botocore import exceptions as boto
 
 from tests.store_hooks import fake_response, hooked
+from triggerapi.context import is_limiter_call
 
 URL = "http://store.invalid"
 KINDS = ("throttled", "error_500", "reset", "lost", "hang", "refused")
@@ -35,7 +36,9 @@ def _answer(kind: str):
 
 class Injector:
     """Fails the `at`-th store request (1-based; of `operation` only, if given) with `kind`;
-    with `down`, every one after it too."""
+    with `down`, every one after it too. The rate limiter's requests are neither counted nor
+    failed: when they happen depends on the clock, and their faults are tested on their own
+    (tests/limits)."""
 
     def __init__(self, kind: str, *, at: int, down: bool = False, operation: str | None = None):
         assert kind in KINDS, kind
@@ -49,6 +52,8 @@ class Injector:
         return number == self.at or (self.down and number > self.at)
 
     def before(self, model, context, **kwargs):
+        if is_limiter_call():
+            return None
         with self._lock:
             self.requests.append(model.name)
             number = sum(1 for name in self.requests if self.operation in (None, name))

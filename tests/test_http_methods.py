@@ -8,8 +8,9 @@ from rest_framework.test import APIClient
 from triggerapi.openapi import ERROR_CODES
 
 EVENT_ID = "EVENT_ID"
-# Generated per response: the rest of the headers must be the same for HEAD and GET.
-PER_RESPONSE = {"X-Request-ID", "Set-Cookie"}
+# Generated per response (RateLimit: the tokens left after each request): the rest of the
+# headers must be the same for HEAD and GET.
+PER_RESPONSE = {"X-Request-ID", "Set-Cookie", "RateLimit"}
 
 
 def walk(patterns, namespace: str = ""):

@@ -1,7 +1,7 @@
 """What one request carries through every layer that serves it: its id (every log line names
-it), how many store calls it made (its access line counts them) and the deadline after which
-no store attempt starts. The middleware sets them, the store reads and counts; both import
-this module, so neither imports the other.
+it), how many store calls it made (its access line counts them, the limiter's apart from its
+own) and the deadline after which no store attempt starts. The middleware sets them, the
+store reads and counts; both import this module, so neither imports the other.
 
 They are context variables: a thread serves one request at a time, and work handed to the
 store pool runs in a copy of the request's context, so its calls count and keep the deadline."""
@@ -16,16 +16,25 @@ request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id
 
 
 class StoreCallCounter:
+    """The request's own store calls (`count`), and the limiter's (`limiter`): what a
+    request costs the limiter is counted apart, so that "ingest is one store call" stays a
+    statement about ingest."""
+
     def __init__(self):
         self.count = 0
+        self.limiter = 0
         self._lock = threading.Lock()
 
-    def add(self) -> None:
+    def add(self, *, limiter: bool) -> None:
         with self._lock:
-            self.count += 1
+            if limiter:
+                self.limiter += 1
+            else:
+                self.count += 1
 
 
 _store_calls: contextvars.ContextVar[StoreCallCounter | None] = contextvars.ContextVar("store_calls", default=None)
+_limiter_calls: contextvars.ContextVar[bool] = contextvars.ContextVar("limiter_calls", default=False)
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("store_deadline", default=None)
 
 
@@ -46,7 +55,22 @@ def note_store_call() -> None:
     served; outside a request, nothing."""
     counter = _store_calls.get()
     if counter is not None:
-        counter.add()
+        counter.add(limiter=_limiter_calls.get())
+
+
+@contextmanager
+def limiter_calls() -> Iterator[None]:
+    """The store calls made inside are the limiter's (limits/buckets.py), counted apart."""
+    token = _limiter_calls.set(True)
+    try:
+        yield
+    finally:
+        _limiter_calls.reset(token)
+
+
+def is_limiter_call() -> bool:
+    """True inside `limiter_calls()`: what a test that counts a request's own calls leaves out."""
+    return _limiter_calls.get()
 
 
 @contextmanager

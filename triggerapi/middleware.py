@@ -1,6 +1,7 @@
 """Every response carries X-Request-ID, every log line written while serving it names it,
 and each request ends with one JSON access line: request id, tenant, method, route (the URL
-pattern, never the raw path, which could carry anything), status, latency and store calls."""
+pattern, never the raw path, which could carry anything), status, latency, its store calls and
+the rate limiter's (counted apart)."""
 
 import logging
 import re
@@ -9,7 +10,7 @@ import uuid
 
 from django.conf import settings
 
-from triggerapi.context import budget, request_id_var, request_scope
+from triggerapi.context import StoreCallCounter, budget, request_id_var, request_scope
 from triggerapi.registry import declared
 
 access_log = logging.getLogger("triggerapi.access")
@@ -50,7 +51,7 @@ class RequestIdMiddleware:
         with request_scope(request.request_id) as store_calls:
             response = self.get_response(request)
             response["X-Request-ID"] = request.request_id
-            _log_access(request, response, started, store_calls.count)
+            _log_access(request, response, started, store_calls)
             return response
 
 
@@ -65,7 +66,7 @@ class BudgetMiddleware:
             return self.get_response(request)
 
 
-def _log_access(request, response, started: float, store_calls: int) -> None:
+def _log_access(request, response, started: float, store_calls: StoreCallCounter) -> None:
     method = request.method if request.method in _METHODS else "other"
     route = route_of(request)
     fields = {
@@ -74,6 +75,7 @@ def _log_access(request, response, started: float, store_calls: int) -> None:
         "route": route,
         "status": response.status_code,
         "latency_ms": round((time.perf_counter() - started) * 1000, 1),
-        "store_calls": store_calls,
+        "store_calls": store_calls.count,
+        "limiter_calls": store_calls.limiter,
     }
     access_log.info("%s %s %s", method, route or "(no route)", response.status_code, extra=fields)

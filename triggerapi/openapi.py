@@ -27,14 +27,20 @@ ERRORS = {
     413: [("payload_too_large", "The request body is 300000 bytes; the limit is 262144.", {})],
     415: [("unsupported_media_type", "Send the body as Content-Type: application/json.", {})],
     422: [("idempotency_key_reused", IdempotencyKeyReused.default_detail, {})],
-    429: [("rate_limited", "Request was throttled.", {})],
+    429: [
+        (
+            "rate_limited",
+            "Too many requests: this tenant may make 100 requests a second, 200 at once. Retry in 1 s.",
+            {"limit": "requests"},
+        )
+    ],
     500: [("internal_error", INTERNAL_ERROR, {})],
     503: [("service_unavailable", ServiceUnavailable.default_detail, {})],
 }
 ERROR_CODES = [code for examples in ERRORS.values() for code, _, _ in examples] + ["not_acceptable"]
 
 # What every operation behind a key can answer, besides its own errors.
-AUTHENTICATED_ERRORS = (401, 403, 500, 503)
+AUTHENTICATED_ERRORS = (401, 403, 429, 500, 503)
 
 
 class AutoSchema(openapi.AutoSchema):
@@ -96,7 +102,29 @@ API_HEADERS = {
         "schema": {"type": "string", "enum": [API_CACHE_CONTROL]},
     }
 }
+# On every answer to an authenticated request (limits/requests.py): not on a 401.
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Policy": {
+        "description": 'The tenant\'s request rate (IETF draft): `"tenant";q=<burst>;w=<seconds a full burst takes '
+        "to come back>`.",
+        "required": False,
+        "schema": {"type": "string"},
+    },
+    "RateLimit": {
+        "description": 'Where the tenant stands: `"tenant";r=<requests left, approximate>;t=<seconds until the '
+        "whole burst is back>`.",
+        "required": False,
+        "schema": {"type": "string"},
+    },
+}
 STATUS_HEADERS = {
+    "429": {
+        "Retry-After": {
+            "description": "Seconds until a retry would be accepted (at least 1).",
+            "required": True,
+            "schema": {"type": "integer"},
+        }
+    },
     "401": {
         "WWW-Authenticate": {
             "description": "Always `Bearer`.",
@@ -115,7 +143,8 @@ STATUS_HEADERS = {
 
 
 def add_common_headers(result, generator, request, public):
-    """X-Request-ID on every request and response, and the headers some statuses always carry."""
+    """X-Request-ID on every request and response, the rate limit's on every answer to a key,
+    and the headers some statuses always carry."""
     components = result.setdefault("components", {})
     components.setdefault("parameters", {})["RequestId"] = {
         "name": "X-Request-ID",
@@ -129,6 +158,8 @@ def add_common_headers(result, generator, request, public):
         common = {**COMMON_HEADERS, **(API_HEADERS if path.startswith("/v1") else {})}
         for operation in operations.values():
             operation.setdefault("parameters", []).append({"$ref": "#/components/parameters/RequestId"})
+            keyed = bool(operation.get("security"))
             for status, response in operation["responses"].items():
-                response.setdefault("headers", {}).update({**common, **STATUS_HEADERS.get(status, {})})
+                rate = RATE_LIMIT_HEADERS if keyed and status != "401" else {}
+                response.setdefault("headers", {}).update({**common, **rate, **STATUS_HEADERS.get(status, {})})
     return result

@@ -46,6 +46,8 @@ MIDDLEWARE = [
     "triggerapi.middleware.RequestIdMiddleware",
     # No store attempt starts after STORE_BUDGET_SECONDS into a request.
     "triggerapi.middleware.BudgetMiddleware",
+    # RateLimit and RateLimit-Policy on every answer to a request that took a rate token.
+    "limits.requests.RateLimitHeadersMiddleware",
     # Outside CommonMiddleware, which sets Content-Length: HEAD keeps GET's and drops the body.
     "triggerapi.http_methods.HeadMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -136,7 +138,8 @@ REST_FRAMEWORK = {
         "tenants.authentication.ApiKeyAuthentication",
         "tenants.authentication.ApiKeySessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["tenants.permissions.HasScope"],
+    # The tenant's request rate first: a key without the scope still spends a token.
+    "DEFAULT_PERMISSION_CLASSES": ["limits.requests.WithinRequestRate", "tenants.permissions.HasScope"],
     "DEFAULT_PARSER_CLASSES": ["triggerapi.parsers.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
@@ -179,6 +182,9 @@ TENANT_MAX_WAITING_CLAIMS = env.int("TENANT_MAX_WAITING_CLAIMS", default=10)
 TENANT_DELIVERIES_PER_SECOND = env.int("TENANT_DELIVERIES_PER_SECOND", default=50)
 HOOK_MAX_IN_FLIGHT = env.int("HOOK_MAX_IN_FLIGHT", default=10)
 LIMITS_CACHE_SECONDS = env.int("LIMITS_CACHE_SECONDS", default=30)
+# The rate limiter's store calls (limits/buckets.py): one attempt, this long at most to
+# connect and as long to read; a call that fails lets its request through (logged).
+LIMITER_TIMEOUT_SECONDS = env.float("LIMITER_TIMEOUT_SECONDS", default=1.0)
 
 # Push delivery (webhooks, hooks/). Targets must be https and resolve only to public
 # addresses; the two switches lift that for local development and tests. On Lambda both stay

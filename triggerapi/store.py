@@ -172,12 +172,13 @@ def _backoff(attempt: int) -> float:
     return random.uniform(0, min(1.0, 0.05 * 2**attempt))
 
 
-def call[T](send: Callable[[], T], *, what: str = "store call") -> T:
-    """`send()` under our retry policy. Raises ConditionFailed or TransactionCanceled (normal
-    outcomes), StoreUnavailable (with whether it may have been applied), or a bug's own error."""
+def call[T](send: Callable[[], T], *, what: str = "store call", attempts: int | None = None) -> T:
+    """`send()` under our retry policy, in at most `attempts` attempts (STORE_ATTEMPTS by
+    default). Raises ConditionFailed or TransactionCanceled (normal outcomes),
+    StoreUnavailable (with whether it may have been applied), or a bug's own error."""
     maybe_applied = False
     last: BaseException | None = None
-    for attempt in range(1, settings.STORE_ATTEMPTS + 1):
+    for attempt in range(1, (attempts or settings.STORE_ATTEMPTS) + 1):
         if attempt > 1:
             time.sleep(_backoff(attempt - 1))
         if not time_left():

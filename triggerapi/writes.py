@@ -75,14 +75,18 @@ def update(
     condition: Condition | None,
     token: str | None,
     return_item: bool = True,
+    attempts: int | None = None,
 ) -> dict | None:
     """UpdateItem if `condition` holds: the item as it is now (raw attributes) when
-    `return_item`, else None. Raises ConditionFailed with the item found otherwise."""
+    `return_item`, else None. Raises ConditionFailed with the item found otherwise.
+    `attempts` bounds the retries (`store.call`'s default otherwise)."""
     request = _update_request(model, hash_key, range_key, actions=actions, condition=condition, token=token)
     if return_item:
         request["ReturnValues"] = "ALL_NEW"
     try:
-        response = call(lambda: client(model).update_item(**request), what=f"UpdateItem {model.__name__}")
+        response = call(
+            lambda: client(model).update_item(**request), what=f"UpdateItem {model.__name__}", attempts=attempts
+        )
     except ConditionFailed as exc:
         if holds_token(exc.item, token):
             return exc.item if return_item else None

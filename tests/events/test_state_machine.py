@@ -1,7 +1,8 @@
 """Model-based test of the contract: the state machine in tests/events/two_tenants.py runs
 random sequences of create (with and without Idempotency-Key), batch, get, list (walking
 cursors), claim, ack, batch ack, release, retry, delete, and extend, release by lease id and
-replay (tests/events/lease_rules.py) for two tenants, moving the clock for leases instead of
+replay (tests/events/lease_rules.py), and any of them refused over the tenant's request rate
+(tests/events/rate_rules.py), for two tenants, moving the clock for leases instead of
 sleeping, and compares every answer with a model of the contract."""
 
 import hypothesis

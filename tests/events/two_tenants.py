@@ -1,7 +1,9 @@
 """Two tenants driven through random sequences of every call, on moto's in-process store
 through DRF's test client, beside the Python model of the contract (tests/events/model.py):
 every answer is the one the model expects, and after every step each tenant sees exactly
-its own events as the model has them and the other tenant's ids are 404."""
+its own events as the model has them and the other tenant's ids are 404. Their request
+rates are high (the invariants read every page after every step), but on: a rule drops one
+to nothing and checks that what it is refused changes nothing (rate_rules.py)."""
 
 import uuid
 
@@ -20,10 +22,12 @@ from rest_framework.test import APIClient
 
 from events import ids
 from events.models import STATUSES
+from limits.services import tenant_limits_set
 from tenants.services import api_key_issue
 from tests import tally
 from tests.events.lease_rules import LeaseRules
 from tests.events.model import TenantModel
+from tests.events.rate_rules import HIGH, RateRules
 from tests.events.sequences import EVENT_TYPES, KEYS, NOT_AN_ID, PAYLOADS, TENANT, TENANTS, walk
 from triggerapi.store import now_ms
 from triggerapi.tables import table_models, tables_create
@@ -33,7 +37,7 @@ START = "2026-11-22 12:00:00+00:00"
 MAX_ATTEMPTS = 2
 
 
-class TwoTenants(LeaseRules, RuleBasedStateMachine):
+class TwoTenants(LeaseRules, RateRules, RuleBasedStateMachine):
     """`self.clients[t]` talks to the API as tenant t; `self.models[t]` says what it should see."""
 
     events = Bundle("events")
@@ -50,9 +54,11 @@ class TwoTenants(LeaseRules, RuleBasedStateMachine):
         clock.move_to(START, tick=False)
         self.clock, self.now = clock, now_ms()
         self.start = self.now
-        self.clients, self.models, self.sent = {}, {}, []
+        self.clients, self.models, self.sent, self.tenant_ids = {}, {}, [], {}
         for name in TENANTS:
-            key = api_key_issue(tenant_id=f"{name}-{uuid.uuid4().hex[:8]}", scopes=("ingest", "consume"))[1]
+            self.tenant_ids[name] = f"{name}-{uuid.uuid4().hex[:8]}"
+            tenant_limits_set(tenant_id=self.tenant_ids[name], changes=HIGH)
+            key = api_key_issue(tenant_id=self.tenant_ids[name], scopes=("ingest", "consume"))[1]
             self.clients[name] = APIClient(HTTP_AUTHORIZATION=f"Bearer {key}")
             self.models[name] = TenantModel(MAX_ATTEMPTS)
 

@@ -21,11 +21,14 @@ ROWS = [
     "| extend |",
     "3. store calls per API operation",
     "| claims over 1 + N |",
+    "| limiter calls per request (mean; all requests) |",
     "3b. app CPU per request",
     "| single ingest |",
     "4. long-poll wake-up",
     "5. ingest -> first webhook attempt",
     "6. run_worker --once --batch 100",
+    "7. request rate, two API processes",
+    "a quiet tenant at 20/s",
     "cold start",
 ]
 

@@ -3,13 +3,16 @@ from django.core.cache import cache
 from moto import mock_aws
 
 from events.models import Event
+from limits.buckets import BUCKETS
 from triggerapi.tables import tables_create
 
 
 @pytest.fixture(autouse=True)
 def store():
-    """The hooks' API and deliveries need the tables (tests/hooks skips them)."""
+    """The hooks' API and deliveries need the tables (tests/hooks skips them), and the rate
+    limiter's view of its buckets goes with them."""
     cache.clear()
+    BUCKETS.forget()
     with mock_aws():
         tables_create()
         yield
