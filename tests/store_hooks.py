@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from botocore.awsrequest import AWSResponse
 
 from triggerapi import store
+from triggerapi.context import counting_apart
 from triggerapi.tables import all_models
 
 
@@ -32,12 +33,15 @@ def hooked(event_name: str, handler):
 
 
 @contextmanager
-def store_calls():
-    """Counts DynamoDB API calls by operation name: `calls.total()`, `calls["PutItem"]`."""
+def store_calls(*, apart: bool = False):
+    """Counts DynamoDB API calls by operation name: `calls.total()`, `calls["PutItem"]`. The
+    calls made for the limits are counted apart (`triggerapi.context.counted_apart`): only
+    those with `apart`, none without."""
     calls: Counter = Counter()
 
     def count(model, **kwargs):
-        calls[model.name] += 1
+        if counting_apart() == apart:
+            calls[model.name] += 1
 
     with hooked("before-call.dynamodb", count):
         yield calls

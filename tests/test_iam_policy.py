@@ -78,7 +78,8 @@ def _with_region(grant: tuple[str, str], config: dict) -> tuple[str, str]:
 
 def exercise_the_app() -> None:
     """create_tables on a store whose events table predates its stream, and again, the key
-    commands, every endpoint, and a browser logging in, reading and logging out."""
+    commands, every endpoint (a claim that waits among them), and a browser logging in,
+    reading and logging out."""
     create_events_table_without_its_stream()
     call_command("create_tables")
     call_command("create_tables")
@@ -89,6 +90,7 @@ def exercise_the_app() -> None:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     client.tenant_id = "acme"
+    client.post("/v1/events/claim", {"wait_seconds": 1}, format="json")  # nothing to claim: it waits
     created = client.post("/v1/events", {"event_type": "a"}, format="json").json()["id"]
     client.post("/v1/events", {"n": 1}, format="json", HTTP_IDEMPOTENCY_KEY="order-1")
     client.post("/v1/events/batch", {"events": [{"n": 1}, {"n": 2}]}, format="json")

@@ -16,16 +16,24 @@ request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id
 
 
 class StoreCallCounter:
+    """The request's own store calls (`count`), and those made for its tenant's limits
+    (`apart`), which LIMITS.md has measured on their own."""
+
     def __init__(self):
         self.count = 0
+        self.apart = 0
         self._lock = threading.Lock()
 
-    def add(self) -> None:
+    def add(self, *, apart: bool = False) -> None:
         with self._lock:
-            self.count += 1
+            if apart:
+                self.apart += 1
+            else:
+                self.count += 1
 
 
 _store_calls: contextvars.ContextVar[StoreCallCounter | None] = contextvars.ContextVar("store_calls", default=None)
+_apart: contextvars.ContextVar[bool] = contextvars.ContextVar("store_calls_apart", default=False)
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("store_deadline", default=None)
 
 
@@ -46,7 +54,23 @@ def note_store_call() -> None:
     served; outside a request, nothing."""
     counter = _store_calls.get()
     if counter is not None:
-        counter.add()
+        counter.add(apart=_apart.get())
+
+
+@contextmanager
+def counted_apart() -> Iterator[None]:
+    """The store calls made inside are the limits' (the tenant's limits, its places for
+    waiting claims), counted apart from the request's own work, so that what a request
+    costs the store stays comparable with and without limits."""
+    token = _apart.set(True)
+    try:
+        yield
+    finally:
+        _apart.reset(token)
+
+
+def counting_apart() -> bool:
+    return _apart.get()
 
 
 @contextmanager

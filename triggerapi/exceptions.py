@@ -59,6 +59,20 @@ class ServiceUnavailable(exceptions.APIException):
         self.wait = retry_after
 
 
+class RateLimited(exceptions.APIException):
+    """429 for every limit of LIMITS.md: `details.limit` names it and Retry-After (whole
+    seconds, at least 1) says when a retry would be accepted."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_detail = "Too many requests; retry after the given delay."
+    default_code = "rate_limited"
+
+    def __init__(self, *, limit: str, retry_after: float, message: str | None = None):
+        super().__init__(message)
+        self.details = {"limit": limit}
+        self.wait = max(1, math.ceil(retry_after))
+
+
 NOT_APPLIED = "not_applied"
 UNKNOWN = "unknown"
 PARTIAL = "partial"

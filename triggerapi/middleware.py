@@ -9,7 +9,7 @@ import uuid
 
 from django.conf import settings
 
-from triggerapi.context import budget, request_id_var, request_scope
+from triggerapi.context import StoreCallCounter, budget, request_id_var, request_scope
 from triggerapi.registry import declared
 
 access_log = logging.getLogger("triggerapi.access")
@@ -50,7 +50,7 @@ class RequestIdMiddleware:
         with request_scope(request.request_id) as store_calls:
             response = self.get_response(request)
             response["X-Request-ID"] = request.request_id
-            _log_access(request, response, started, store_calls.count)
+            _log_access(request, response, started, store_calls)
             return response
 
 
@@ -65,7 +65,7 @@ class BudgetMiddleware:
             return self.get_response(request)
 
 
-def _log_access(request, response, started: float, store_calls: int) -> None:
+def _log_access(request, response, started: float, store_calls: StoreCallCounter) -> None:
     method = request.method if request.method in _METHODS else "other"
     route = route_of(request)
     fields = {
@@ -74,6 +74,8 @@ def _log_access(request, response, started: float, store_calls: int) -> None:
         "route": route,
         "status": response.status_code,
         "latency_ms": round((time.perf_counter() - started) * 1000, 1),
-        "store_calls": store_calls,
+        "store_calls": store_calls.count,
     }
+    if store_calls.apart:
+        fields["limit_store_calls"] = store_calls.apart
     access_log.info("%s %s %s", method, route or "(no route)", response.status_code, extra=fields)

@@ -95,6 +95,13 @@ STATUS_HEADERS = {
             "schema": {"type": "string", "enum": ["Bearer"]},
         }
     },
+    "429": {
+        "Retry-After": {
+            "description": "Whole seconds until a retry would be accepted (at least 1).",
+            "required": True,
+            "schema": {"type": "integer"},
+        }
+    },
     "503": {
         "Retry-After": {
             "description": "Seconds to wait before retrying.",

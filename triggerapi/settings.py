@@ -178,6 +178,10 @@ TENANT_MAX_WAITING_CLAIMS = env.int("TENANT_MAX_WAITING_CLAIMS", default=10)
 TENANT_DELIVERIES_PER_SECOND = env.int("TENANT_DELIVERIES_PER_SECOND", default=50)
 HOOK_MAX_IN_FLIGHT = env.int("HOOK_MAX_IN_FLIGHT", default=10)
 LIMITS_CACHE_SECONDS = env.int("LIMITS_CACHE_SECONDS", default=30)
+# Claims waiting at once in one server process, whatever their tenants (0: no bound, as on
+# Lambda, where an instance serves one request at a time). A server sets it below its
+# thread count, so that requests that do not wait always find a thread (README).
+WAITING_CLAIMS_PER_PROCESS = env.int("WAITING_CLAIMS_PER_PROCESS", default=0)
 
 # Push delivery (webhooks, hooks/). Targets must be https and resolve only to public
 # addresses; the two switches lift that for local development and tests. On Lambda private
