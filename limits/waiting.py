@@ -7,24 +7,23 @@ nothing but polling, so it is the one request a tenant can multiply to take a se
 everyone else. The tenant's places are one item, `WaitingClaims`: claim id -> the time its
 place is free at the latest (its wait's end plus GRACE_MS). A claim gives its place back when
 its wait ends, however it ends; a place whose process was killed is dropped by the next taker
-once that time has passed. Every change of the item is conditional on its `version`, or
-removes only the claim's own entry, so two takers never both get the last place."""
+once that time has passed. A place is taken by one write conditional on the number of places
+held, which the store checks and applies at once: two takers never both get the last place,
+and ten takers starting together do not retry on each other."""
 
 import logging
 import math
-import random
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.conf import settings
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.condition import size
 
 from limits.models import WAITING_KEY, WaitingClaims
 from limits.selectors import tenant_limits
-from triggerapi import store, writes
+from triggerapi import writes
 from triggerapi.context import budget, counted_apart
 from triggerapi.exceptions import NOT_APPLIED, RateLimited, ServiceUnavailable, write_unavailable
 from triggerapi.store import ConditionFailed, StoreUnavailable, now_ms
@@ -35,13 +34,15 @@ logger = logging.getLogger(__name__)
 GRACE_MS = 5_000
 # How long giving a place back may try, from when the wait ends at the latest.
 RELEASE_SECONDS = 1.0
-# Takers racing for the item each retry this often, a little later each time (full jitter,
-# doubling from 10 ms), before giving up with a 503: ten claims starting together all pass.
-TAKE_ATTEMPTS = 8
+# A taker tries this often (each failed try drops expired places or creates the item) before
+# giving up with a 503.
+TAKE_ATTEMPTS = 4
 PROCESS_FULL = (
     "This server is holding as many waiting claims as it can; nothing was claimed. Retry after the given delay."
 )
-LOST_RACES = "Too many claims of this tenant started waiting at once; nothing was claimed. Retry after the given delay."
+LOST_RACES = (
+    "The places for this tenant's waiting claims kept changing; nothing was claimed. Retry after the given delay."
+)
 
 _lock = threading.Lock()
 # The waits this process holds: claim id -> its wait's end (epoch ms).
@@ -91,26 +92,35 @@ def _place_here(claim_id: str, wait_ends_ms: int) -> Iterator[None]:
 
 
 def waiting_claim_take(*, tenant_id: str, claim_id: str, wait_ends_ms: int) -> None:
-    """Takes a place until `wait_ends_ms` (plus the grace), dropping the places that have
-    expired: a read, then a write conditional on the version read, retried on a lost race.
-    RateLimited, with the time until the first of the tenant's waits ends, when none is free."""
+    """Takes a place until `wait_ends_ms` (plus the grace): one write adding this claim,
+    conditional on the tenant holding fewer than its cap, so takers never wait on each other.
+    When the condition fails, the item it sends back says why: places expired (dropped, then
+    try again) or all taken (RateLimited, with the time until the first of the waits ends)."""
     with counted_apart():
         cap = tenant_limits(tenant_id=tenant_id).waiting_claims
-        for attempt in range(TAKE_ATTEMPTS):
-            if attempt:
-                time.sleep(random.uniform(0, 0.01 * 2**attempt))
-            holders, version = _read(tenant_id)
+        for _ in range(TAKE_ATTEMPTS):
+            try:
+                _add(tenant_id, claim_id, wait_ends_ms + GRACE_MS, cap)
+                return
+            except ConditionFailed as exc:
+                found = exc.item
+            if found is None:
+                if _create(tenant_id, claim_id, wait_ends_ms + GRACE_MS):
+                    return
+                continue
+            holders = {holder: int(until["N"]) for holder, until in found.get("holders", {}).get("M", {}).items()}
+            if claim_id in holders:
+                return  # an earlier attempt of this write was applied, its answer lost
             now = now_ms()
-            live = {holder: until for holder, until in holders.items() if until > now}
+            live = [until for until in holders.values() if until > now]
             if len(live) >= cap:
                 raise RateLimited(
                     limit="waiting_claims",
-                    retry_after=_seconds_until(min(live.values()) - GRACE_MS),
+                    retry_after=(min(live) - GRACE_MS - now) / 1000,
                     message=f"This tenant already has {cap} claims waiting, its limit; claim without "
                     "wait_seconds, or retry after the given delay.",
                 )
-            if _write(tenant_id, {**live, claim_id: wait_ends_ms + GRACE_MS}, version):
-                return
+            _drop(tenant_id, [holder for holder, until in holders.items() if until <= now])
     raise ServiceUnavailable(LOST_RACES, details={"write": NOT_APPLIED}, retry_after=1)
 
 
@@ -123,7 +133,7 @@ def waiting_claim_release(*, tenant_id: str, claim_id: str) -> None:
                 WaitingClaims,
                 WaitingClaims.key_for(tenant_id),
                 WAITING_KEY,
-                actions=[WaitingClaims.holders[claim_id].remove(), WaitingClaims.version.add(1)],
+                actions=[WaitingClaims.holders[claim_id].remove()],
                 condition=WaitingClaims.holders[claim_id].exists(),
                 token=None,
                 return_item=False,
@@ -134,32 +144,44 @@ def waiting_claim_release(*, tenant_id: str, claim_id: str) -> None:
             logger.warning("A waiting claim's place was not given back (it expires with its wait): %s", exc)
 
 
-def _read(tenant_id: str) -> tuple[dict[str, int], int | None]:
-    """The tenant's places (claim id -> until when, epoch ms) and the item's version (None
-    when it has never been written)."""
-    try:
-        item = store.call(
-            lambda: WaitingClaims.get(WaitingClaims.key_for(tenant_id), WAITING_KEY, consistent_read=True),
-            what="GetItem WaitingClaims",
-        )
-    except DoesNotExist:
-        return {}, None
-    return {holder: int(until) for holder, until in item.holders.as_dict().items()}, int(item.version)
+def _add(tenant_id: str, claim_id: str, until: int, cap: int) -> None:
+    writes.update(
+        WaitingClaims,
+        WaitingClaims.key_for(tenant_id),
+        WAITING_KEY,
+        actions=[WaitingClaims.holders[claim_id].set(until)],
+        condition=WaitingClaims.holders.exists() & (size(WaitingClaims.holders) < cap),
+        token=None,
+        return_item=False,
+    )
 
 
-def _write(tenant_id: str, holders: dict[str, int], version: int | None) -> bool:
-    """Writes the places if the item is still at `version`; False if another write came first."""
-    condition = WaitingClaims.pk.does_not_exist() if version is None else WaitingClaims.version == version
+def _create(tenant_id: str, claim_id: str, until: int) -> bool:
+    """The tenant's first place ever; False if another taker created the item first."""
     try:
         writes.update(
             WaitingClaims,
             WaitingClaims.key_for(tenant_id),
             WAITING_KEY,
-            actions=[WaitingClaims.holders.set(holders), WaitingClaims.version.set((version or 0) + 1)],
-            condition=condition,
-            token=writes.new_token(),
+            actions=[WaitingClaims.holders.set({claim_id: until})],
+            condition=WaitingClaims.pk.does_not_exist(),
+            token=None,
             return_item=False,
         )
     except ConditionFailed:
         return False
     return True
+
+
+def _drop(tenant_id: str, expired: list[str]) -> None:
+    """Removes places whose time is up (their holder was killed). Claim ids are never reused,
+    so removing one twice, or one already given back, changes nothing."""
+    writes.update(
+        WaitingClaims,
+        WaitingClaims.key_for(tenant_id),
+        WAITING_KEY,
+        actions=[WaitingClaims.holders[holder].remove() for holder in expired],
+        condition=None,
+        token=None,
+        return_item=False,
+    )

@@ -7,6 +7,7 @@ itself, each with its own end, as a claim in another process would take them."""
 import logging
 import threading
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -15,10 +16,11 @@ import time_machine
 from events.services import event_claim, event_create
 from limits import waiting
 from limits.models import WAITING_KEY, WaitingClaims
+from limits.selectors import tenant_limits_forget
 from limits.waiting import GRACE_MS, waiting_claim_release, waiting_claim_take, waiting_place
 from tests.store_hooks import fake_response, hooked, store_calls, store_failing
 from triggerapi.exceptions import RateLimited, ServiceUnavailable
-from triggerapi.store import now_ms
+from triggerapi.store import ConditionFailed, now_ms
 
 CAP = 10  # TENANT_MAX_WAITING_CLAIMS's default
 START = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
@@ -106,8 +108,12 @@ def test_a_wait_that_runs_out_gives_its_place_back():
         assert event_claim(tenant_id="acme", wait_seconds=1) == []
 
     assert holders() == {}
-    # The tenant's limits, the read and the write that take the place, the write that gives it back.
-    assert dict(limit_calls) == {"GetItem": 2, "UpdateItem": 2}
+    # The tenant's limits; its first place ever (a write finding no item, the one creating
+    # it); the write that gives the place back.
+    assert dict(limit_calls) == {"GetItem": 1, "UpdateItem": 3}
+    with store_calls(apart=True) as limit_calls:
+        assert event_claim(tenant_id="acme", wait_seconds=1) == []
+    assert dict(limit_calls) == {"UpdateItem": 2}  # take and give back: the limits are cached
 
 
 def test_a_wait_that_finds_an_event_gives_its_place_back():
@@ -163,20 +169,30 @@ def test_another_tenants_waits_are_not_counted(globex):
     assert len(holders("acme")) == CAP and holders("globex") == {}
 
 
-def test_two_takers_racing_for_the_last_place_get_it_once(monkeypatch):
+@contextmanager
+def one_store_call_at_a_time():
+    """moto's in-process backend takes no lock; DynamoDB applies each conditional write
+    atomically. Serialising the calls, as devstack.localstore does, gives moto that."""
+    lock = threading.Lock()
+
+    def take_turn(**kwargs):
+        lock.acquire()  # and answer nothing: a before-call handler's answer replaces the call's
+
+    def end_turn(**kwargs):
+        lock.release()
+
+    with hooked("before-call.dynamodb", take_turn), hooked("after-call.dynamodb", end_turn):
+        yield
+
+
+def test_two_takers_writing_at_once_for_the_last_place_get_it_once():
     fill(count=CAP - 1)
-    both_read = threading.Barrier(2)
-    read = waiting._read
-    reads = threading.local()
+    both_writing = threading.Barrier(2)
 
-    def read_together(tenant_id):
-        found = read(tenant_id)
-        if not getattr(reads, "done", False):
-            reads.done = True
-            both_read.wait(timeout=10)  # each has read the item with one place left
-        return found
+    def write_together(model, **kwargs):
+        if model.name == "UpdateItem":
+            both_writing.wait(timeout=10)
 
-    monkeypatch.setattr(waiting, "_read", read_together)
     outcomes: dict[str, str] = {}
 
     def take(claim_id):
@@ -187,27 +203,51 @@ def test_two_takers_racing_for_the_last_place_get_it_once(monkeypatch):
             outcomes[claim_id] = "429"
 
     takers = [threading.Thread(target=take, args=(claim_id,)) for claim_id in ("one", "two")]
-    for taker in takers:
-        taker.start()
-    for taker in takers:
-        taker.join()
+    with hooked("before-parameter-build.dynamodb", write_together), one_store_call_at_a_time():
+        for taker in takers:
+            taker.start()
+        for taker in takers:
+            taker.join()
 
     assert sorted(outcomes.values()) == ["429", "taken"]
-    assert len(holders()) == CAP and [c for c, o in outcomes.items() if o == "taken"][0] in holders()
+    [winner] = [claim_id for claim_id, outcome in outcomes.items() if outcome == "taken"]
+    assert len(holders()) == CAP and winner in holders()
 
 
-def test_a_release_removes_only_its_own_place():
-    fill(count=3)
+def test_ten_takers_writing_at_once_all_get_a_place_at_their_first_write():
+    all_writing = threading.Barrier(CAP)
 
-    waiting_claim_release(tenant_id="acme", claim_id="elsewhere-1")
-    waiting_claim_release(tenant_id="acme", claim_id="never-taken")
+    def write_together(model, **kwargs):
+        if model.name == "UpdateItem":
+            all_writing.wait(timeout=10)
 
-    assert set(holders()) == {"elsewhere-0", "elsewhere-2"}
+    fill(count=1)  # the item exists, so each taker's first write is its only one
+    waiting_claim_release(tenant_id="acme", claim_id="elsewhere-0")
+    until = now_ms() + 20_000
+    takers = [
+        threading.Thread(
+            target=waiting_claim_take, kwargs={"tenant_id": "acme", "claim_id": f"t{n}", "wait_ends_ms": until}
+        )
+        for n in range(CAP)
+    ]
+    with (
+        store_calls(apart=True) as limit_calls,
+        hooked("before-parameter-build.dynamodb", write_together),
+        one_store_call_at_a_time(),
+    ):
+        for taker in takers:
+            taker.start()
+        for taker in takers:
+            taker.join()
+
+    assert set(holders()) == {f"t{n}" for n in range(CAP)}
+    assert dict(limit_calls) == {"UpdateItem": CAP}
 
 
 @pytest.mark.parametrize("operation", ["GetItem", "UpdateItem"])
 def test_a_store_that_fails_to_give_a_place_is_a_503_not_a_500(acme, operation):
-    assert acme.get("/v1/me").status_code == 200  # the key and the tenant's limits are cached
+    assert acme.get("/v1/me").status_code == 200  # the key is verified and cached
+    tenant_limits_forget(tenant_id="acme")  # the tenant's limits are read again (GetItem)
 
     with store_failing("InternalServerError", operations={operation}):
         response, _ = claim(acme, wait_seconds=5)
@@ -255,9 +295,16 @@ def wait_until(condition, what: str, seconds: float = 10) -> None:
         time.sleep(0.01)
 
 
-def test_a_503_of_its_own_when_every_race_is_lost(monkeypatch):
-    monkeypatch.setattr(waiting, "_write", lambda *args: False)
-    monkeypatch.setattr(waiting, "TAKE_ATTEMPTS", 2)
+def test_a_503_of_its_own_when_the_places_keep_changing(monkeypatch):
+    expired_each_time = {"holders": {"M": {"gone": {"N": "1"}}}}
 
-    with pytest.raises(ServiceUnavailable):
+    def full_of_expired_places(*args):
+        raise ConditionFailed(expired_each_time, uncertain=False)
+
+    monkeypatch.setattr(waiting, "_add", full_of_expired_places)
+    monkeypatch.setattr(waiting, "_drop", lambda *args: None)
+
+    with pytest.raises(ServiceUnavailable) as unavailable:
         waiting_claim_take(tenant_id="acme", claim_id="unlucky", wait_ends_ms=now_ms() + 20_000)
+
+    assert unavailable.value.details == {"write": "not_applied"}
