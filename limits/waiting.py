@@ -77,7 +77,7 @@ def waiting_place(*, tenant_id: str, wait_ends_ms: int) -> Iterator[None]:
 @contextmanager
 def _place_here(claim_id: str, wait_ends_ms: int) -> Iterator[None]:
     """One of this process's places: its request threads outnumber them, so requests that
-    do not wait always find a thread (README, "Long polling")."""
+    do not wait always find a thread (README, "Waiting claims")."""
     bound = settings.WAITING_CLAIMS_PER_PROCESS
     with _lock:
         if bound and len(_here) >= bound:
