@@ -2,8 +2,8 @@
 (docs/PERFORMANCE.md). Development only: the Lambda zip leaves this package out.
 
 `python -m bench` starts the stack once (harness.running_stack: the local store, the
-tables, the app under gunicorn, BENCH_WORKERS x BENCH_THREADS, 2x8 by default) and
-measures, printing one table:
+tables, the app under gunicorn, BENCH_WORKERS x BENCH_THREADS, 2x32 by default as in the
+tests) and measures, printing one table:
 
 1. the floor (floor.py): raw put_item, get_item, one-page query and update_item straight to
    the store from botocore, at the load's concurrency, each measured just before the API

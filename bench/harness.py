@@ -9,12 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from devstack.processes import ROOT, Child, manage, server_env, start_api, start_store
+from devstack.processes import API_THREADS, ROOT, Child, manage, server_env, start_api, start_store
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", 10))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", 8))
 WORKERS = int(os.environ.get("BENCH_WORKERS", 2))
-THREADS = int(os.environ.get("BENCH_THREADS", 8))
+THREADS = int(os.environ.get("BENCH_THREADS", API_THREADS))
 SMOKE = SECONDS < 5
 ARTIFACTS = ROOT / "test-artifacts" / "bench"
 # Every tenant's request rate unless its own is set: far above what any scenario sends, so

@@ -92,7 +92,21 @@ def manage(env: dict, *args: str) -> str:
     return result.stdout
 
 
-def start_api(env: dict, workers: int = 2, threads: int = 8) -> tuple[Child, str]:
+# A waiting claim holds its request thread for up to 20 s. Each server process has
+# REQUEST_THREADS more threads than it lets claims wait (WAITING_CLAIMS_PER_PROCESS), so
+# requests that do not wait always find one (README, "Waiting claims").
+API_THREADS = 32
+REQUEST_THREADS = 8
+WAITING_CLAIMS_PER_PROCESS = API_THREADS - REQUEST_THREADS
+
+
+def api_env(env: dict, threads: int) -> dict:
+    """The server's environment, with its bound on waiting claims per process (the caller's
+    own, if it sets one)."""
+    return {"WAITING_CLAIMS_PER_PROCESS": str(max(1, threads - REQUEST_THREADS)), **env}
+
+
+def start_api(env: dict, workers: int = 2, threads: int = API_THREADS) -> tuple[Child, str]:
     args = [
         sys.executable,
         "-m",
@@ -114,7 +128,7 @@ def start_api(env: dict, workers: int = 2, threads: int = 8) -> tuple[Child, str
         "--limit-request-line",
         "8190",
     ]
-    api = Child(args, env, r"Listening at: (http://\S+)")
+    api = Child(args, api_env(env, threads), r"Listening at: (http://\S+)")
     return api, api.wait_ready().group(1)
 
 

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from devstack.processes import API_THREADS, api_env
 from triggerapi.secret_key import KEY_FILE
 
 MANAGE = Path(__file__).resolve().parents[1] / "manage.py"
@@ -135,10 +136,12 @@ def deliver() -> subprocess.Popen:
 def serve() -> subprocess.Popen:
     """gunicorn, as in the tests (Django's runserver would put its and Python's versions in
     a Server header), reloading on code changes. The checkout's SECRET_KEY outlives a reload
-    (and make run), so browser sessions and cursors stay valid."""
-    env = dict(os.environ)
+    (and make run), so browser sessions and cursors stay valid. Threads enough for waiting
+    claims and the requests beside them (devstack.processes.API_THREADS; README, "Waiting
+    claims")."""
+    env = api_env(dict(os.environ), API_THREADS)
     bind = f"{HOST}:{API_PORT}"
-    args = ["--bind", bind, "--workers", "1", "--worker-class", "gthread", "--threads", "8", "--reload"]
+    args = ["--bind", bind, "--workers", "1", "--worker-class", "gthread", "--threads", str(API_THREADS), "--reload"]
     # gunicorn's control socket is one path per user (~/.gunicorn): no two servers should share it.
     args.append("--no-control-socket")
     # The longest list URL the schema allows is about 5 KB; gunicorn's default line is 4 KB.

@@ -146,9 +146,11 @@ event_schema = extend_schema_view(
         description="Leases up to `limit` claimable events, oldest first, for `lease_seconds`; no other claim gets "
         "them while the lease runs, and each carries its own `lease_id`. Each claim counts an attempt; after "
         "MAX_ATTEMPTS an event becomes `failed`. With `wait_seconds` and nothing claimable, waits up to that long "
-        "and answers as soon as an event can be claimed (long polling). The body is optional. Scope `consume`.",
+        "and answers as soon as an event can be claimed (long polling): at most the tenant's `waiting_claims` "
+        "claims wait at once, one more is 429 (`details.limit` `waiting_claims`) with Retry-After until the first "
+        "of them ends. The body is optional. Scope `consume`.",
         request=ClaimSerializer,
-        responses=api_responses({200: ClaimedSerializer}, 400, 411, 413, 415),
+        responses=api_responses({200: ClaimedSerializer}, 400, 411, 413, 415, 429),
     ),
     release=extend_schema(
         operation_id="events_release",

@@ -55,7 +55,8 @@ class Bucket(Model):
 
 class WaitingClaims(Model):
     """A tenant's waiting claims: claim id -> when its place is free again at the latest
-    (its wait's end plus a grace), so a place held by a killed process comes back."""
+    (its wait's end plus a grace), so a place held by a killed process comes back. Each
+    change adds or removes entries of `holders` (limits.waiting), never the whole map."""
 
     class Meta(StoreMeta):
         table_name = table_name("Limits")
@@ -63,7 +64,6 @@ class WaitingClaims(Model):
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True, default=WAITING_KEY)
     holders = MapAttribute(default=dict)
-    version = NumberAttribute(default=0)
     write_token = UnicodeAttribute(null=True)
 
     @staticmethod

@@ -34,14 +34,15 @@ def hooked(event_name: str, handler):
 
 
 @contextmanager
-def store_calls():
+def store_calls(*, apart: bool = False):
     """Counts DynamoDB API calls by operation name: `calls.total()`, `calls["PutItem"]`. The
-    rate limiter's calls are counted apart (LIMITS.md) and left out: they are not the
-    operation's, and when they happen depends on the clock, not on the operation."""
+    calls made for the limits (the rate limiter's, a waiting claim's place) are counted apart
+    (`triggerapi.context.limiter_calls`): only those with `apart`, none without. They are not
+    the operation's, and when the limiter's happen depends on the clock."""
     calls: Counter = Counter()
 
     def count(model, **kwargs):
-        if not is_limiter_call():
+        if is_limiter_call() == apart:
             calls[model.name] += 1
 
     with hooked("before-call.dynamodb", count):

@@ -84,11 +84,12 @@ def _with_region(grant: tuple[str, str], config: dict) -> tuple[str, str]:
 
 
 def exercise_the_functions(key: str) -> None:
-    """Every endpoint, the stream handler and the retries, and a browser logging in, reading
-    and logging out."""
+    """Every endpoint (a claim that waits among them), the stream handler and the retries,
+    and a browser logging in, reading and logging out."""
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     client.tenant_id = "acme"
+    client.post("/v1/events/claim", {"wait_seconds": 1}, format="json")  # nothing to claim: it waits
     created = client.post("/v1/events", {"event_type": "a"}, format="json").json()["id"]
     client.post("/v1/events", {"n": 1}, format="json", HTTP_IDEMPOTENCY_KEY="order-1")
     client.post("/v1/events/batch", {"events": [{"n": 1}, {"n": 2}]}, format="json")

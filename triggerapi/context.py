@@ -16,9 +16,9 @@ request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id
 
 
 class StoreCallCounter:
-    """The request's own store calls (`count`), and the limiter's (`limiter`): what a
-    request costs the limiter is counted apart, so that "ingest is one store call" stays a
-    statement about ingest."""
+    """The request's own store calls (`count`), and the limits' (`limiter`: the rate
+    limiter's grants, a waiting claim's place): what a request costs the limits is counted
+    apart, so that "ingest is one store call" stays a statement about ingest."""
 
     def __init__(self):
         self.count = 0
@@ -60,7 +60,8 @@ def note_store_call() -> None:
 
 @contextmanager
 def limiter_calls() -> Iterator[None]:
-    """The store calls made inside are the limiter's (limits/buckets.py), counted apart."""
+    """The store calls made inside are the limits' (limits/grants.py, limits/waiting.py),
+    counted apart."""
     token = _limiter_calls.set(True)
     try:
         yield

@@ -118,18 +118,18 @@ RATE_LIMIT_HEADERS = {
     },
 }
 STATUS_HEADERS = {
-    "429": {
-        "Retry-After": {
-            "description": "Seconds until a retry would be accepted (at least 1).",
-            "required": True,
-            "schema": {"type": "integer"},
-        }
-    },
     "401": {
         "WWW-Authenticate": {
             "description": "Always `Bearer`.",
             "required": True,
             "schema": {"type": "string", "enum": ["Bearer"]},
+        }
+    },
+    "429": {
+        "Retry-After": {
+            "description": "Whole seconds until a retry would be accepted (at least 1).",
+            "required": True,
+            "schema": {"type": "integer"},
         }
     },
     "503": {

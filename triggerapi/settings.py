@@ -185,6 +185,10 @@ LIMITS_CACHE_SECONDS = env.int("LIMITS_CACHE_SECONDS", default=30)
 # The rate limiter's store calls (limits/buckets.py): one attempt, this long at most to
 # connect and as long to read; a call that fails lets its request through (logged).
 LIMITER_TIMEOUT_SECONDS = env.float("LIMITER_TIMEOUT_SECONDS", default=1.0)
+# Claims waiting at once in one server process, whatever their tenants (0: no bound, as on
+# Lambda, where an instance serves one request at a time). A server sets it below its
+# thread count, so that requests that do not wait always find a thread (README).
+WAITING_CLAIMS_PER_PROCESS = env.int("WAITING_CLAIMS_PER_PROCESS", default=0)
 
 # Push delivery (webhooks, hooks/). Targets must be https and resolve only to public
 # addresses; the two switches lift that for local development and tests. On Lambda both stay

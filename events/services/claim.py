@@ -3,7 +3,8 @@ inbox key we read, so two claims, however concurrent, never both take one event.
 
 A claim with `wait_seconds` polls the inbox index until something is claimable: at most
 once per POLL_SECONDS (4 queries per waited second), sooner when this process sees the
-tenant's inbox change (events.services.wakeups), and not at all once it has events."""
+tenant's inbox change (events.services.wakeups), and not at all once it has events. While it
+waits it holds one of its tenant's places for waiting claims (limits.waiting)."""
 
 import time
 from itertools import islice
@@ -15,6 +16,7 @@ from events.lifecycle import as_datetime, live, type_key
 from events.models import INBOX_TYPE_INDEX, Event
 from events.services import wakeups
 from events.services.common import in_parallel
+from limits.waiting import waiting_place
 from triggerapi import store, writes
 from triggerapi.context import budget
 from triggerapi.exceptions import write_unavailable
@@ -44,18 +46,29 @@ def event_claim(
         return _claim_now(tenant_id, limit, lease_seconds, event_type)
     started = time.monotonic()
     deadline = started + wait_seconds
-    polls = 0
     with wakeups.Waiter(tenant_id) as waiter:
-        while True:
-            polled = time.monotonic()
-            with budget(min(settings.STORE_BUDGET_SECONDS, deadline + POLL_BUDGET_SECONDS - polled)):
-                events = _claim_now(tenant_id, limit, lease_seconds, event_type)
-            polls += 1
-            if events or time.monotonic() >= deadline:
-                return events
-            waiter.wait(min(polled + IDLE_POLL_SECONDS, deadline) - time.monotonic())
-            earliest = started + polls / MAX_POLLS_PER_SECOND
-            time.sleep(max(0.0, min(earliest, deadline) - time.monotonic()))
+        polled = started
+        events = _poll(tenant_id, limit, lease_seconds, event_type, deadline)
+        # A claim that finds events at once never takes one of the tenant's places.
+        if events or time.monotonic() >= deadline:
+            return events
+        wait_ends_ms = now_ms() + round((deadline - time.monotonic()) * 1000)
+        with waiting_place(tenant_id=tenant_id, wait_ends_ms=wait_ends_ms):
+            polls = 1
+            while True:
+                waiter.wait(min(polled + IDLE_POLL_SECONDS, deadline) - time.monotonic())
+                earliest = started + polls / MAX_POLLS_PER_SECOND
+                time.sleep(max(0.0, min(earliest, deadline) - time.monotonic()))
+                polled = time.monotonic()
+                events = _poll(tenant_id, limit, lease_seconds, event_type, deadline)
+                polls += 1
+                if events or time.monotonic() >= deadline:
+                    return events
+
+
+def _poll(tenant_id: str, limit: int, lease_seconds: int, event_type: str | None, deadline: float) -> list[Event]:
+    with budget(min(settings.STORE_BUDGET_SECONDS, deadline + POLL_BUDGET_SECONDS - time.monotonic())):
+        return _claim_now(tenant_id, limit, lease_seconds, event_type)
 
 
 def _claim_now(tenant_id: str, limit: int, lease_seconds: int, event_type: str | None) -> list[Event]:

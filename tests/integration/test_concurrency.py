@@ -1,4 +1,4 @@
-"""Races over real HTTP: gunicorn (2 processes x 8 threads) in front of a moto server."""
+"""Races over real HTTP: gunicorn (2 processes x 32 threads) in front of a moto server."""
 
 import threading
 from collections import Counter
