@@ -22,12 +22,15 @@ tests) and measures, printing one table:
    packaged Lambda's cold start (coldstart.py; `make bench-coldstart` builds the zip first);
 7. the request rate across two API processes (limits.py): a tenant at 3 times its rate
    split 9:1 between them, accepted against its budget and the limiter's store calls per
-   request; a quiet tenant's p50/p99 alone and beside it.
+   request; a quiet tenant's p50/p99 alone and beside it;
+8. reads filtered by event_type behind 10,000 events of other types (typed.py, in process):
+   the store calls of a filtered list page, a typed claim and a replay by type, and the
+   items each read.
 
 Every scenario gets fresh tenants, with request rates far above what they send (the limiter
 runs, its calls per request are in 3). BENCH_SECONDS (10) is each timed scenario's length;
 `make bench BENCH_SECONDS=2` is the smoke run `make test` does (tests/integration/
-test_bench_smoke.py). Exit status 1 if any request failed. Sections 3b to 7 also run alone:
-`python -m bench.cpu` and `bench.coldstart ZIP` need no stack; `bench.longpoll`,
+test_bench_smoke.py). Exit status 1 if any request failed. Sections 3b to 8 also run alone:
+`python -m bench.cpu`, `bench.typed` and `bench.coldstart ZIP` need no stack; `bench.longpoll`,
 `bench.webhooks`, `bench.drain` and `bench.limits` start one of their own.
 """

@@ -3,7 +3,7 @@ status 1 if any request failed. bench/__init__.py says what each section measure
 
 import sys
 
-from bench import coldstart, cpu, drain, limits, longpoll, webhooks
+from bench import coldstart, cpu, drain, limits, longpoll, typed, webhooks
 from bench.floor import Floor
 from bench.harness import CONCURRENCY, SECONDS, THREADS, WORKERS, app_in_process, running_stack
 from bench.report import print_results
@@ -47,6 +47,7 @@ def main() -> int:
     print("\n3b. app CPU per request, store in process (bench/cpu.py)", flush=True)
     cpu_lines = cpu.section()
     extra += coldstart.section()
+    extra += typed.section()
     print_results(scenarios.rows, health, single, calls, cpu_lines, extra)
     if scenarios.errors:
         print(f"\n{len(scenarios.errors)} requests failed; the first: {scenarios.errors[:3]}")

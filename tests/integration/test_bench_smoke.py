@@ -30,6 +30,8 @@ ROWS = [
     "7. request rate, two API processes",
     "a quiet tenant at 20/s",
     "cold start",
+    "8. reads by type",
+    "| typed claim, the one match |",
 ]
 
 
