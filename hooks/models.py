@@ -18,6 +18,7 @@ from pynamodb.attributes import ListAttribute, NumberAttribute, TTLAttribute, Un
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
+from hooks.ids import delivery_id_for
 from triggerapi.indexes import KeyedIndex
 from triggerapi.store import StoreMeta, table_name
 
@@ -127,7 +128,7 @@ class Delivery(Model):
 
     @property
     def delivery_id(self) -> str:
-        return delivery_id_for(self.event_id)
+        return delivery_id_for(self.hook_id, self.event_id)
 
 
 # A hook's deliveries in one status, by event: keyed by the attributes a delivery already has
@@ -136,15 +137,6 @@ class Delivery(Model):
 # delivery's creation and its changes of status write it. (Hooks, which have a pk and a
 # status too, are in it as well, under their tenant's partitions: never read.)
 DELIVERY_STATUS_INDEX = KeyedIndex("delivery-status-index", (Delivery.pk, Delivery.status), Delivery.event_id)
-
-
-def delivery_id_for(event_id: str) -> str:
-    """A hook has one delivery per event: its id is the event's ULID under `dlv_`."""
-    return "dlv_" + event_id.removeprefix("evt_")
-
-
-def event_id_for(delivery_id: str) -> str:
-    return "evt_" + delivery_id.removeprefix("dlv_")
 
 
 def due_shard_for(event_id: str) -> str:

@@ -30,11 +30,26 @@ HOOKS_SCOPE = (
     "A tenant's hooks: endpoints each new event is pushed to, signed, with retries. Scope `hooks` (a worker's "
     "`consume` key may not point the tenant's events at a new URL)."
 )
-DELIVERY_ID = OpenApiParameter("delivery_id", str, OpenApiParameter.PATH, description="`dlv_` + the event's ULID.")
+DELIVERY_ID = OpenApiParameter(
+    "delivery_id",
+    str,
+    OpenApiParameter.PATH,
+    description="`dlv_` + the event's ULID + the hook's 8-character tag, as the hook's deliveries list it; another "
+    "hook's delivery is not found here.",
+)
 
 
 def _hook(request, hook_id: str):
     return services.hook_found(tenant_id=request.user.tenant_id, hook_id=hook_id)
+
+
+def _delivery(request, hook_id: str, delivery_id: str):
+    """The hook and its delivery, or 404 for either."""
+    hook = _hook(request, hook_id)
+    delivery = selectors.delivery_get(tenant_id=request.user.tenant_id, hook_id=hook_id, delivery_id=delivery_id)
+    if delivery is None:
+        raise DeliveryNotFound(delivery_id)
+    return hook, delivery
 
 
 class DeliveryNotFound(NotFound):
@@ -94,6 +109,13 @@ class DeliveryNotFound(NotFound):
         description=HOOKS_SCOPE,
         parameters=[HOOK_ID, DeliveryQuerySerializer],
         responses=api_responses({200: DeliveryPageSerializer}, 400, 401, 403, 404, 503),
+    ),
+    delivery=extend_schema(
+        summary="Get one of a hook's deliveries",
+        description=HOOKS_SCOPE,
+        operation_id="hooks_delivery_retrieve",
+        parameters=[HOOK_ID, DELIVERY_ID],
+        responses=api_responses({200: DeliverySerializer}, 401, 403, 404, 503),
     ),
     retry_delivery=extend_schema(
         summary="Attempt a failed delivery again now",
@@ -158,12 +180,14 @@ class HookViewSet(PagedViewSetMixin, viewsets.ViewSet):
         page = selectors.deliveries_list(tenant_id=request.user.tenant_id, hook_id=hook_id, **query)
         return self.paged(page, DeliveryPageSerializer)
 
+    @action(detail=True, methods=["get"], url_path=r"deliveries/(?P<delivery_id>[^/]+)")
+    def delivery(self, request, hook_id: str, delivery_id: str):
+        _, delivery = _delivery(request, hook_id, delivery_id)
+        return Response(DeliverySerializer(delivery).data)
+
     @action(detail=True, methods=["post"], url_path=r"deliveries/(?P<delivery_id>[^/]+)/retry")
     def retry_delivery(self, request, hook_id: str, delivery_id: str):
-        hook = _hook(request, hook_id)
-        delivery = selectors.delivery_get(tenant_id=request.user.tenant_id, hook_id=hook_id, delivery_id=delivery_id)
-        if delivery is None:
-            raise DeliveryNotFound(delivery_id)
+        hook, delivery = _delivery(request, hook_id, delivery_id)
         try:
             delivery = dispatch.delivery_retry(hook, delivery)
         except dispatch.DeliveryNotRetryable as refused:

@@ -62,6 +62,11 @@ class Hooks:
     ) -> Iterator[Delivery]:
         return every(partial(self.list_deliveries, hook_id, status=status), "deliveries", page_size)
 
+    def get_delivery(self, hook_id: str, delivery_id: str) -> Delivery:
+        """One of the hook's deliveries; NotFound if the id is another hook's."""
+        path = f"/v1/hooks/{hook_id}/deliveries/{delivery_id}"
+        return Delivery.from_json(self._transport.call("GET", path, repeatable=True).json())
+
     def retry_delivery(self, hook_id: str, delivery_id: str) -> Delivery:
         """Attempts a failed delivery again now; 409 (Conflict) unless it failed."""
         path = f"/v1/hooks/{hook_id}/deliveries/{delivery_id}/retry"
