@@ -52,6 +52,8 @@ class Hook(Model):
     description = UnicodeAttribute(null=True)
     status = UnicodeAttribute(default=ACTIVE)
     disabled_reason = UnicodeAttribute(null=True)
+    # Attempts per second to this hook (HOOKS.md); absent: only the tenant's limits apply.
+    rate_limit = NumberAttribute(null=True)
     # The signing secret, sealed (hooks.vault); during a rotation the previous one signs
     # beside it until previous_secret_until (epoch ms).
     secret = UnicodeAttribute()

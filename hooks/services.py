@@ -44,7 +44,13 @@ def target_valid(target_url: str) -> str:
 
 
 def hook_create(
-    *, tenant_id: str, target_url: str, event_types: list[str], description: str | None, created_by: str
+    *,
+    tenant_id: str,
+    target_url: str,
+    event_types: list[str],
+    description: str | None,
+    created_by: str,
+    rate_limit: int | None = None,
 ) -> CreatedHook:
     """The hook and the tenant's hook count change together (one transaction): the 101st
     hook is refused however many are created at once."""
@@ -59,6 +65,7 @@ def hook_create(
         target_url=target_url,
         event_types=list(event_types),
         description=description,
+        rate_limit=rate_limit,
         status=ACTIVE,
         secret=vault.seal(secret),
         created_by=created_by,
@@ -94,7 +101,7 @@ def hook_found(*, tenant_id: str, hook_id: str) -> Hook:
 
 
 def hook_update(*, tenant_id: str, hook_id: str, changes: dict) -> Hook:
-    """Changes any of target_url, event_types, description, status. Disabling by hand says
+    """Changes any of target_url, event_types, description, rate_limit, status. Disabling by hand says
     `manual`; re-enabling clears the reason and the failure streak, and pending deliveries
     the hook held back go back on their schedule."""
     if not is_hook_id(hook_id):
@@ -103,7 +110,7 @@ def hook_update(*, tenant_id: str, hook_id: str, changes: dict) -> Hook:
         target_valid(changes["target_url"])
     now = now_ms()
     actions = [Hook.updated_at.set(now)]
-    for field in ("target_url", "event_types", "description"):
+    for field in ("target_url", "event_types", "description", "rate_limit"):
         if field in changes:
             value = changes[field]
             attribute = getattr(Hook, field)

@@ -142,6 +142,7 @@ class HookViewSet(PagedViewSetMixin, viewsets.ViewSet):
             event_types=data.get("event_types") or [],
             description=data.get("description"),
             created_by=request.user.key_prefix,
+            rate_limit=data.get("rate_limit"),
         )
         return Response(CreatedHookSerializer(created).data, status=status.HTTP_201_CREATED)
 

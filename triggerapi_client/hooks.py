@@ -18,9 +18,17 @@ class Hooks:
         self._transport = transport
 
     def create(
-        self, target_url: str, *, event_types: list[str] | None = None, description: str | None = None
+        self,
+        target_url: str,
+        *,
+        event_types: list[str] | None = None,
+        description: str | None = None,
+        rate_limit: int | None = None,
     ) -> CreatedHook:
-        body = without_none(target_url=target_url, event_types=event_types, description=description)
+        """`rate_limit`: attempts per second to the hook (1-1000); None: the tenant's pace."""
+        body = without_none(
+            target_url=target_url, event_types=event_types, description=description, rate_limit=rate_limit
+        )
         return CreatedHook.from_json(self._transport.call("POST", "/v1/hooks", body=body, repeatable=False).json())
 
     def list(self, *, limit: int | None = None, cursor: str | None = None) -> HookPage:
@@ -34,8 +42,8 @@ class Hooks:
         return Hook.from_json(self._transport.call("GET", f"/v1/hooks/{hook_id}", repeatable=True).json())
 
     def update(self, hook_id: str, **changes) -> Hook:
-        """Any of `target_url`, `event_types`, `description` (None clears it) and `status`
-        ("active" or "disabled"; re-enabling clears the failure streak)."""
+        """Any of `target_url`, `event_types`, `description` and `rate_limit` (None clears
+        either) and `status` ("active" or "disabled"; re-enabling clears the failure streak)."""
         response = self._transport.call("PATCH", f"/v1/hooks/{hook_id}", body=changes, repeatable=True)
         return Hook.from_json(response.json())
 

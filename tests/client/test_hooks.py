@@ -119,3 +119,14 @@ def test_one_delivery_is_read_by_its_id_and_another_hooks_is_not_found(connect, 
     assert client.hooks.get_delivery(first.id, listed.id) == listed
     with pytest.raises(NotFound):
         client.hooks.get_delivery(second.id, listed.id)
+
+
+def test_a_hooks_rate_limit_is_set_on_create_and_cleared_by_update(connect, receiver):
+    client = connect("acme")
+
+    created = client.hooks.create(receiver.url("/in"), rate_limit=25)
+    read = client.hooks.get(created.id)
+    cleared = client.hooks.update(created.id, rate_limit=None)
+
+    assert (created.rate_limit, read.rate_limit, cleared.rate_limit) == (25, 25, None)
+    assert client.hooks.create(receiver.url("/in")).rate_limit is None
