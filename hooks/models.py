@@ -65,6 +65,8 @@ class Hook(Model):
     updated_at = NumberAttribute()
     # When the first failed attempt since the last success was made (hooks.schedule).
     failing_since = NumberAttribute(null=True)
+    # When its last test was sent (epoch ms): one test per hook per 5 s (hooks.services).
+    tested_at = NumberAttribute(null=True)
     write_token = UnicodeAttribute(null=True)
 
     @staticmethod

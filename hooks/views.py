@@ -30,6 +30,11 @@ HOOKS_SCOPE = (
     "A tenant's hooks: endpoints each new event is pushed to, signed, with retries. Scope `hooks` (a worker's "
     "`consume` key may not point the tenant's events at a new URL)."
 )
+# What a test's and a manual retry's descriptions add: they call the target within the request.
+IN_REQUEST = (
+    " The call is made within the request: at most 2 such calls (tests and manual retries) of a tenant run at once, "
+    "and a hook is tested at most once per 5 s; beyond that, 429 `rate_limited` with `details.limit` `hook_test`."
+)
 DELIVERY_ID = OpenApiParameter(
     "delivery_id",
     str,
@@ -99,7 +104,7 @@ class DeliveryNotFound(NotFound):
     ),
     test=extend_schema(
         summary="Send a test event now",
-        description=HOOKS_SCOPE,
+        description=HOOKS_SCOPE + IN_REQUEST,
         parameters=[HOOK_ID],
         request=None,
         responses=api_responses({200: TestResultSerializer}, 401, 403, 404, 409, 503),
@@ -119,7 +124,7 @@ class DeliveryNotFound(NotFound):
     ),
     retry_delivery=extend_schema(
         summary="Attempt a failed delivery again now",
-        description=HOOKS_SCOPE,
+        description=HOOKS_SCOPE + IN_REQUEST,
         parameters=[HOOK_ID, DELIVERY_ID],
         request=None,
         responses=api_responses({200: DeliverySerializer}, 401, 403, 404, 409, 503),
@@ -190,7 +195,7 @@ class HookViewSet(PagedViewSetMixin, viewsets.ViewSet):
     def retry_delivery(self, request, hook_id: str, delivery_id: str):
         hook, delivery = _delivery(request, hook_id, delivery_id)
         try:
-            delivery = dispatch.delivery_retry(hook, delivery)
+            delivery = services.delivery_retry(hook=hook, delivery=delivery)
         except dispatch.DeliveryNotRetryable as refused:
             if refused.status is None:
                 raise Conflict("The hook is disabled: enable it to retry its deliveries.") from None
