@@ -48,6 +48,11 @@ def _hook(request, hook_id: str):
     return services.hook_found(tenant_id=request.user.tenant_id, hook_id=hook_id)
 
 
+class DeliveryNotFound(NotFound):
+    def __init__(self, delivery_id: str):
+        super().__init__(f"Delivery {delivery_id[:64]} not found.")
+
+
 def _delivery(request, hook_id: str, delivery_id: str):
     """The hook and its delivery, or 404 for either."""
     hook = _hook(request, hook_id)
@@ -55,11 +60,6 @@ def _delivery(request, hook_id: str, delivery_id: str):
     if delivery is None:
         raise DeliveryNotFound(delivery_id)
     return hook, delivery
-
-
-class DeliveryNotFound(NotFound):
-    def __init__(self, delivery_id: str):
-        super().__init__(f"Delivery {delivery_id[:64]} not found.")
 
 
 @extend_schema_view(
