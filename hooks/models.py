@@ -18,6 +18,7 @@ from pynamodb.attributes import ListAttribute, NumberAttribute, TTLAttribute, Un
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
+from hooks.ids import delivery_id_for
 from triggerapi.indexes import KeyedIndex
 from triggerapi.store import StoreMeta, table_name
 
@@ -51,6 +52,8 @@ class Hook(Model):
     description = UnicodeAttribute(null=True)
     status = UnicodeAttribute(default=ACTIVE)
     disabled_reason = UnicodeAttribute(null=True)
+    # Attempts per second to this hook (HOOKS.md); absent: only the tenant's limits apply.
+    rate_limit = NumberAttribute(null=True)
     # The signing secret, sealed (hooks.vault); during a rotation the previous one signs
     # beside it until previous_secret_until (epoch ms).
     secret = UnicodeAttribute()
@@ -62,6 +65,8 @@ class Hook(Model):
     updated_at = NumberAttribute()
     # When the first failed attempt since the last success was made (hooks.schedule).
     failing_since = NumberAttribute(null=True)
+    # When its last test was sent (epoch ms): one test per hook per 5 s (hooks.services).
+    tested_at = NumberAttribute(null=True)
     write_token = UnicodeAttribute(null=True)
 
     @staticmethod
@@ -127,7 +132,7 @@ class Delivery(Model):
 
     @property
     def delivery_id(self) -> str:
-        return delivery_id_for(self.event_id)
+        return delivery_id_for(self.hook_id, self.event_id)
 
 
 # A hook's deliveries in one status, by event: keyed by the attributes a delivery already has
@@ -136,15 +141,6 @@ class Delivery(Model):
 # delivery's creation and its changes of status write it. (Hooks, which have a pk and a
 # status too, are in it as well, under their tenant's partitions: never read.)
 DELIVERY_STATUS_INDEX = KeyedIndex("delivery-status-index", (Delivery.pk, Delivery.status), Delivery.event_id)
-
-
-def delivery_id_for(event_id: str) -> str:
-    """A hook has one delivery per event: its id is the event's ULID under `dlv_`."""
-    return "dlv_" + event_id.removeprefix("evt_")
-
-
-def event_id_for(delivery_id: str) -> str:
-    return "evt_" + delivery_id.removeprefix("dlv_")
 
 
 def due_shard_for(event_id: str) -> str:

@@ -2,9 +2,8 @@
 
 from pynamodb.exceptions import DoesNotExist
 
-from events.ids import is_event_id
-from hooks.ids import is_hook_id
-from hooks.models import ACTIVE, DELIVERY_STATUS_INDEX, HOOK_PREFIX, Delivery, Hook, event_id_for
+from hooks.ids import event_id_of, is_hook_id
+from hooks.models import ACTIVE, DELIVERY_STATUS_INDEX, HOOK_PREFIX, Delivery, Hook
 from triggerapi import store
 from triggerapi.pagination import IndexListing, Listing, Page, index_page_read, page_read
 
@@ -44,8 +43,9 @@ def hooks_active(*, tenant_id: str) -> list[Hook]:
 
 
 def delivery_get(*, tenant_id: str, hook_id: str, delivery_id: str) -> Delivery | None:
-    event_id = event_id_for(delivery_id)
-    if not delivery_id.startswith("dlv_") or not is_event_id(event_id):
+    """None unless the id names a delivery of this hook (hooks.ids.event_id_of)."""
+    event_id = event_id_of(delivery_id, hook_id=hook_id)
+    if event_id is None:
         return None
     try:
         return store.call(

@@ -3,9 +3,14 @@ from rest_framework import serializers
 from hooks.addresses import MAX_URL_LENGTH
 from hooks.models import DELIVERY_STATUSES, DISABLED, DISABLED_REASONS, HOOK_STATUSES
 from triggerapi.pagination import PageQuerySerializer, PageSerializer
-from triggerapi.serializers import ExactStringField, OptionsSerializer
+from triggerapi.serializers import ExactStringField, JSONIntegerField, OptionsSerializer
 
 MAX_EVENT_TYPES = 50
+MAX_RATE_LIMIT = 1000
+RATE_LIMIT_HELP = (
+    "Attempts per second to this hook, 1-1000; null: only the tenant's limits apply (a hook's pace is the lower "
+    "of the two). A Zapier subscription sets it below Zapier's 30 requests/s."
+)
 
 
 def event_types_field() -> serializers.ListField:
@@ -31,16 +36,24 @@ def description_field() -> ExactStringField:
     return ExactStringField(required=False, allow_null=True, allow_blank=True, max_length=1024)
 
 
+def rate_limit_field() -> JSONIntegerField:
+    return JSONIntegerField(
+        required=False, allow_null=True, min_value=1, max_value=MAX_RATE_LIMIT, help_text=RATE_LIMIT_HELP
+    )
+
+
 class HookCreateSerializer(OptionsSerializer):
     target_url = target_url_field()
     event_types = event_types_field()
     description = description_field()
+    rate_limit = rate_limit_field()
 
 
 class HookUpdateSerializer(OptionsSerializer):
     target_url = target_url_field(required=False)
     event_types = event_types_field()
     description = description_field()
+    rate_limit = rate_limit_field()
     status = serializers.ChoiceField(choices=HOOK_STATUSES, required=False)
 
     def validate(self, attrs):
@@ -65,6 +78,7 @@ class HookSerializer(serializers.Serializer):
     description = serializers.CharField(allow_null=True)
     status = serializers.ChoiceField(choices=HOOK_STATUSES)
     disabled_reason = serializers.ChoiceField(choices=DISABLED_REASONS, allow_null=True)
+    rate_limit = serializers.IntegerField(allow_null=True, help_text=RATE_LIMIT_HELP)
     created_by = serializers.CharField(
         allow_null=True,
         help_text="The prefix of the API key that created the hook (as list_keys shows it); null for hooks created "

@@ -12,16 +12,18 @@ from hooks import dispatch, fanout, outcomes, vault
 from hooks.addresses import TargetRefused, target_check
 from hooks.attempt import AttemptResult, attempt_deliver
 from hooks.ids import is_hook_id, new_hook_id
-from hooks.models import ACTIVE, DISABLED, MANUAL, Hook, HookCount
+from hooks.models import ACTIVE, DISABLED, MANUAL, Delivery, Hook, HookCount
 from hooks.selectors import hook_get
 from hooks.signing import secret_generate
+from limits.hook_calls import LIMIT, hook_call_place
 from triggerapi import writes
-from triggerapi.exceptions import Conflict, write_unavailable
+from triggerapi.exceptions import Conflict, RateLimited, write_unavailable
 from triggerapi.store import ConditionFailed, TransactionCanceled, now_ms
 
 MAX_HOOKS = 100
 ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000
 TEST_EVENT_TYPE = "triggerapi.test"
+TEST_INTERVAL_MS = 5_000
 
 
 class HookNotFound(NotFound):
@@ -44,7 +46,13 @@ def target_valid(target_url: str) -> str:
 
 
 def hook_create(
-    *, tenant_id: str, target_url: str, event_types: list[str], description: str | None, created_by: str
+    *,
+    tenant_id: str,
+    target_url: str,
+    event_types: list[str],
+    description: str | None,
+    created_by: str,
+    rate_limit: int | None = None,
 ) -> CreatedHook:
     """The hook and the tenant's hook count change together (one transaction): the 101st
     hook is refused however many are created at once."""
@@ -59,6 +67,7 @@ def hook_create(
         target_url=target_url,
         event_types=list(event_types),
         description=description,
+        rate_limit=rate_limit,
         status=ACTIVE,
         secret=vault.seal(secret),
         created_by=created_by,
@@ -94,7 +103,7 @@ def hook_found(*, tenant_id: str, hook_id: str) -> Hook:
 
 
 def hook_update(*, tenant_id: str, hook_id: str, changes: dict) -> Hook:
-    """Changes any of target_url, event_types, description, status. Disabling by hand says
+    """Changes any of target_url, event_types, description, rate_limit, status. Disabling by hand says
     `manual`; re-enabling clears the reason and the failure streak, and pending deliveries
     the hook held back go back on their schedule."""
     if not is_hook_id(hook_id):
@@ -103,7 +112,7 @@ def hook_update(*, tenant_id: str, hook_id: str, changes: dict) -> Hook:
         target_valid(changes["target_url"])
     now = now_ms()
     actions = [Hook.updated_at.set(now)]
-    for field in ("target_url", "event_types", "description"):
+    for field in ("target_url", "event_types", "description", "rate_limit"):
         if field in changes:
             value = changes[field]
             attribute = getattr(Hook, field)
@@ -190,17 +199,56 @@ def hook_rotate_secret(*, tenant_id: str, hook_id: str) -> str:
 
 def hook_test(*, tenant_id: str, hook_id: str) -> AttemptResult:
     """Sends a `triggerapi.test` event now, rendered and signed as a delivery is (so a
-    receiver parses it as it will the real ones); nothing is stored. A disabled hook gets
-    nothing, as no delivery is attempted to it (409, as a manual retry)."""
+    receiver parses it as it will the real ones); no event or delivery is stored. A disabled
+    hook gets nothing, as no delivery is attempted to it (409, as a manual retry). The call
+    holds one of the tenant's places (limits.hook_calls), and a hook is tested at most once
+    per TEST_INTERVAL_MS (429 `hook_test` otherwise): a request thread is held for as long
+    as the target takes to answer."""
     hook = hook_found(tenant_id=tenant_id, hook_id=hook_id)
     if hook.status != ACTIVE:
         raise Conflict("The hook is disabled: enable it to send a test.")
-    payload = {"event_type": TEST_EVENT_TYPE, "hook_id": hook.hook_id}
-    event = new_event(tenant_id, new_event_ids()[0], payload)
-    return attempt_deliver(
-        target_url=hook.target_url,
-        event_id=event.event_id,
-        body=fanout.event_body(event),
-        secrets=dispatch.secrets_of(hook, now_ms()),
-        attempt=1,
-    )
+    with hook_call_place(tenant_id=tenant_id):
+        _test_turn_take(hook)
+        payload = {"event_type": TEST_EVENT_TYPE, "hook_id": hook.hook_id}
+        event = new_event(tenant_id, new_event_ids()[0], payload)
+        return attempt_deliver(
+            target_url=hook.target_url,
+            event_id=event.event_id,
+            body=fanout.event_body(event),
+            secrets=dispatch.secrets_of(hook, now_ms()),
+            attempt=1,
+        )
+
+
+def _test_turn_take(hook: Hook) -> None:
+    """This hook's turn to be tested: one write, conditional on its last test being at least
+    TEST_INTERVAL_MS ago, so two processes never both send one. Taken after the tenant's
+    place, so a test refused for want of a place leaves the hook's turn as it was."""
+    now = now_ms()
+    since = Hook.tested_at.does_not_exist() | (Hook.tested_at <= now - TEST_INTERVAL_MS)
+    try:
+        writes.update(
+            Hook,
+            hook.tenant_id,
+            hook.sk,
+            actions=[Hook.tested_at.set(now)],
+            condition=Hook.sk.exists() & since,
+            token=writes.new_token(),
+            return_item=False,
+        )
+    except ConditionFailed as exc:
+        if exc.item is None:
+            raise HookNotFound(hook.hook_id) from None
+        tested_at = int(exc.item.get("tested_at", {}).get("N", now))
+        raise RateLimited(
+            limit=LIMIT,
+            retry_after=(tested_at + TEST_INTERVAL_MS - now) / 1000,
+            message=f"This hook was tested less than {TEST_INTERVAL_MS // 1000} s ago; retry after the given delay.",
+        ) from None
+
+
+def delivery_retry(*, hook: Hook, delivery: Delivery) -> Delivery:
+    """A manual retry attempts the delivery within the request: it holds one of the tenant's
+    places for webhook calls (limits.hook_calls) while it runs."""
+    with hook_call_place(tenant_id=hook.tenant_id):
+        return dispatch.delivery_retry(hook, delivery)

@@ -30,7 +30,18 @@ HOOKS_SCOPE = (
     "A tenant's hooks: endpoints each new event is pushed to, signed, with retries. Scope `hooks` (a worker's "
     "`consume` key may not point the tenant's events at a new URL)."
 )
-DELIVERY_ID = OpenApiParameter("delivery_id", str, OpenApiParameter.PATH, description="`dlv_` + the event's ULID.")
+# What a test's and a manual retry's descriptions add: they call the target within the request.
+IN_REQUEST = (
+    " The call is made within the request: at most 2 such calls (tests and manual retries) of a tenant run at once, "
+    "and a hook is tested at most once per 5 s; beyond that, 429 `rate_limited` with `details.limit` `hook_test`."
+)
+DELIVERY_ID = OpenApiParameter(
+    "delivery_id",
+    str,
+    OpenApiParameter.PATH,
+    description="`dlv_` + the event's ULID + the hook's 8-character tag, as the hook's deliveries list it; another "
+    "hook's delivery is not found here.",
+)
 
 
 def _hook(request, hook_id: str):
@@ -40,6 +51,15 @@ def _hook(request, hook_id: str):
 class DeliveryNotFound(NotFound):
     def __init__(self, delivery_id: str):
         super().__init__(f"Delivery {delivery_id[:64]} not found.")
+
+
+def _delivery(request, hook_id: str, delivery_id: str):
+    """The hook and its delivery, or 404 for either."""
+    hook = _hook(request, hook_id)
+    delivery = selectors.delivery_get(tenant_id=request.user.tenant_id, hook_id=hook_id, delivery_id=delivery_id)
+    if delivery is None:
+        raise DeliveryNotFound(delivery_id)
+    return hook, delivery
 
 
 @extend_schema_view(
@@ -84,7 +104,7 @@ class DeliveryNotFound(NotFound):
     ),
     test=extend_schema(
         summary="Send a test event now",
-        description=HOOKS_SCOPE,
+        description=HOOKS_SCOPE + IN_REQUEST,
         parameters=[HOOK_ID],
         request=None,
         responses=api_responses({200: TestResultSerializer}, 401, 403, 404, 409, 503),
@@ -95,9 +115,16 @@ class DeliveryNotFound(NotFound):
         parameters=[HOOK_ID, DeliveryQuerySerializer],
         responses=api_responses({200: DeliveryPageSerializer}, 400, 401, 403, 404, 503),
     ),
+    delivery=extend_schema(
+        summary="Get one of a hook's deliveries",
+        description=HOOKS_SCOPE,
+        operation_id="hooks_delivery_retrieve",
+        parameters=[HOOK_ID, DELIVERY_ID],
+        responses=api_responses({200: DeliverySerializer}, 401, 403, 404, 503),
+    ),
     retry_delivery=extend_schema(
         summary="Attempt a failed delivery again now",
-        description=HOOKS_SCOPE,
+        description=HOOKS_SCOPE + IN_REQUEST,
         parameters=[HOOK_ID, DELIVERY_ID],
         request=None,
         responses=api_responses({200: DeliverySerializer}, 401, 403, 404, 409, 503),
@@ -120,6 +147,7 @@ class HookViewSet(PagedViewSetMixin, viewsets.ViewSet):
             event_types=data.get("event_types") or [],
             description=data.get("description"),
             created_by=request.user.key_prefix,
+            rate_limit=data.get("rate_limit"),
         )
         return Response(CreatedHookSerializer(created).data, status=status.HTTP_201_CREATED)
 
@@ -158,14 +186,16 @@ class HookViewSet(PagedViewSetMixin, viewsets.ViewSet):
         page = selectors.deliveries_list(tenant_id=request.user.tenant_id, hook_id=hook_id, **query)
         return self.paged(page, DeliveryPageSerializer)
 
+    @action(detail=True, methods=["get"], url_path=r"deliveries/(?P<delivery_id>[^/]+)")
+    def delivery(self, request, hook_id: str, delivery_id: str):
+        _, delivery = _delivery(request, hook_id, delivery_id)
+        return Response(DeliverySerializer(delivery).data)
+
     @action(detail=True, methods=["post"], url_path=r"deliveries/(?P<delivery_id>[^/]+)/retry")
     def retry_delivery(self, request, hook_id: str, delivery_id: str):
-        hook = _hook(request, hook_id)
-        delivery = selectors.delivery_get(tenant_id=request.user.tenant_id, hook_id=hook_id, delivery_id=delivery_id)
-        if delivery is None:
-            raise DeliveryNotFound(delivery_id)
+        hook, delivery = _delivery(request, hook_id, delivery_id)
         try:
-            delivery = dispatch.delivery_retry(hook, delivery)
+            delivery = services.delivery_retry(hook=hook, delivery=delivery)
         except dispatch.DeliveryNotRetryable as refused:
             if refused.status is None:
                 raise Conflict("The hook is disabled: enable it to retry its deliveries.") from None

@@ -4,7 +4,8 @@
 - token buckets shared by every process: pk = `bucket#<name>#<shard>`, sk = `bucket`. Each
   shard has a partition key of its own, so a tenant far above 1,000 requests/s spreads its
   bucket's writes over several partitions instead of heating one;
-- the claims of a tenant waiting at once: pk = `waiting#<tenant>`, sk = `claims`.
+- the claims of a tenant waiting at once: pk = `waiting#<tenant>`, sk = `claims`;
+- the webhook calls a tenant's requests make at once: pk = `hook_calls#<tenant>`, sk = `calls`.
 """
 
 from django.conf import settings
@@ -16,6 +17,7 @@ from triggerapi.store import StoreMeta, table_name
 LIMITS_KEY = "limits"
 BUCKET_KEY = "bucket"
 WAITING_KEY = "claims"
+HOOK_CALLS_KEY = "calls"
 
 
 class TenantLimits(Model):
@@ -56,7 +58,7 @@ class Bucket(Model):
 class WaitingClaims(Model):
     """A tenant's waiting claims: claim id -> when its place is free again at the latest
     (its wait's end plus a grace), so a place held by a killed process comes back. Each
-    change adds or removes entries of `holders` (limits.waiting), never the whole map."""
+    change adds or removes entries of `holders` (limits.places), never the whole map."""
 
     class Meta(StoreMeta):
         table_name = table_name("Limits")
@@ -69,3 +71,21 @@ class WaitingClaims(Model):
     @staticmethod
     def key_for(tenant_id: str) -> str:
         return f"waiting#{tenant_id}"
+
+
+class HookCalls(Model):
+    """A tenant's webhook calls made inside a request (a hook's test, a manual retry): call
+    id -> when its place is free again at the latest (the call's longest time plus a grace),
+    kept as WaitingClaims' places are (limits.places)."""
+
+    class Meta(StoreMeta):
+        table_name = table_name("Limits")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default=HOOK_CALLS_KEY)
+    holders = MapAttribute(default=dict)
+    write_token = UnicodeAttribute(null=True)
+
+    @staticmethod
+    def key_for(tenant_id: str) -> str:
+        return f"hook_calls#{tenant_id}"

@@ -37,6 +37,7 @@ HOOKS = {
     ("post", "/v1/hooks/{hook_id}/rotate-secret"),
     ("post", "/v1/hooks/{hook_id}/test"),
     ("get", "/v1/hooks/{hook_id}/deliveries"),
+    ("get", "/v1/hooks/{hook_id}/deliveries/{delivery_id}"),
     ("post", "/v1/hooks/{hook_id}/deliveries/{delivery_id}/retry"),
 }
 

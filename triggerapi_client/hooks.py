@@ -18,9 +18,17 @@ class Hooks:
         self._transport = transport
 
     def create(
-        self, target_url: str, *, event_types: list[str] | None = None, description: str | None = None
+        self,
+        target_url: str,
+        *,
+        event_types: list[str] | None = None,
+        description: str | None = None,
+        rate_limit: int | None = None,
     ) -> CreatedHook:
-        body = without_none(target_url=target_url, event_types=event_types, description=description)
+        """`rate_limit`: attempts per second to the hook (1-1000); None: the tenant's pace."""
+        body = without_none(
+            target_url=target_url, event_types=event_types, description=description, rate_limit=rate_limit
+        )
         return CreatedHook.from_json(self._transport.call("POST", "/v1/hooks", body=body, repeatable=False).json())
 
     def list(self, *, limit: int | None = None, cursor: str | None = None) -> HookPage:
@@ -34,8 +42,8 @@ class Hooks:
         return Hook.from_json(self._transport.call("GET", f"/v1/hooks/{hook_id}", repeatable=True).json())
 
     def update(self, hook_id: str, **changes) -> Hook:
-        """Any of `target_url`, `event_types`, `description` (None clears it) and `status`
-        ("active" or "disabled"; re-enabling clears the failure streak)."""
+        """Any of `target_url`, `event_types`, `description` and `rate_limit` (None clears
+        either) and `status` ("active" or "disabled"; re-enabling clears the failure streak)."""
         response = self._transport.call("PATCH", f"/v1/hooks/{hook_id}", body=changes, repeatable=True)
         return Hook.from_json(response.json())
 
@@ -61,6 +69,11 @@ class Hooks:
         self, hook_id: str, *, status: str | None = None, page_size: int = 100
     ) -> Iterator[Delivery]:
         return every(partial(self.list_deliveries, hook_id, status=status), "deliveries", page_size)
+
+    def get_delivery(self, hook_id: str, delivery_id: str) -> Delivery:
+        """One of the hook's deliveries; NotFound if the id is another hook's."""
+        path = f"/v1/hooks/{hook_id}/deliveries/{delivery_id}"
+        return Delivery.from_json(self._transport.call("GET", path, repeatable=True).json())
 
     def retry_delivery(self, hook_id: str, delivery_id: str) -> Delivery:
         """Attempts a failed delivery again now; 409 (Conflict) unless it failed."""

@@ -117,6 +117,8 @@ class Hook(Model):
     status: str
     # "gone", "failing" or "manual" while disabled; None while active.
     disabled_reason: str | None
+    # Attempts per second to this hook (1-1000); None: only the tenant's limits apply.
+    rate_limit: int | None
     # The prefix of the key that created it (list_keys shows it).
     created_by: str | None
     created_at: int

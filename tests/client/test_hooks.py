@@ -7,6 +7,7 @@ import pytest
 from standardwebhooks import Webhook
 
 from hooks import handler
+from hooks.ids import delivery_id_for
 from tests.hooks.receiver import status
 from triggerapi_client import Conflict, CreatedHook, Delivery, Hook, NotFound, TestResult
 
@@ -83,7 +84,7 @@ def test_a_failed_delivery_is_listed_and_retried_once_its_hook_is_enabled(connec
 
     assert sorted(failed) == sorted(receipt.id for receipt in receipts)
     assert first == Delivery(
-        id="dlv_" + receipts[0].id[4:],
+        id=delivery_id_for(hook.id, receipts[0].id),
         hook_id=hook.id,
         event_id=receipts[0].id,
         status="failed",
@@ -106,3 +107,26 @@ def test_a_failed_delivery_is_listed_and_retried_once_its_hook_is_enabled(connec
     ]
     with pytest.raises(NotFound):
         client.hooks.list_deliveries("hook_01JD7Z8X4Q2N3M5P6R7S8T9V0W")
+
+
+def test_one_delivery_is_read_by_its_id_and_another_hooks_is_not_found(connect, receiver, stream_records):
+    client = connect("acme")
+    first, second = client.hooks.create(receiver.url("/1")), client.hooks.create(receiver.url("/2"))
+    [receipt] = client.create_events([{"n": 1}])
+    handler.handle_stream(stream_records("acme", receipt.id))
+    [listed] = client.hooks.list_deliveries(first.id).deliveries
+
+    assert client.hooks.get_delivery(first.id, listed.id) == listed
+    with pytest.raises(NotFound):
+        client.hooks.get_delivery(second.id, listed.id)
+
+
+def test_a_hooks_rate_limit_is_set_on_create_and_cleared_by_update(connect, receiver):
+    client = connect("acme")
+
+    created = client.hooks.create(receiver.url("/in"), rate_limit=25)
+    read = client.hooks.get(created.id)
+    cleared = client.hooks.update(created.id, rate_limit=None)
+
+    assert (created.rate_limit, read.rate_limit, cleared.rate_limit) == (25, 25, None)
+    assert client.hooks.create(receiver.url("/in")).rate_limit is None

@@ -49,6 +49,7 @@ READ_AS = {
     ("post", "/v1/hooks/{hook_id}/rotate-secret"): None,
     ("post", "/v1/hooks/{hook_id}/test"): TestResult,
     ("get", "/v1/hooks/{hook_id}/deliveries"): DeliveryPage,
+    ("get", "/v1/hooks/{hook_id}/deliveries/{delivery_id}"): Delivery,
     ("post", "/v1/hooks/{hook_id}/deliveries/{delivery_id}/retry"): Delivery,
 }
 

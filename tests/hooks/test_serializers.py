@@ -25,6 +25,7 @@ def test_a_created_hook_renders_the_hook_and_its_secret_shown_once():
         "description": None,
         "status": "active",
         "disabled_reason": None,
+        "rate_limit": None,
         "created_by": None,
         "created_at": 1,
         "updated_at": 2,

@@ -14,7 +14,7 @@ import pytest
 import time_machine
 
 from events.services import event_claim, event_create
-from limits import waiting
+from limits import places
 from limits.models import WAITING_KEY, WaitingClaims
 from limits.selectors import tenant_limits_forget
 from limits.waiting import GRACE_MS, waiting_claim_release, waiting_claim_take, waiting_place
@@ -315,8 +315,8 @@ def test_a_503_of_its_own_when_the_places_keep_changing(monkeypatch):
     def full_of_expired_places(*args):
         raise ConditionFailed(expired_each_time, uncertain=False)
 
-    monkeypatch.setattr(waiting, "_add", full_of_expired_places)
-    monkeypatch.setattr(waiting, "_drop", lambda *args: None)
+    monkeypatch.setattr(places.Places, "_add", full_of_expired_places)
+    monkeypatch.setattr(places.Places, "_drop", lambda *args: None)
 
     with pytest.raises(ServiceUnavailable) as unavailable:
         waiting_claim_take(tenant_id="acme", claim_id="unlucky", wait_ends_ms=now_ms() + 20_000)

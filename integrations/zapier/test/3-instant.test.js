@@ -30,6 +30,9 @@ test('subscribe, deliveries through perform, the same shape as performList, unsu
   assert.equal(filtered.target_url, receiver.url('/zap/filtered'));
   assert.deepEqual(filtered.event_types, [type]);
   assert.match(filtered.secret, /^whsec_/);
+  // Paced below Zapier's 30 requests/s per hook URL, as the hook itself says.
+  assert.equal(filtered.rate_limit, 25);
+  assert.equal((await api(env().apiKey, 'GET', `/v1/hooks/${filtered.id}`)).data.rate_limit, 25);
   const control = await appTester(operation.performSubscribe, {
     authData: mine,
     targetUrl: receiver.url('/zap/every'),

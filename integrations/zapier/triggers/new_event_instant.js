@@ -7,8 +7,18 @@ const newEvent = require('./new_event');
 // Turning the Zap on creates a triggerapi hook that pushes each new event to the Zap's
 // own URL; turning it off deletes it. What the hook answers (its id and its secret) is kept
 // by Zapier as bundle.subscribeData.
+//
+// Zapier answers 429 to more than 30 requests per second to one hook URL: the hook asks
+// triggerapi for at most RATE_LIMIT attempts per second, so a burst arrives paced, without
+// 429s that would push each of its deliveries back by a retry delay.
+const RATE_LIMIT = 25;
+
 const performSubscribe = async (z, bundle) => {
-  const body = { target_url: bundle.targetUrl, description: 'Zapier: New Event (Instant)' };
+  const body = {
+    target_url: bundle.targetUrl,
+    description: 'Zapier: New Event (Instant)',
+    rate_limit: RATE_LIMIT,
+  };
   if (bundle.inputData.event_type) {
     body.event_types = [bundle.inputData.event_type];
   }

@@ -12,6 +12,7 @@ from standardwebhooks import Webhook
 
 from events import ids
 from hooks import handler
+from hooks.ids import delivery_id_for
 from hooks.models import Delivery, Hook
 from hooks.schedule import DELAYS_MS
 from tests.hooks.receiver import Receiver, status
@@ -73,7 +74,7 @@ def test_each_new_event_reaches_each_matching_hook_signed_with_its_secret(acme, 
     assert body == acme.get(f"/v1/events/{ids[0]}").json() | {"status": "undelivered"}
     assert [d["status"] for d in deliveries(acme, every["id"])] == ["succeeded", "succeeded"]
     assert deliveries(acme, paid["id"])[0] | {"created_at": 0, "succeeded_at": 0, "next_attempt_at": None} == {
-        "id": "dlv_" + ids[0][4:],
+        "id": delivery_id_for(paid["id"], ids[0]),
         "hook_id": paid["id"],
         "event_id": ids[0],
         "status": "succeeded",

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from events.ids import new_event_ids
+from hooks.ids import delivery_id_for
 from hooks.models import FAILED, SUCCEEDED, Delivery
 from tests.store_hooks import store_reads
 from triggerapi import writes
@@ -34,7 +35,7 @@ def delivered(hook_id: str, *statuses: str) -> list[str]:
     ]
     for start in range(0, len(items), 25):
         assert writes.batch_put(Delivery, items[start : start + 25]) == []
-    return ["dlv_" + event_id.removeprefix("evt_") for event_id in event_ids]
+    return [delivery_id_for(hook_id, event_id) for event_id in event_ids]
 
 
 def test_a_page_of_failed_deliveries_behind_many_succeeded_reads_only_the_failed(acme, hook):

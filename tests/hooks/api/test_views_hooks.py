@@ -14,6 +14,7 @@ from events.ids import created_at_of
 from events.serializers import EventSerializer
 from hooks import vault
 from hooks.attempt import body_encode
+from hooks.ids import delivery_id_for
 from hooks.models import Delivery, Hook
 
 TARGET = "https://hooks.example.com/in"
@@ -108,7 +109,11 @@ def test_the_browsable_api_links_the_next_page_of_hooks_and_of_a_hooks_deliverie
 
     for path, key, rest in [
         ("/v1/hooks?limit=2", "hooks", [ids[2]]),
-        (f"/v1/hooks/{ids[0]}/deliveries?limit=2", "deliveries", ["dlv_01JD7Z8X4Q2N3M5P6R7S8T9V00"]),
+        (
+            f"/v1/hooks/{ids[0]}/deliveries?limit=2",
+            "deliveries",
+            [delivery_id_for(ids[0], "evt_01JD7Z8X4Q2N3M5P6R7S8T9V00")],
+        ),
     ]:
         page = unescape(acme.get(path, HTTP_ACCEPT="text/html").content.decode())
         next_page = re.search(r'<a href="([^"]*)" id="next-page">', page).group(1)
