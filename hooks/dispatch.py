@@ -253,7 +253,14 @@ def delivery_retry(hook: Hook, delivery: Delivery) -> Delivery:
         raise DeliveryNotRetryable(current.status if current else FAILED) from None
     delivery.status, delivery.schedule_base, delivery.attempt_id = PENDING, delivery.attempts, token
     delivery.attempts += 1
-    settled = attempt(Claim(hook, delivery))
-    if settled is None:
-        return store.call(lambda: Delivery.get(delivery.pk, delivery.event_id, consistent_read=True), what="GetItem")
+    try:
+        settled = attempt(Claim(hook, delivery))
+        if settled is None:
+            settled = store.call(
+                lambda: Delivery.get(delivery.pk, delivery.event_id, consistent_read=True), what="GetItem"
+            )
+    except StoreUnavailable:
+        # The retry is in the store and its attempt counted; if the outcome is not, the
+        # claim runs out and the delivery goes on with its schedule.
+        raise write_unavailable(maybe_applied=True) from None
     return settled
