@@ -119,7 +119,7 @@ def deliver_new_many(pairs: list[tuple[Hook, Event]], *, claimable: int | None =
             writes.transact(Delivery, [*items, *checks.values()], token=token)
             claims.extend(c for c, claimed in made if claimed)
         except TransactionCanceled:
-            for outcome in in_parallel(lambda made: deliver_new(*made), list(chunk)):
+            for outcome in in_parallel(lambda entry: deliver_new(*entry), list(chunk)):
                 if isinstance(outcome, BaseException):
                     raise outcome from None
                 if outcome is not None:

@@ -56,6 +56,11 @@ class Tally:
         with self._lock:
             return Tally(self.succeeded, self.failed, Counter(self.not_made))
 
+    def since(self, before: "Tally") -> "Tally":
+        """The attempts counted here and not in `before`, an earlier copy."""
+        now = self.copy()
+        return Tally(now.succeeded - before.succeeded, now.failed - before.failed, now.not_made - before.not_made)
+
 
 TALLY = Tally()
 

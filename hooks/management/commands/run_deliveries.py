@@ -13,7 +13,7 @@ import time
 
 from django.core.management.base import CommandError
 
-from hooks.outcomes import TALLY, Tally
+from hooks.outcomes import TALLY
 from triggerapi.commands import StoreCommand
 from triggerapi.store_errors import store_error_message
 
@@ -111,7 +111,7 @@ class Command(StoreCommand):
             f"({totals.failed_batches} failed), due retries looked for {self.due_runs} times "
             f"({self.due_attempted} attempted)."
         )
-        made = since(self.tally_from)
+        made = TALLY.since(self.tally_from)
         not_made = sum(made.not_made.values())
         self._say(
             f"Attempts: {made.succeeded} succeeded, {made.failed} failed at their receivers, "
@@ -191,8 +191,8 @@ class Command(StoreCommand):
     def _say_not_made(self) -> None:
         """Attempts that could not be made since the last time it was said, on stderr: no
         receiver can fix them, the operator can (SECRET_KEY_FALLBACKS, the store)."""
-        new = since(self.tally_said)
-        self.tally_said = TALLY.copy()
+        now = TALLY.copy()
+        new, self.tally_said = now.since(self.tally_said), now
         for reason, count in new.not_made.items():
             self.stderr.write(f"{count} attempt{'s' if count != 1 else ''} could not be made: {reason}")
 
@@ -204,9 +204,3 @@ class Command(StoreCommand):
             self.due_attempted += attempted
             self._say(f"{attempted} due retr{'ies' if attempted != 1 else 'y'} attempted")
         self._say_not_made()
-
-
-def since(before: Tally) -> Tally:
-    """This process's attempts since `before`."""
-    now = TALLY.copy()
-    return Tally(now.succeeded - before.succeeded, now.failed - before.failed, now.not_made - before.not_made)
