@@ -148,11 +148,11 @@ def lapse(found: Delivery, *, rng: random.Random | None = None) -> Transition:
     decision = schedule.decide(
         attempt=max(attempt_number(found), 1), status_code=None, retry_after=None, now=found.attempt_until, rng=rng
     )
-    outcome = decision.outcome
+    # The write a failed attempt's outcome makes, on the claim as read rather than as held.
     return Transition(
         settle(
             found,
-            outcome=outcome,
+            outcome=decision.outcome,
             status_code=None,
             error=NOT_FINISHED,
             next_attempt_at=decision.next_attempt_at,
