@@ -1,25 +1,35 @@
 """Dispatch: claiming due deliveries and making attempts. A delivery is due when its retry
-comes, or when a claim ran out (its process died mid-attempt); it is attempted only once a
-claim is won (hooks/fanout.py says why), and the outcome goes to hooks/outcomes.py. A due
-delivery whose hook is disabled is parked until the hook is enabled again."""
+comes, or when a claim ran out (its process died mid-attempt: that attempt is then counted
+as failed, hooks/lifecycle.py `lapse`); it is attempted only once a claim is won
+(hooks/fanout.py says why), and each outcome goes to hooks/outcomes.py as its attempt ends.
+A due delivery whose hook is disabled is parked until the hook is enabled again.
+
+No attempt starts that cannot end before `deadline_ms` (a function's remaining time): each
+is claimed on the attempt pool right before it is made, only if its claim (the attempt's
+timeout and its recording) ends before the deadline."""
 
 import logging
 
 from pynamodb.exceptions import DoesNotExist
 
+from events.lifecycle import Transition
 from events.selectors import event_get
-from hooks import schedule, vault
+from hooks import lifecycle, vault
 from hooks.attempt import attempt_deliver
-from hooks.fanout import LOGGER, Claim, claim_ms, event_body, hook_active_check, in_parallel
-from hooks.models import DUE_SHARDS, FAILED, PENDING, Delivery, Hook, due_key_for, due_shard_for
-from hooks.outcomes import Outcome, hook_after, outcome_record, outcomes_record
+from hooks.fanout import ATTEMPT_WORKERS, LOGGER, Claim, event_body, hook_active_check, in_parallel
+from hooks.models import DUE_SHARDS, FAILED, PENDING, Delivery, Hook
+from hooks.outcomes import Outcome, hook_after, outcome_record
 from triggerapi import store, writes
 from triggerapi.exceptions import write_unavailable
-from triggerapi.store import ConditionFailed, TransactionCanceled, now_ms
+from triggerapi.store import ConditionFailed, StoreUnavailable, TransactionCanceled, now_ms
 
 log = logging.getLogger(LOGGER)
 
 DUE_PAGE = 100
+HOOK_DELETED = "The hook was deleted."
+EVENT_GONE = "The event no longer exists (deleted or expired)."
+EVENT_UNREADABLE = "The event could not be read: the store did not answer."
+SECRET_UNREADABLE = "The hook's secret cannot be opened with this SECRET_KEY or its fallbacks."
 
 
 def secrets_of(hook: Hook, now: int) -> list[str]:
@@ -30,20 +40,42 @@ def secrets_of(hook: Hook, now: int) -> list[str]:
     return secrets
 
 
+def fits(deadline_ms: int | None) -> bool:
+    """An attempt claimed now ends (its claim runs out) before the deadline."""
+    return deadline_ms is None or now_ms() + lifecycle.claim_ms() <= deadline_ms
+
+
+def claimable(deadline_ms: int | None) -> int | None:
+    """How many attempts may be claimed at once and all end before the deadline (None: no
+    bound): the attempt pool makes them in rounds, each no longer than a claim."""
+    if deadline_ms is None:
+        return None
+    return ATTEMPT_WORKERS * max(0, (deadline_ms - now_ms()) // lifecycle.claim_ms())
+
+
 def attempt_make(claim: Claim) -> Outcome:
-    """Makes the claimed attempt (reading the event first on a retry)."""
+    """Makes the claimed attempt (reading the event first on a retry). An event or secret
+    that cannot be read is an attempt not made, with the reason."""
     hook, delivery = claim.hook, claim.delivery
     if claim.body is None:
-        event = event_get(tenant_id=hook.tenant_id, event_id=delivery.event_id)
+        try:
+            event = event_get(tenant_id=hook.tenant_id, event_id=delivery.event_id)
+        except StoreUnavailable:
+            return Outcome(claim, None, EVENT_UNREADABLE)
         if event is None:
-            return Outcome(claim, None, "The event no longer exists (deleted or expired).")
+            return Outcome(claim, None, EVENT_GONE, final=True)
         claim.body = event_body(event)
+    try:
+        secrets = secrets_of(hook, now_ms())
+    except ValueError:
+        log.warning("hook secret unreadable", extra={"hook_id": hook.hook_id, "event_id": delivery.event_id})
+        return Outcome(claim, None, SECRET_UNREADABLE)
     result = attempt_deliver(
         target_url=hook.target_url,
         event_id=delivery.event_id,
         body=claim.body,
-        secrets=secrets_of(hook, now_ms()),
-        attempt=delivery.attempts - delivery.schedule_base + 1,
+        secrets=secrets,
+        attempt=lifecycle.attempt_number(delivery),
     )
     log.info(
         "delivery attempt",
@@ -59,8 +91,8 @@ def attempt_make(claim: Claim) -> Outcome:
 
 
 def attempt(claim: Claim) -> Delivery | None:
-    """Makes the claimed attempt and records its outcome: the delivery as it ends, or None
-    if the claim was lost meanwhile (it ran out and another process took the delivery)."""
+    """Makes the claimed attempt and records its outcome at once: the delivery as it ends,
+    or None if the claim was lost meanwhile (it ran out and another process took it)."""
     outcome = attempt_make(claim)
     settled = outcome_record(outcome)
     if outcome.result is not None:
@@ -68,99 +100,82 @@ def attempt(claim: Claim) -> Delivery | None:
     return settled
 
 
-def attempts_make_and_record(claims: list[Claim]) -> None:
-    """Attempts side by side, then their outcomes written together (outcomes_record), then
-    each hook's failure streak brought up to date once."""
-    outcomes = []
-    for made in in_parallel(attempt_make, claims):
-        if isinstance(made, BaseException):
-            # The claim runs out and run_due attempts the delivery again.
-            log.warning("delivery attempt failed", extra={"error": f"{type(made).__name__}: {made}"})
-        else:
-            outcomes.append(made)
-    outcomes_record(outcomes)
-    by_hook: dict[tuple[str, str], list[Outcome]] = {}
-    for outcome in outcomes:
-        if outcome.result is not None:
-            by_hook.setdefault((outcome.claim.hook.tenant_id, outcome.claim.hook.hook_id), []).append(outcome)
-    for hooked in by_hook.values():
-        results = [o.result for o in hooked]
-        telling = next((r for r in results if r.outcome == schedule.GONE), None) or next(
-            (r for r in results if r.succeeded), results[0]
+def attempts_make(claims: list[Claim]) -> None:
+    """Attempts side by side, each recorded as it ends. One that fails to be recorded (or
+    made) is logged: its claim runs out and it counts as an attempt that did not finish."""
+    for error in in_parallel(attempt, claims):
+        if isinstance(error, BaseException):
+            log.warning("delivery attempt not recorded", extra={"error": f"{type(error).__name__}: {error}"})
+
+
+def _apply(pk: str, event_id: str, transition: Transition) -> Delivery | None:
+    """The delivery after a transition; None if its condition no longer holds."""
+    try:
+        item = writes.update(
+            Delivery, pk, event_id, actions=transition.actions, condition=transition.condition, token=None
         )
-        hook_after(hooked[0].claim.hook, telling)
+    except ConditionFailed:
+        return None
+    return Delivery.from_raw_data(item)
 
 
-def claim_due(pk: str, event_id: str, due_key: str, hooks: dict) -> Claim | None:
-    """Claims a due delivery found in the due-index (as read: `due_key`). None if another
-    process claimed it first, or its hook is gone (the delivery then fails) or disabled
-    (the delivery is parked until the hook is re-enabled)."""
-    tenant_id, hook_id = pk.removeprefix("dlv#").rsplit("#", 1)
-    hook = hooks.get((tenant_id, hook_id))
-    if hook is None:
+def _hook(hooks: dict, tenant_id: str, hook_id: str) -> Hook | None:
+    if (tenant_id, hook_id) not in hooks:
         try:
-            hook = store.call(
+            hooks[(tenant_id, hook_id)] = store.call(
                 lambda: Hook.get(tenant_id, Hook.key_for(hook_id), consistent_read=True), what="GetItem Hook"
             )
         except DoesNotExist:
-            hook = None
-        hooks[(tenant_id, hook_id)] = hook
+            hooks[(tenant_id, hook_id)] = None
+    return hooks[(tenant_id, hook_id)]
+
+
+def claim_due(pk: str, event_id: str, due_key: str, hooks: dict) -> Claim | None:
+    """Claims a due delivery found in the due-index (as read: `due_key`), counting its
+    attempt. None if another process claimed it first, its claim ran out and its next
+    attempt is not due yet (or there is none: it failed), or its hook is gone (the delivery
+    then fails) or disabled (the delivery is parked until the hook is re-enabled)."""
+    tenant_id, hook_id = pk.removeprefix("dlv#").rsplit("#", 1)
+    hook = _hook(hooks, tenant_id, hook_id)
     now = now_ms()
-    attempt_until = now + claim_ms()
-    still_due = Delivery.due_key == due_key
     if hook is None:
-        _unindex(
-            pk, event_id, still_due, [Delivery.status.set(FAILED), Delivery.last_error.set("The hook was deleted.")]
-        )
+        _apply(pk, event_id, lifecycle.end(due_key=due_key, error=HOOK_DELETED))
         return None
     token = writes.new_token()
-    update = writes.tx_update(
-        Delivery,
-        pk,
-        event_id,
-        actions=[
-            Delivery.attempt_id.set(token),
-            Delivery.attempt_until.set(attempt_until),
-            Delivery.due_key.set(due_key_for(attempt_until, pk, event_id)),
-        ],
-        condition=still_due & (Delivery.status == PENDING),
-        token=token,
-    )
+    claim = lifecycle.claim(pk, event_id, due_key=due_key, now=now, attempt_id=token)
+    update = writes.tx_update(Delivery, pk, event_id, actions=claim.actions, condition=claim.condition, token=token)
     try:
         writes.transact(Delivery, [update, hook_active_check(hook)], token=token)
     except TransactionCanceled as exc:
-        if not exc.failed[0] and exc.failed[1]:
-            if exc.items[1] is None:
-                hooks[(tenant_id, hook_id)] = None
-                _unindex(
-                    pk,
-                    event_id,
-                    still_due,
-                    [Delivery.status.set(FAILED), Delivery.last_error.set("The hook was deleted.")],
-                )
-            else:
-                hooks[(tenant_id, hook_id)] = Hook.from_raw_data(exc.items[1])
-                _unindex(pk, event_id, still_due, [Delivery.parked_at.set(now)])
-        return None
+        return _not_claimed(exc, pk, event_id, due_key, hooks, now)
     delivery = store.call(lambda: Delivery.get(pk, event_id, consistent_read=True), what="GetItem Delivery")
     if delivery.attempt_id != token:
         return None
     return Claim(hook, delivery)
 
 
-def _unindex(pk: str, event_id: str, condition, actions: list) -> None:
-    try:
-        writes.update(
-            Delivery,
-            pk,
-            event_id,
-            actions=[*actions, Delivery.due_shard.remove(), Delivery.due_key.remove()],
-            condition=condition,
-            token=None,
-            return_item=False,
+def _not_claimed(exc: TransactionCanceled, pk: str, event_id: str, due_key: str, hooks: dict, now: int):
+    """After a claim was refused: a claim that ran out is lapsed (and the delivery claimed
+    now if its next attempt is due already); a hook gone or disabled ends or parks it."""
+    tenant_id, hook_id = pk.removeprefix("dlv#").rsplit("#", 1)
+    found = Delivery.from_raw_data(exc.items[0]) if exc.items[0] else None
+    if exc.failed[0]:
+        ran_out = found is not None and found.attempt_id and (found.attempt_until or 0) <= now
+        if ran_out and found.status == PENDING and found.due_key == due_key:
+            lapsed = _apply(pk, event_id, lifecycle.lapse(found))
+            if lapsed is not None and lapsed.due_key and lapsed.next_attempt_at <= now:
+                return claim_due(pk, event_id, lapsed.due_key, hooks)
+        return None
+    if exc.failed[1]:
+        hook = Hook.from_raw_data(exc.items[1]) if exc.items[1] else None
+        hooks[(tenant_id, hook_id)] = hook
+        transition = (
+            lifecycle.end(due_key=due_key, error=HOOK_DELETED)
+            if hook is None
+            else lifecycle.park(due_key=due_key, now=now)
         )
-    except ConditionFailed:
-        pass
+        _apply(pk, event_id, transition)
+    return None
 
 
 def due_now(now: int, shard: int) -> list[tuple[str, str, str]]:
@@ -177,27 +192,38 @@ def due_now(now: int, shard: int) -> list[tuple[str, str, str]]:
     return store.call(read, what="Query due deliveries")
 
 
+def _claim_and_attempt(entry: tuple[str, str, str], hooks: dict, deadline_ms: int | None) -> bool:
+    """Whether an attempt was started: claimed only when it fits before the deadline."""
+    if not fits(deadline_ms):
+        return False
+    claim = claim_due(*entry, hooks)
+    if claim is None:
+        return False
+    try:
+        attempt(claim)
+    except StoreUnavailable as exc:
+        log.warning("delivery attempt not recorded", extra={"error": str(exc), "event_id": entry[1]})
+    return True
+
+
 def run_due(*, deadline_ms: int | None = None) -> int:
-    """Attempts every delivery due now, page after page, until none is due or `deadline_ms`
-    has passed. The number of attempts made."""
+    """Attempts every delivery due now, page after page, until none is due or no attempt
+    would end before `deadline_ms`. The number of attempts made."""
     attempted = 0
     hooks: dict = {}
-    while True:
-        now = now_ms()
-        due = [entry for shard in range(DUE_SHARDS) for entry in due_now(now, shard)]
+    while fits(deadline_ms):
+        due = [entry for shard in range(DUE_SHARDS) for entry in due_now(now_ms(), shard)]
         if not due:
             return attempted
-        claims = in_parallel(lambda entry: claim_due(*entry, hooks), due)
-        ready = [c for c in claims if isinstance(c, Claim)]
-        for error in claims:
-            if isinstance(error, BaseException):
-                log.warning("due delivery not claimed", extra={"error": f"{type(error).__name__}: {error}"})
-        attempts_make_and_record(ready)
-        attempted += len(ready)
-        if len(due) < DUE_PAGE * DUE_SHARDS and not ready:
+        started = 0
+        for made in in_parallel(lambda entry: _claim_and_attempt(entry, hooks, deadline_ms), due):
+            if isinstance(made, BaseException):
+                log.warning("due delivery not attempted", extra={"error": f"{type(made).__name__}: {made}"})
+            started += made is True
+        attempted += started
+        if len(due) < DUE_PAGE * DUE_SHARDS and not started:
             return attempted
-        if deadline_ms is not None and now_ms() >= deadline_ms:
-            return attempted
+    return attempted
 
 
 class DeliveryNotRetryable(Exception):
@@ -206,29 +232,15 @@ class DeliveryNotRetryable(Exception):
 
 
 def delivery_retry(hook: Hook, delivery: Delivery) -> Delivery:
-    """Attempts a failed delivery again now; its schedule restarts (attempts before this
-    one stop counting towards it). DeliveryNotRetryable unless it is failed and the hook
-    active."""
+    """Attempts a failed delivery again now, counting the attempt in its claim; its schedule
+    restarts (attempts before this one stop counting towards it). DeliveryNotRetryable
+    unless it is failed and the hook active."""
     if delivery.status != FAILED:
         raise DeliveryNotRetryable(delivery.status)
-    now = now_ms()
-    attempt_until = now + claim_ms()
     token = writes.new_token()
+    retry = lifecycle.retry(delivery, now=now_ms(), attempt_id=token)
     update = writes.tx_update(
-        Delivery,
-        delivery.pk,
-        delivery.event_id,
-        actions=[
-            Delivery.status.set(PENDING),
-            Delivery.schedule_base.set(delivery.attempts),
-            Delivery.next_attempt_at.set(now),
-            Delivery.attempt_id.set(token),
-            Delivery.attempt_until.set(attempt_until),
-            Delivery.due_shard.set(due_shard_for(delivery.event_id)),
-            Delivery.due_key.set(due_key_for(attempt_until, delivery.pk, delivery.event_id)),
-        ],
-        condition=(Delivery.status == FAILED) & (Delivery.attempts == delivery.attempts),
-        token=token,
+        Delivery, delivery.pk, delivery.event_id, actions=retry.actions, condition=retry.condition, token=token
     )
     try:
         writes.transact(Delivery, [update, hook_active_check(hook)], token=token)
@@ -240,7 +252,15 @@ def delivery_retry(hook: Hook, delivery: Delivery) -> Delivery:
         current = Delivery.from_raw_data(exc.items[0]) if exc.items[0] else None
         raise DeliveryNotRetryable(current.status if current else FAILED) from None
     delivery.status, delivery.schedule_base, delivery.attempt_id = PENDING, delivery.attempts, token
-    settled = attempt(Claim(hook, delivery))
-    if settled is None:
-        return store.call(lambda: Delivery.get(delivery.pk, delivery.event_id, consistent_read=True), what="GetItem")
+    delivery.attempts += 1
+    try:
+        settled = attempt(Claim(hook, delivery))
+        if settled is None:
+            settled = store.call(
+                lambda: Delivery.get(delivery.pk, delivery.event_id, consistent_read=True), what="GetItem"
+            )
+    except StoreUnavailable:
+        # The retry is in the store and its attempt counted; if the outcome is not, the
+        # claim runs out and the delivery goes on with its schedule.
+        raise write_unavailable(maybe_applied=True) from None
     return settled

@@ -1,7 +1,7 @@
 """Fan-out: a new event becomes one delivery per matching active hook, created already
 claimed for its first attempt (hooks/dispatch.py makes it, hooks/outcomes.py records it).
 
-A delivery is a small state machine in one item:
+A delivery is a small state machine in one item (hooks/lifecycle.py builds every write of it):
 
     pending --attempt 2xx--> succeeded
     pending --attempt fails, attempts left--> pending (due again at next_attempt_at)
@@ -9,38 +9,32 @@ A delivery is a small state machine in one item:
     failed --manual retry--> pending (its schedule restarts)
 
 An attempt starts only after a claim: a transaction that gives the delivery a fresh
-`attempt_id` (moving its due-index key to when the claim runs out) and checks that the
-hook is active. Two processes can therefore never attempt a delivery at once, no attempt
-starts once a hook is deleted or disabled, and a process that dies mid-attempt leaves a
-claim that runs out, after which the delivery is due again."""
+`attempt_id`, counts the attempt (moving its due-index key to when the claim runs out) and
+checks that the hook is active. Two processes can therefore never attempt a delivery at
+once, no attempt starts once a hook is deleted or disabled, and a process that dies
+mid-attempt leaves a claim that runs out, after which the delivery is due again with that
+attempt counted as failed."""
 
 import contextvars
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from django.conf import settings
-
 from events.models import Event
 from events.serializers import EventSerializer
+from hooks import lifecycle
 from hooks.attempt import body_encode
-from hooks.models import ACTIVE, PENDING, Delivery, Hook, due_key_for, due_shard_for
+from hooks.models import ACTIVE, Delivery, Hook
 from triggerapi import writes
 from triggerapi.store import TransactionCanceled, now_ms
 
 # The delivery modules log under the one name their lines have always had.
 LOGGER = "hooks.deliveries"
 # First attempts and due retries run side by side: a slow receiver does not hold the others.
-_pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="attempt")
+ATTEMPT_WORKERS = 32
+_pool = ThreadPoolExecutor(max_workers=ATTEMPT_WORKERS, thread_name_prefix="attempt")
 # DynamoDB's limit on a transaction's items.
 TRANSACTION_ITEMS = 100
-
-
-def claim_ms() -> int:
-    """How long an attempt's claim lasts: the attempt's timeout, plus time to record it (a
-    store call's worst case is about 3 s: STORE_READ_TIMEOUT_SECONDS). A process that dies
-    mid-attempt delays that delivery's next attempt by this much."""
-    return int((settings.HOOKS_TIMEOUT_SECONDS + 5) * 1000)
 
 
 def in_parallel(fn: Callable, items: Iterable) -> list:
@@ -74,32 +68,15 @@ class Claim:
     body: str | None = field(default=None)
 
 
-def _new_delivery(hook: Hook, event: Event, now: int) -> Delivery:
-    """The delivery of `event` to `hook`, claimed for its first attempt."""
-    attempt_until = now + claim_ms()
-    pk = Delivery.pk_for(hook.tenant_id, hook.hook_id)
-    return Delivery(
-        pk,
-        event.event_id,
-        tenant_id=hook.tenant_id,
-        hook_id=hook.hook_id,
-        status=PENDING,
-        attempts=0,
-        schedule_base=0,
-        next_attempt_at=now,
-        attempt_id=writes.new_token(),
-        attempt_until=attempt_until,
-        created_at=now,
-        expires_at=event.expires_at,
-        due_shard=due_shard_for(event.event_id),
-        due_key=due_key_for(attempt_until, pk, event.event_id),
-    )
+def _new_delivery(hook: Hook, event: Event, now: int, claimed: bool) -> Delivery:
+    return lifecycle.new(hook, event, now=now, attempt_id=writes.new_token() if claimed else None)
 
 
-def deliver_new(hook: Hook, event: Event) -> Claim | None:
-    """Creates the delivery of `event` to `hook`, claimed for its first attempt; None when
-    it exists already (a stream record handed over again) or the hook is no longer active."""
-    delivery = _new_delivery(hook, event, now_ms())
+def deliver_new(hook: Hook, event: Event, claimed: bool = True) -> Claim | None:
+    """Creates the delivery of `event` to `hook`, claimed for its first attempt (or, not
+    `claimed`, due now); the claim, or None when it exists already (a stream record handed
+    over again), the hook is no longer active, or it was not claimed."""
+    delivery = _new_delivery(hook, event, now_ms(), claimed)
     token = writes.new_token()
     try:
         writes.transact(
@@ -109,16 +86,18 @@ def deliver_new(hook: Hook, event: Event) -> Claim | None:
         )
     except TransactionCanceled:
         return None
-    return Claim(hook, delivery, event_body(event))
+    return Claim(hook, delivery, event_body(event)) if claimed else None
 
 
-def deliver_new_many(pairs: list[tuple[Hook, Event]]) -> list[Claim]:
+def deliver_new_many(pairs: list[tuple[Hook, Event]], *, claimable: int | None = None) -> list[Claim]:
     """deliver_new for many (hook, event) pairs, in transactions of up to TRANSACTION_ITEMS
     items (the deliveries, and one check per hook that it is active): one store call where
-    there would be one per delivery. A canceled transaction (a delivery that exists, a hook
-    no longer active) is done again pair by pair. StoreUnavailable if the store fails."""
+    there would be one per delivery. Only the first `claimable` (all: None) are claimed for
+    their first attempt; the others are due at once, for the retry loop. A canceled
+    transaction (a delivery that exists, a hook no longer active) is done again pair by
+    pair. StoreUnavailable if the store fails."""
     claims: list[Claim] = []
-    chunk: list[tuple[Hook, Event]] = []
+    chunk: list[tuple[Hook, Event, bool]] = []
     hooks_in_chunk: set[str] = set()
 
     def flush() -> None:
@@ -129,25 +108,28 @@ def deliver_new_many(pairs: list[tuple[Hook, Event]]) -> list[Claim]:
             claims.extend([claim] if claim else [])
             return
         now = now_ms()
-        made = [Claim(hook, _new_delivery(hook, event, now), event_body(event)) for hook, event in chunk]
+        made = [
+            (Claim(hook, _new_delivery(hook, event, now, claimed), event_body(event)), claimed)
+            for hook, event, claimed in chunk
+        ]
         token = writes.new_token()
-        checks = {c.hook.hook_id: hook_active_check(c.hook) for c in made}
-        items = [writes.tx_put(c.delivery, Delivery.pk.does_not_exist(), token=token) for c in made]
+        checks = {c.hook.hook_id: hook_active_check(c.hook) for c, _ in made}
+        items = [writes.tx_put(c.delivery, Delivery.pk.does_not_exist(), token=token) for c, _ in made]
         try:
             writes.transact(Delivery, [*items, *checks.values()], token=token)
-            claims.extend(made)
+            claims.extend(c for c, claimed in made if claimed)
         except TransactionCanceled:
-            for outcome in in_parallel(lambda pair: deliver_new(*pair), list(chunk)):
+            for outcome in in_parallel(lambda entry: deliver_new(*entry), list(chunk)):
                 if isinstance(outcome, BaseException):
                     raise outcome from None
                 if outcome is not None:
                     claims.append(outcome)
 
-    for hook, event in pairs:
+    for n, (hook, event) in enumerate(pairs):
         if len(chunk) + len(hooks_in_chunk | {hook.hook_id}) > TRANSACTION_ITEMS - 1:
             flush()
             chunk, hooks_in_chunk = [], set()
-        chunk.append((hook, event))
+        chunk.append((hook, event, claimable is None or n < claimable))
         hooks_in_chunk.add(hook.hook_id)
     flush()
     return claims

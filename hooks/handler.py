@@ -4,12 +4,18 @@ handle_stream(event, context): the events table's stream function. `event` is wh
 sends a DynamoDB stream event source: {"Records": [{"eventName": "INSERT", "dynamodb":
 {"Keys": ..., "NewImage": ..., "SequenceNumber": ...}}, ...]}. Each new event is fanned out
 to its tenant's matching active hooks: one delivery per hook, created already claimed, and
-the first attempts made side by side. Returns Lambda's partial-batch answer: records whose
-deliveries could not be created (the store failed) are handed over again, from the first
-of them; deliveries already created are recognised and not attempted twice.
+the first attempts made side by side, each recorded as it ends. Returns Lambda's
+partial-batch answer: records whose deliveries could not be created (the store failed) are
+handed over again, from the first of them; deliveries already created are recognised and
+not attempted twice.
 
 run_due(event, context): the scheduled function (every minute; `run_deliveries` calls it
-every second): attempts the deliveries whose retry is due, and those whose claim ran out."""
+every second): attempts the deliveries whose retry is due, and those whose claim ran out.
+
+On Lambda both stop starting attempts in time to finish them: with `context`, no attempt
+starts that would not end (its timeout and its recording) DEADLINE_MARGIN_MS before the
+function must stop; the stream function creates the deliveries it cannot attempt in time
+due at once, for run_due."""
 
 import logging
 from collections import defaultdict
@@ -22,8 +28,16 @@ from triggerapi.store import StoreUnavailable, now_ms
 
 log = logging.getLogger(__name__)
 
-# Leave a scheduled invocation this long to finish the attempts it started.
-DUE_MARGIN_MS = 20_000
+# What an invocation keeps back from its remaining time: to answer Lambda after the last
+# attempt it started has ended and been recorded.
+DEADLINE_MARGIN_MS = 2_000
+
+
+def deadline_of(context) -> int | None:
+    """When the last attempt an invocation starts must have ended (None: no bound)."""
+    if context is None or not hasattr(context, "get_remaining_time_in_millis"):
+        return None
+    return now_ms() + context.get_remaining_time_in_millis() - DEADLINE_MARGIN_MS
 
 
 def new_events(records: list[dict]) -> list[tuple[str, Event]]:
@@ -46,6 +60,7 @@ def handle_stream(event: dict, context=None) -> dict:
         by_tenant[new.tenant_id].append((sequence_number, new))
     failed: list[str] = []
     claims = []
+    claimable = dispatch.claimable(deadline_of(context))
     for tenant_id, items in by_tenant.items():
         try:
             hooks = hooks_active(tenant_id=tenant_id)
@@ -54,20 +69,18 @@ def handle_stream(event: dict, context=None) -> dict:
             continue
         pairs = [(hook, new) for _, new in items for hook in hooks if fanout.matches(hook, new)]
         try:
-            claims += fanout.deliver_new_many(pairs)
+            left = None if claimable is None else max(0, claimable - len(claims))
+            claims += fanout.deliver_new_many(pairs, claimable=left)
         except StoreUnavailable as exc:
             log.warning("deliveries not created", extra={"error": str(exc), "tenant": tenant_id})
             failed += [sequence_number for sequence_number, _ in items]
-    dispatch.attempts_make_and_record(claims)
+    dispatch.attempts_make(claims)
     return {"batchItemFailures": [{"itemIdentifier": s} for s in sorted(set(failed), key=lambda s: (len(s), s))]}
 
 
 def run_due(event: dict | None = None, context=None) -> dict:
-    deadline = None
-    if context is not None and hasattr(context, "get_remaining_time_in_millis"):
-        deadline = now_ms() + context.get_remaining_time_in_millis() - DUE_MARGIN_MS
     try:
-        attempted = dispatch.run_due(deadline_ms=deadline)
+        attempted = dispatch.run_due(deadline_ms=deadline_of(context))
     except StoreUnavailable as exc:
         log.warning("due deliveries not read", extra={"error": str(exc)})
         attempted = 0

@@ -1,117 +1,119 @@
 """What an attempt leads to: the delivery's outcome, the hook's failure streak, disabling
 the hook, and its parked deliveries resumed once it is enabled again.
 
-An outcome is written on condition that the claim is still the one the attempt held, so a
-delivery never ends both `succeeded` and `failed`."""
+An outcome is recorded as soon as its attempt ends (not after the others of its batch), on
+condition that the claim is still the one the attempt held, so a delivery never ends both
+`succeeded` and `failed` (hooks/lifecycle.py builds the write)."""
 
 import logging
-from dataclasses import dataclass
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
 
-from hooks import schedule
+from events.lifecycle import Transition
+from hooks import lifecycle, schedule
 from hooks.attempt import AttemptResult
-from hooks.fanout import LOGGER, TRANSACTION_ITEMS, Claim
-from hooks.models import (
-    ACTIVE,
-    DISABLED,
-    FAILED,
-    FAILING,
-    GONE,
-    PENDING,
-    SUCCEEDED,
-    Delivery,
-    Hook,
-    due_key_for,
-    due_shard_for,
-)
+from hooks.fanout import LOGGER, Claim
+from hooks.models import ACTIVE, DISABLED, FAILING, GONE, PENDING, Delivery, Hook
 from triggerapi import store, writes
-from triggerapi.store import ConditionFailed, StoreUnavailable, TransactionCanceled, now_ms
+from triggerapi.store import ConditionFailed, StoreUnavailable, now_ms
 
 log = logging.getLogger(LOGGER)
 
 
 @dataclass
 class Outcome:
-    """A claimed attempt's result (None when no attempt could be made: `error` says why)."""
+    """A claimed attempt's result, or None when the attempt could not be made (the event or
+    the hook's secret unreadable): `error` says why, and `final` that no later attempt can
+    do better (the event is gone), so the delivery fails at once instead of on the schedule."""
 
     claim: Claim
     result: AttemptResult | None
     error: str | None = None
+    final: bool = False
 
 
-def _outcome_update(outcome: Outcome) -> dict:
-    """The conditional update that records an attempt: only while the claim is this one."""
+@dataclass
+class Tally:
+    """What this process's attempts came to: receivers' answers apart from attempts that
+    could not be made, which no receiver can fix (`run_deliveries` reports them)."""
+
+    succeeded: int = 0
+    failed: int = 0
+    not_made: Counter = field(default_factory=Counter)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count(self, outcome: Outcome) -> None:
+        with self._lock:
+            if outcome.result is None:
+                self.not_made[outcome.error] += 1
+            elif outcome.result.succeeded:
+                self.succeeded += 1
+            else:
+                self.failed += 1
+
+    def copy(self) -> "Tally":
+        with self._lock:
+            return Tally(self.succeeded, self.failed, Counter(self.not_made))
+
+    def since(self, before: "Tally") -> "Tally":
+        """The attempts counted here and not in `before`, an earlier copy."""
+        now = self.copy()
+        return Tally(now.succeeded - before.succeeded, now.failed - before.failed, now.not_made - before.not_made)
+
+
+TALLY = Tally()
+
+
+def _settled(outcome: Outcome) -> Transition:
     claim, result = outcome.claim, outcome.result
-    delivery = claim.delivery
-    decided = result.outcome if result else schedule.FAILED
-    actions = [
-        Delivery.attempts.add(1 if result else 0),
-        Delivery.attempt_id.remove(),
-        Delivery.attempt_until.remove(),
-    ]
-    status_code = result.status_code if result else None
-    error = result.error if result else outcome.error
-    actions.append(
-        Delivery.last_status_code.set(status_code) if status_code is not None else Delivery.last_status_code.remove()
+    if result is not None:
+        return lifecycle.settle(
+            claim.delivery,
+            outcome=result.outcome,
+            status_code=result.status_code,
+            error=result.error,
+            next_attempt_at=result.next_attempt_at,
+            ended_at=result.attempted_at + result.duration_ms,
+        )
+    now = now_ms()
+    decision = (
+        schedule.Decision(schedule.FAILED)
+        if outcome.final
+        else schedule.decide(
+            attempt=lifecycle.attempt_number(claim.delivery), status_code=None, retry_after=None, now=now
+        )
     )
-    actions.append(Delivery.last_error.set(error) if error else Delivery.last_error.remove())
-    if decided == schedule.RETRY:
-        actions += [
-            Delivery.next_attempt_at.set(result.next_attempt_at),
-            Delivery.due_key.set(due_key_for(result.next_attempt_at, delivery.pk, delivery.event_id)),
-        ]
-    else:
-        actions += [Delivery.next_attempt_at.remove(), Delivery.due_shard.remove(), Delivery.due_key.remove()]
-        if decided == schedule.SUCCEEDED:
-            actions += [
-                Delivery.status.set(SUCCEEDED),
-                Delivery.succeeded_at.set(result.attempted_at + result.duration_ms),
-            ]
-        else:
-            actions.append(Delivery.status.set(FAILED))
-    return {
-        "actions": actions,
-        "condition": (Delivery.attempt_id == delivery.attempt_id) & (Delivery.status == PENDING),
-    }
+    return lifecycle.settle(
+        claim.delivery,
+        outcome=decision.outcome,
+        status_code=None,
+        error=outcome.error,
+        next_attempt_at=decision.next_attempt_at,
+        ended_at=now,
+    )
 
 
 def outcome_record(outcome: Outcome) -> Delivery | None:
-    """The delivery as the outcome leaves it; None if the claim was lost meanwhile."""
+    """The delivery as the outcome leaves it; None if the claim was lost meanwhile (it ran
+    out and another process took the delivery). StoreUnavailable if the store fails: the
+    claim then runs out and the attempt counts as one that did not finish."""
+    TALLY.count(outcome)
     delivery = outcome.claim.delivery
-    token = writes.new_token()
+    transition = _settled(outcome)
     try:
-        item = writes.update(Delivery, delivery.pk, delivery.event_id, token=token, **_outcome_update(outcome))
+        item = writes.update(
+            Delivery,
+            delivery.pk,
+            delivery.event_id,
+            actions=transition.actions,
+            condition=transition.condition,
+            token=writes.new_token(),
+        )
     except ConditionFailed:
         log.warning("delivery claim lost", extra={"hook_id": delivery.hook_id, "event_id": delivery.event_id})
         return None
     return Delivery.from_raw_data(item)
-
-
-def outcomes_record(outcomes: list[Outcome]) -> None:
-    """Records outcomes in transactions of up to TRANSACTION_ITEMS (one store call where
-    there would be one per delivery); if one is canceled (a claim lost meanwhile), each of
-    its outcomes is recorded alone. A failure is logged: the claims then run out and the
-    deliveries are attempted again."""
-    for start in range(0, len(outcomes), TRANSACTION_ITEMS):
-        chunk = outcomes[start : start + TRANSACTION_ITEMS]
-        token = writes.new_token()
-        items = [
-            writes.tx_update(
-                Delivery, o.claim.delivery.pk, o.claim.delivery.event_id, token=token, **_outcome_update(o)
-            )
-            for o in chunk
-        ]
-        try:
-            if len(chunk) == 1:
-                raise TransactionCanceled([None], uncertain=False)
-            writes.transact(Delivery, items, token=token)
-        except TransactionCanceled:
-            for outcome in chunk:
-                try:
-                    outcome_record(outcome)
-                except StoreUnavailable as exc:
-                    log.warning("delivery attempt not recorded", extra={"error": str(exc)})
-        except StoreUnavailable as exc:
-            log.warning("delivery attempts not recorded", extra={"error": str(exc), "count": len(chunk)})
 
 
 def hook_after(hook: Hook, result: AttemptResult) -> None:
@@ -133,6 +135,7 @@ def hook_after(hook: Hook, result: AttemptResult) -> None:
                     token=None,
                     return_item=False,
                 )
+                hook.failing_since = None
         elif hook.failing_since is None:
             writes.update(
                 Hook,
@@ -180,19 +183,14 @@ def resume(hook: Hook) -> int:
     resumed = 0
     now = now_ms()
     for delivery in store.call(read, what="Query parked deliveries"):
-        due_at = max(delivery.next_attempt_at or now, now)
+        transition = lifecycle.resume(delivery, now=now)
         try:
             writes.update(
                 Delivery,
                 pk,
                 delivery.event_id,
-                actions=[
-                    Delivery.parked_at.remove(),
-                    Delivery.due_shard.set(due_shard_for(delivery.event_id)),
-                    Delivery.due_key.set(due_key_for(due_at, pk, delivery.event_id)),
-                    Delivery.next_attempt_at.set(due_at),
-                ],
-                condition=Delivery.parked_at.exists(),
+                actions=transition.actions,
+                condition=transition.condition,
                 token=None,
                 return_item=False,
             )

@@ -11,11 +11,12 @@ from rest_framework.test import APIClient
 
 from events.models import Event
 from events.services import event_claim, event_create
-from hooks import vault
-from hooks.models import Hook, HookCount
+from hooks import fanout, outcomes, vault
+from hooks.models import Delivery, Hook, HookCount
 from hooks.services import hook_create
 from tenants.selectors import tenant_get_by_api_key
 from tenants.services import api_key_issue, api_key_touch
+from tests.hooks.api.deliveries_stored import problems
 
 BATCH = [{"n": i} for i in range(30)]  # two BatchWriteItem calls
 
@@ -198,6 +199,41 @@ def check_hook_delete(case: Case, response) -> None:
     assert _hooks(case) == {}
 
 
+# A target that refuses at once: the retry's attempt is made, and fails fast.
+REFUSING_TARGET = "http://127.0.0.1:9/in"
+
+
+def _failed_delivery(case: Case, settings) -> None:
+    """A hook whose one delivery has failed (its event was gone at its first attempt)."""
+    settings.HOOKS_ALLOW_HTTP = settings.HOOKS_ALLOW_PRIVATE_TARGETS = True
+    hook = hook_create(
+        tenant_id=case.tenant, target_url=REFUSING_TARGET, event_types=[], description=None, created_by="tk_live_f"
+    ).hook
+    event = Event.get(case.tenant, event_create(tenant_id=case.tenant, payload={"n": 1}).receipts[0]["id"])
+    outcomes.outcome_record(outcomes.Outcome(fanout.deliver_new(hook, event), None, "setup", final=True))
+    case.ids = [hook.hook_id, event.event_id]
+
+
+def check_delivery_retry(case: Case, response) -> None:
+    """The retry's claim counts its attempt: a 200 shows it, and a 503 that says nothing
+    was written leaves the delivery failed after its one attempt."""
+    hook_id, event_id = case.ids
+    stored = Delivery.get(Delivery.pk_for(case.tenant, hook_id), event_id, consistent_read=True)
+    assert problems(stored) == []
+    if response.status_code == 200:
+        assert (response.json()["status"], response.json()["attempts"]) == (stored.status, stored.attempts)
+        assert (stored.status, stored.attempts) == ("pending", 2)
+    elif write_state(response) == "not_applied":
+        assert (stored.status, stored.attempts) == ("failed", 1)
+    else:
+        assert stored.attempts in (1, 2)
+
+
+def _retry_delivery(case: Case):
+    hook_id, event_id = case.ids
+    return case.client.post(f"/v1/hooks/{hook_id}/deliveries/dlv_{event_id[4:]}/retry")
+
+
 @dataclass
 class Scenario:
     name: str
@@ -270,5 +306,6 @@ SCENARIOS = [
         check_hook_delete,
         setup=_make_hook,
     ),
+    Scenario("delivery retry", 0, _retry_delivery, (200,), check_delivery_retry, setup=_failed_delivery),
     Scenario("auth (cold key)", 1, lambda c: c.client.get("/v1/events"), (200,), lambda c, r: None, setup=_cold_key),
 ]

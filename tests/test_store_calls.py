@@ -1,7 +1,14 @@
-"""With a warm key cache, each basic operation is exactly one DynamoDB call."""
+"""With a warm key cache, each basic operation is exactly one DynamoDB call; push delivery's
+calls per delivery are counted too."""
+
+from datetime import UTC, datetime
 
 import pytest
 
+from events import ids
+from hooks import handler
+from tests.hooks.api.deliveries_stored import stream_of
+from tests.hooks.receiver import Receiver, status
 from tests.store_hooks import store_calls
 
 
@@ -54,3 +61,39 @@ def test_a_page_of_the_list_is_one_query(warm, create_event):
         assert len(warm.get("/v1/events?limit=3&status=undelivered").json()["events"]) == 3
 
     assert dict(calls) == {"Query": 1}
+
+
+@pytest.fixture
+def receiver(settings):
+    settings.HOOKS_ALLOW_HTTP = settings.HOOKS_ALLOW_PRIVATE_TARGETS = True
+    with Receiver() as running:
+        yield running
+
+
+def test_fan_out_is_one_transaction_per_batch_and_one_update_per_attempt_as_it_ends(warm, receiver):
+    """Each outcome is its own write, made as its attempt ends (before, one transaction per
+    batch recorded them all, and none if the process died first)."""
+    warm.post("/v1/hooks", {"target_url": receiver.url("/in")}, format="json")
+    records = stream_of("acme", 10)
+
+    with store_calls() as calls:
+        assert handler.handle_stream(records) == {"batchItemFailures": []}
+
+    assert dict(calls) == {"Query": 1, "TransactWriteItems": 1, "UpdateItem": 10}
+
+
+def test_a_due_retry_is_a_claim_that_counts_it_two_reads_and_one_update(warm, receiver, time_machine, monkeypatch):
+    """The claim (with the hook's check, the attempt counted), the delivery and its event
+    read, the outcome written; the due-index read twice, its 4 shards each time (the second
+    finds nothing left)."""
+    monkeypatch.setattr(ids, "_last", 0)
+    time_machine.move_to(datetime(2027, 6, 1, tzinfo=UTC), tick=True)
+    receiver.answer = status(500)
+    warm.post("/v1/hooks", {"target_url": receiver.url("/in")}, format="json")
+    handler.handle_stream(stream_of("acme", 1))
+    time_machine.shift(60)
+
+    with store_calls() as calls:
+        assert handler.run_due() == {"attempted": 1}
+
+    assert dict(calls) == {"Query": 8, "GetItem": 3, "TransactWriteItems": 1, "UpdateItem": 1}

@@ -154,7 +154,11 @@ def test_a_failed_first_attempt_is_recorded_and_scheduled(stack, receiver, answe
     receiver.answer = answer(receiver)
     ingest(api, {"n": 1})
     [pending] = wait_for(
-        lambda: [d for d in deliveries(api, hook["id"]) if d["attempts"] == 1], "the first attempt recorded"
+        # counted when it starts, recorded when it ends: with its status code or its error
+        lambda: [
+            d for d in deliveries(api, hook["id"]) if d["attempts"] == 1 and (d["last_status_code"] or d["last_error"])
+        ],
+        "the first attempt recorded",
     )
     assert (pending["status"], pending["last_status_code"]) == ("pending", code)
     if error:

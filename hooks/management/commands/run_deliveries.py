@@ -13,6 +13,7 @@ import time
 
 from django.core.management.base import CommandError
 
+from hooks.outcomes import TALLY
 from triggerapi.commands import StoreCommand
 from triggerapi.store_errors import store_error_message
 
@@ -80,6 +81,7 @@ class Command(StoreCommand):
         self.stop = threading.Event()
         self.due_runs = 0
         self.due_attempted = 0
+        self.tally_from = self.tally_said = TALLY.copy()
         reader_class, no_stream = stream_reader()
         reader = reader_class()
 
@@ -109,9 +111,20 @@ class Command(StoreCommand):
             f"({totals.failed_batches} failed), due retries looked for {self.due_runs} times "
             f"({self.due_attempted} attempted)."
         )
+        made = TALLY.since(self.tally_from)
+        not_made = sum(made.not_made.values())
+        self._say(
+            f"Attempts: {made.succeeded} succeeded, {made.failed} failed at their receivers, "
+            f"{not_made} could not be made."
+        )
         if self.once and failing:
             raise CommandError(
                 f"The handler still fails records of {', '.join(failing)}: the next run reads them again."
+            )
+        if self.once and not_made:
+            raise CommandError(
+                f"{not_made} attempt{'s' if not_made != 1 else ''} could not be made: "
+                + "; ".join(f"{reason} ({count})" for reason, count in made.not_made.items())
             )
 
     def _open(self, reader, no_stream: type[Exception]) -> None:
@@ -147,6 +160,7 @@ class Command(StoreCommand):
                 for batch in batches:
                     handed += batch.records
                     self._report(batch)
+                self._say_not_made()
                 if self.once and handed == 0:
                     break
                 if time.monotonic() >= due_at:
@@ -174,6 +188,14 @@ class Command(StoreCommand):
             line += f"; failed from {batch.failed_from}, read again from there"
         self._say(line)
 
+    def _say_not_made(self) -> None:
+        """Attempts that could not be made since the last time it was said, on stderr: no
+        receiver can fix them, the operator can (SECRET_KEY_FALLBACKS, the store)."""
+        now = TALLY.copy()
+        new, self.tally_said = now.since(self.tally_said), now
+        for reason, count in new.not_made.items():
+            self.stderr.write(f"{count} attempt{'s' if count != 1 else ''} could not be made: {reason}")
+
     def _run_due(self) -> None:
         result = run_due()
         self.due_runs += 1
@@ -181,3 +203,4 @@ class Command(StoreCommand):
         if attempted:
             self.due_attempted += attempted
             self._say(f"{attempted} due retr{'ies' if attempted != 1 else 'y'} attempted")
+        self._say_not_made()
