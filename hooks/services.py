@@ -17,7 +17,7 @@ from hooks.selectors import hook_get
 from hooks.signing import secret_generate
 from limits.hook_calls import LIMIT, hook_call_place
 from triggerapi import writes
-from triggerapi.exceptions import Conflict, RateLimited, write_unavailable
+from triggerapi.exceptions import NOT_APPLIED, Conflict, RateLimited, ServiceUnavailable, write_unavailable
 from triggerapi.store import ConditionFailed, TransactionCanceled, now_ms
 
 MAX_HOOKS = 100
@@ -197,6 +197,12 @@ def hook_rotate_secret(*, tenant_id: str, hook_id: str) -> str:
     return secret
 
 
+SECRET_UNOPENED = (
+    "This server cannot open the hook's signing secret with its SECRET_KEY or SECRET_KEY_FALLBACKS; nothing was "
+    "sent. The operator must restore the key the secret was sealed with (or reseal the secrets)."
+)
+
+
 def hook_test(*, tenant_id: str, hook_id: str) -> AttemptResult:
     """Sends a `triggerapi.test` event now, rendered and signed as a delivery is (so a
     receiver parses it as it will the real ones); no event or delivery is stored. A disabled
@@ -207,6 +213,12 @@ def hook_test(*, tenant_id: str, hook_id: str) -> AttemptResult:
     hook = hook_found(tenant_id=tenant_id, hook_id=hook_id)
     if hook.status != ACTIVE:
         raise Conflict("The hook is disabled: enable it to send a test.")
+    try:
+        secrets = dispatch.secrets_of(hook, now_ms())
+    except ValueError:
+        # The server's keys, not the request, are wrong: nothing is sent, and nothing a
+        # client sends differently would help (the readiness check says the same).
+        raise ServiceUnavailable(SECRET_UNOPENED, details={"write": NOT_APPLIED}, retry_after=60) from None
     with hook_call_place(tenant_id=tenant_id):
         _test_turn_take(hook)
         payload = {"event_type": TEST_EVENT_TYPE, "hook_id": hook.hook_id}
@@ -215,7 +227,7 @@ def hook_test(*, tenant_id: str, hook_id: str) -> AttemptResult:
             target_url=hook.target_url,
             event_id=event.event_id,
             body=fanout.event_body(event),
-            secrets=dispatch.secrets_of(hook, now_ms()),
+            secrets=secrets,
             attempt=1,
         )
 

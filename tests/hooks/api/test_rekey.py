@@ -85,6 +85,18 @@ def test_without_a_reseal_dropping_the_old_key_leaves_hooks_unable_to_sign_and_n
         vault.unseal(stored(hook).secret)
 
 
+def test_a_test_call_whose_secret_no_key_opens_is_503_and_sends_nothing(acme, receiver, settings):
+    hook = acme.post("/v1/hooks", {"target_url": receiver.url("/in")}, format="json").json()
+    rotate_to_the_new_key(settings, keep_old=False)
+
+    response = acme.post(f"/v1/hooks/{hook['id']}/test")
+
+    assert response.status_code == 503 and response["Retry-After"] == "60"
+    assert response.json()["error"]["details"] == {"write": "not_applied"}
+    assert "cannot open the hook's signing secret" in response.json()["error"]["message"]
+    assert receiver.requests == []
+
+
 def test_a_previous_secret_past_its_24_hours_is_dropped_rather_than_resealed(acme, settings):
     hook = Hook(
         "acme",
