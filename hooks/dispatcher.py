@@ -267,9 +267,11 @@ def _tokens_taken(tenant_id: str, hook, wanted: int) -> tuple[int, int]:
     rate = tenant_limits(tenant_id=tenant_id).deliveries_per_second
     own = hook.rate_limit if hook is not None else None
     for given in range(wanted):
-        answer = BUCKETS.take(f"deliveries:{tenant_id}", Shape(rate, max(1, rate)), grant_most=1)
+        answer = BUCKETS.take(f"deliveries:{tenant_id}", Shape(rate, max(1, rate)), grant_most=wanted - given)
         if answer.allowed and own:
-            answer = BUCKETS.take(f"hook:{tenant_id}:{hook.hook_id}", Shape(own, max(1, own)), grant_most=1)
+            answer = BUCKETS.take(
+                f"hook:{tenant_id}:{hook.hook_id}", Shape(own, max(1, own)), grant_most=wanted - given
+            )
         if not answer.allowed:
             return max(1, round(answer.retry_after * 1000)), given
     return 0, wanted

@@ -183,7 +183,8 @@ class SharedBuckets:
         """One token of the bucket `name`, whose rate and burst are `shape` (a changed shape
         starts this process's view afresh: its grants were sized for the old one).
         `grant_most` caps a grant: tokens granted ahead are spent late, so a bucket whose
-        every second must hold (a pace of webhook attempts) takes them one at a time."""
+        every second must hold (a pace of webhook attempts) takes no more than it is about
+        to spend."""
         now = now_us()
         with self._lock:
             local = self._buckets.get(name)
@@ -191,6 +192,7 @@ class SharedBuckets:
                 if len(self._buckets) >= MOST_BUCKETS:
                     self._buckets = {n: b for n, b in self._buckets.items() if b.active(now)}
                 local = self._buckets[name] = _Local(name, shape, grant_most)
+            local.grant_most = grant_most
         with local.lock:
             return local.take(now_us())
 
