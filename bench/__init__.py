@@ -29,7 +29,7 @@ tests) and measures, printing one table:
 
 Every scenario gets fresh tenants, with request rates far above what they send (the limiter
 runs, its calls per request are in 3). BENCH_SECONDS (10) is each timed scenario's length;
-`make bench BENCH_SECONDS=2` is the smoke run `make test` does (tests/integration/
+`make bench BENCH_SECONDS=1` is the smoke run `make test` does (tests/integration/
 test_bench_smoke.py). Exit status 1 if any request failed. Sections 3b to 8 also run alone:
 `python -m bench.cpu`, `bench.typed` and `bench.coldstart ZIP` need no stack; `bench.longpoll`,
 `bench.webhooks`, `bench.drain` and `bench.limits` start one of their own.
