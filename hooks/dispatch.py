@@ -137,6 +137,24 @@ def claim_due(pk: str, event_id: str, due_key: str, hooks: dict) -> Claim | None
     return Claim(hook, delivery)
 
 
+def claim_new(hook: Hook, delivery: Delivery, body: str) -> Claim | None:
+    """Claims a delivery fan-out just created (as `delivery`, due now), counting its first
+    attempt: the same conditional write as `claim_due`, with nothing read back. None if it
+    was claimed first elsewhere or its hook is no longer active (a round then deals with it
+    as with any due delivery)."""
+    token = writes.new_token()
+    now = now_ms()
+    claim = lifecycle.claim(delivery.pk, delivery.event_id, due_key=delivery.due_key, now=now, attempt_id=token)
+    update = writes.tx_update(
+        Delivery, delivery.pk, delivery.event_id, actions=claim.actions, condition=claim.condition, token=token
+    )
+    try:
+        writes.transact(Delivery, [update, hook_active_check(hook)], token=token)
+    except TransactionCanceled:
+        return None
+    return Claim(hook, lifecycle.claimed_copy(delivery, now=now, attempt_id=token), body)
+
+
 def _not_claimed(exc: TransactionCanceled, pk: str, event_id: str, due_key: str, hooks: dict, now: int):
     """After a claim was refused: a claim that ran out is lapsed (and the delivery claimed
     now if its next attempt is due already); a hook gone or disabled ends or parks it."""

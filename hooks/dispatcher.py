@@ -16,22 +16,17 @@ import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 from django.conf import settings
 
 from hooks import lanes
-from hooks.dispatch import attempt, claim_due, fits
+from hooks.dispatch import attempt, claim_due, claim_new, fits
 from hooks.fanout import LOGGER
 from hooks.lanes import READY_SHARDS, Ready
 from hooks.lifecycle import claim_ms
-from hooks.models import Delivery, Hook, due_shard_for, legacy_due_shards
-from limits.buckets import BUCKETS
-from limits.gcra import Shape
-from limits.selectors import tenant_limits
-from triggerapi import store, writes
-from triggerapi.context import limiter_calls
-from triggerapi.store import ConditionFailed, StoreUnavailable, now_ms
+from hooks.queues import Due, hook_queue, hook_read, tokens
+from triggerapi import writes
+from triggerapi.store import StoreUnavailable, now_ms
 
 log = logging.getLogger(LOGGER)
 
@@ -53,6 +48,11 @@ class Dispatcher:
         self._turns = ThreadPoolExecutor(max_workers=TURNS_AT_ONCE, thread_name_prefix="turn")
         self._free = threading.BoundedSemaphore(pool_size)
         self._running: set = set()
+        # Lanes a turn of this process is serving now, and what was offered for them since
+        # (served by another turn as soon as theirs ends).
+        self._serving: set = set()
+        self._again: dict = {}
+        self._offers: set = set()
         self._lock = threading.Lock()
         self._woken = threading.Event()
         # Hooks as read at most HOOK_CACHE_SECONDS ago: (tenant, hook) -> (hook or None, when).
@@ -68,6 +68,35 @@ class Dispatcher:
         found = self._turns.map(lambda shard: lanes.lanes_ready(shard=shard, now_ms=now), range(READY_SHARDS))
         ready = sorted((lane for shard in found for lane in shard), key=lambda lane: lane.ready_key)
         return sum(self._turns.map(lambda lane: self._serve_logged(lane, deadline_ms), ready))
+
+    def offer(self, hook, new: list[tuple], version: int) -> None:
+        """Deliveries (with their events' bodies) that fan-out in this process just created
+        for `hook`, whose lane it marked ready at `version`: the lane gets a turn now rather
+        than at the next round, and the offered deliveries it takes are claimed without being
+        read back, and attempted without reading their events. Their hook's queue still
+        decides the order, and places, tokens and claims are the store's as in any turn.
+        Not on Lambda, where fan-out and dispatch are two functions."""
+        lane = (hook.tenant_id, hook.hook_id)
+        offered = {d.event_id: Due(d.pk, d.event_id, d.due_key, new=d, body=body) for d, body in new}
+        with self._lock:
+            if lane in self._serving:
+                pending = self._again.setdefault(lane, (hook, {}, version))
+                pending[1].update(offered)
+                self._again[lane] = (hook, pending[1], max(version, pending[2]))
+                return
+            self._serving.add(lane)
+        self._submit_offer(hook, offered, version)
+
+    def _submit_offer(self, hook, offered: dict, version: int) -> None:
+        ready = lanes.Ready(hook.tenant_id, hook.hook_id, "", version)
+        future = self._turns.submit(contextvars.copy_context().run, self._serve_held, ready, None, (hook, offered))
+        with self._lock:
+            self._offers.add(future)
+        future.add_done_callback(self._offer_done)
+
+    def _offer_done(self, future) -> None:
+        with self._lock:
+            self._offers.discard(future)
 
     def run(self, *, deadline_ms: int | None = None, stop: threading.Event | None = None, idle_s: float = 0.2) -> int:
         """Rounds until `stop` is set, or the deadline leaves no room for another attempt;
@@ -99,6 +128,14 @@ class Dispatcher:
         return self.attempted
 
     def wait(self) -> None:
+        """Until the offers taken and the attempts started have ended."""
+        while True:
+            with self._lock:
+                offers = list(self._offers)
+            if not offers:
+                break
+            for future in offers:
+                future.exception()
         with self._lock:
             running = list(self._running)
         for future in running:
@@ -109,19 +146,40 @@ class Dispatcher:
         return fits(deadline_ms)
 
     def _serve_logged(self, ready: Ready, deadline_ms: int | None) -> int:
+        """A round's turn of a lane, unless this process is serving it already."""
+        lane = (ready.tenant_id, ready.hook_id)
+        with self._lock:
+            if lane in self._serving:
+                return 0  # what that turn does not take keeps the lane ready
+            self._serving.add(lane)
+        return self._serve_held(ready, deadline_ms)
+
+    def _serve_held(self, ready: Ready, deadline_ms: int | None, offered: tuple | None = None) -> int:
+        """A turn of a lane this process holds (in `_serving`); then the turn for what was
+        offered meanwhile, or the lane let go."""
+        lane = (ready.tenant_id, ready.hook_id)
         try:
-            return self._serve(ready, deadline_ms)
+            return self._serve(ready, deadline_ms, offered)
         except StoreUnavailable as exc:
             log.warning("lane not served", extra={"hook_id": ready.hook_id, "error": str(exc)})
             return 0
+        finally:
+            with self._lock:
+                again = self._again.pop(lane, None)
+                if again is None:
+                    self._serving.discard(lane)
+            if again is not None:
+                self._submit_offer(*again)
 
-    def _serve(self, ready: Ready, deadline_ms: int | None) -> int:
+    def _serve(self, ready: Ready, deadline_ms: int | None, offered: tuple | None = None) -> int:
         """One turn of a lane: up to TURN_MOST of its due deliveries handed to the pool, and
-        the lane back in line (at the back if it has more due, else when it next has)."""
+        the lane back in line (at the back if it has more due, else when it next has).
+        `offered`: (the hook, the deliveries fan-out just made, by event id) from `offer`."""
         tenant_id, hook_id = ready.tenant_id, ready.hook_id
         version = ready.version
         now = now_ms()
-        queue = hook_queue(tenant_id, hook_id, TURN_MOST + 1)
+        hook, known = offered or (None, {})
+        queue = [known.get(entry.event_id, entry) for entry in hook_queue(tenant_id, hook_id, TURN_MOST + 1)]
         due = [entry for entry in queue if entry.due_ms <= now]
         later = [entry.due_ms for entry in queue if entry.due_ms > now]
         if not due:
@@ -149,8 +207,8 @@ class Dispatcher:
                 return 0
         else:
             places = []
-        hook = self._hook(tenant_id, hook_id)
-        refused, usable = _tokens(tenant_id, hook, len(places))
+        hook = hook or self._hook(tenant_id, hook_id)
+        refused, usable = tokens(tenant_id, hook, len(places))
         unused = places[usable:]
         if unused:
             lanes.in_flight_release(tenant_id=tenant_id, hook_id=hook_id, attempt_ids=unused, now_ms=now_ms())
@@ -175,7 +233,7 @@ class Dispatcher:
         if found is None or found[1] < time.monotonic() - HOOK_CACHE_SECONDS:
             if len(self._hooks) >= 10_000:
                 self._hooks.clear()
-            found = self._hooks[key] = (_hook(tenant_id, hook_id), time.monotonic())
+            found = self._hooks[key] = (hook_read(tenant_id, hook_id), time.monotonic())
         return found[0]
 
     def _slots(self, wanted: int, deadline_ms: int | None) -> int:
@@ -191,7 +249,7 @@ class Dispatcher:
         for _ in range(slots):
             self._free.release()
 
-    def _start(self, entry: "Due", place: str, hooks: dict) -> None:
+    def _start(self, entry: Due, place: str, hooks: dict) -> None:
         future = self._pool.submit(contextvars.copy_context().run, self._claim_and_attempt, entry, place, hooks)
         with self._lock:
             self._running.add(future)
@@ -202,10 +260,13 @@ class Dispatcher:
             self._running.discard(future)
         self._free.release()
 
-    def _claim_and_attempt(self, entry: "Due", place: str, hooks: dict) -> None:
+    def _claim_and_attempt(self, entry: Due, place: str, hooks: dict) -> None:
         tenant_id, hook_id = entry.pk.removeprefix("dlv#").rsplit("#", 1)
         try:
-            claim = claim_due(entry.pk, entry.event_id, entry.due_key, hooks)
+            if entry.new is not None:
+                claim = claim_new(hooks[(tenant_id, hook_id)], entry.new, entry.body)
+            else:
+                claim = claim_due(entry.pk, entry.event_id, entry.due_key, hooks)
             if claim is not None:
                 with self._lock:
                     self.attempted += 1
@@ -219,89 +280,3 @@ class Dispatcher:
                 log.warning(
                     "in-flight place not given back (it runs out)", extra={"hook_id": hook_id, "error": str(exc)}
                 )
-
-
-@dataclass(frozen=True)
-class Due:
-    """A pending delivery in its hook's queue: due at `due_ms` (its retry, or when its claim
-    runs out)."""
-
-    pk: str
-    event_id: str
-    due_key: str
-
-    @property
-    def due_ms(self) -> int:
-        return int(self.due_key.split("#", 1)[0])
-
-
-def hook_queue(tenant_id: str, hook_id: str, limit: int) -> list[Due]:
-    """The hook's pending deliveries, soonest due first: those due now, and after them the
-    next one, which says when the hook next has work."""
-    shard = due_shard_for(Delivery.pk_for(tenant_id, hook_id))
-
-    def read():
-        return [Due(d.pk, d.event_id, d.due_key) for d in Delivery.due_index.query(shard, limit=limit, page_size=limit)]
-
-    return store.call(read, what="Query a hook's due deliveries")
-
-
-def _hook(tenant_id: str, hook_id: str):
-    """The hook, read once a turn (its status and rate_limit); None once it is deleted, which
-    claim_due then tells its deliveries."""
-    try:
-        return store.call(lambda: Hook.get(tenant_id, Hook.key_for(hook_id), consistent_read=True), what="GetItem Hook")
-    except Hook.DoesNotExist:
-        return None
-
-
-def _tokens(tenant_id: str, hook, wanted: int) -> tuple[int, int]:
-    """Tokens for up to `wanted` attempts, one of the tenant's deliveries_per_second and one of
-    the hook's rate_limit each: (0, n) when all were given, else (milliseconds until the next
-    would be, n given)."""
-    with limiter_calls():
-        return _tokens_taken(tenant_id, hook, wanted)
-
-
-def _tokens_taken(tenant_id: str, hook, wanted: int) -> tuple[int, int]:
-    rate = tenant_limits(tenant_id=tenant_id).deliveries_per_second
-    own = hook.rate_limit if hook is not None else None
-    for given in range(wanted):
-        answer = BUCKETS.take(f"deliveries:{tenant_id}", Shape(rate, max(1, rate)), grant_most=wanted - given)
-        if answer.allowed and own:
-            answer = BUCKETS.take(
-                f"hook:{tenant_id}:{hook.hook_id}", Shape(own, max(1, own)), grant_most=wanted - given
-            )
-        if not answer.allowed:
-            return max(1, round(answer.retry_after * 1000)), given
-    return 0, wanted
-
-
-def legacy_due_rekey() -> int:
-    """Deliveries made due before each hook had its own queue sit in the old shards, where
-    the dispatcher never looks: each goes to its hook's queue (on condition it is still
-    there) and its lane is marked ready. Nothing is there after the first run; one Query a
-    shard costs little, so every dispatch invocation asks."""
-    moved = 0
-    for shard in legacy_due_shards():
-
-        def read(shard=shard):
-            return list(Delivery.due_index.query(shard, limit=100, page_size=100))
-
-        for found in store.call(read, what="Query legacy due shard"):
-            try:
-                writes.update(
-                    Delivery,
-                    found.pk,
-                    found.event_id,
-                    actions=[Delivery.due_shard.set(due_shard_for(found.pk))],
-                    condition=Delivery.due_shard == shard,
-                    token=None,
-                    return_item=False,
-                )
-            except ConditionFailed:
-                continue
-            tenant_id, hook_id = found.pk.removeprefix("dlv#").rsplit("#", 1)
-            lanes.lane_notify(tenant_id=tenant_id, hook_id=hook_id, due_ms=int(found.due_key.split("#", 1)[0]))
-            moved += 1
-    return moved

@@ -88,34 +88,50 @@ def deliver_new(hook: Hook, event: Event) -> Delivery | None:
 def deliver_new_many(pairs: list[tuple[Hook, Event]]) -> list[Delivery]:
     """deliver_new for many (hook, event) pairs, in transactions of up to TRANSACTION_ITEMS
     items (the deliveries, and one check per hook that it is active): one store call where
-    there would be one per delivery. A canceled transaction (a delivery that exists, a hook
-    no longer active) is done again pair by pair. The deliveries made; StoreUnavailable if
-    the store fails."""
+    there would be one per delivery. A canceled transaction (a delivery that exists: the
+    record was handed over before, or another reader made it; a hook no longer active) is
+    done again without the pairs it names (pair by pair if its answer came late and an
+    earlier try may have been applied). The deliveries made; StoreUnavailable if the store
+    fails."""
     created: list[Delivery] = []
     chunk: list[tuple[Hook, Event]] = []
     hooks_in_chunk: set[str] = set()
 
     def flush() -> None:
-        if not chunk:
-            return
-        if len(chunk) == 1:
-            delivery = deliver_new(*chunk[0])
+        pending = list(chunk)
+        while len(pending) > 1:
+            pending = _made_or_left(pending, created)
+        if pending:
+            delivery = deliver_new(*pending[0])
             created.extend([delivery] if delivery else [])
-            return
+
+    def _made_or_left(pending: list[tuple[Hook, Event]], created: list[Delivery]) -> list:
+        """One transaction for `pending`: the pairs to try again (none if it was applied)."""
         now = now_ms()
-        made = [lifecycle.new(hook, event, now=now) for hook, event in chunk]
+        made = [lifecycle.new(hook, event, now=now) for hook, event in pending]
         token = writes.new_token()
-        checks = {hook.hook_id: hook_active_check(hook) for hook, _ in chunk}
+        checks = {hook.hook_id: hook_active_check(hook) for hook, _ in pending}
         items = [writes.tx_put(delivery, Delivery.pk.does_not_exist(), token=token) for delivery in made]
         try:
             writes.transact(Delivery, [*items, *checks.values()], token=token)
             created.extend(made)
-        except TransactionCanceled:
-            for outcome in in_parallel(lambda pair: deliver_new(*pair), list(chunk)):
+            return []
+        except TransactionCanceled as exc:
+            if not exc.uncertain and len(exc.failed) == len(items) + len(checks):
+                inactive = {hook_id for hook_id, failed in zip(checks, exc.failed[len(items) :], strict=True) if failed}
+                left = [
+                    pair
+                    for pair, failed in zip(pending, exc.failed[: len(items)], strict=True)
+                    if not failed and pair[0].hook_id not in inactive
+                ]
+                if len(left) < len(pending):
+                    return left
+            for outcome in in_parallel(lambda pair: deliver_new(*pair), pending):
                 if isinstance(outcome, BaseException):
                     raise outcome from None
                 if outcome is not None:
                     created.append(outcome)
+            return []
 
     for hook, event in pairs:
         if len(chunk) + len(hooks_in_chunk | {hook.hook_id}) > TRANSACTION_ITEMS - 1:

@@ -25,7 +25,8 @@ from collections import defaultdict
 from events.ids import EVENT_PREFIX
 from events.models import Event
 from hooks import fanout, lanes
-from hooks.dispatcher import Dispatcher, legacy_due_rekey
+from hooks.dispatcher import Dispatcher
+from hooks.queues import legacy_due_rekey
 from hooks.selectors import hooks_active
 from triggerapi.store import StoreUnavailable, now_ms
 
@@ -57,27 +58,44 @@ def new_events(records: list[dict]) -> list[tuple[str, Event]]:
     return found
 
 
-def handle_stream(event: dict, context=None) -> dict:
+def handle_stream(event: dict, context=None, *, offer=None) -> dict:
+    """`offer(hook, [(delivery, event body), ...], lane version)`, where fan-out and a
+    dispatcher share a process (`run_deliveries`), is handed the deliveries just created for
+    each hook, so that their lane gets a turn at once (hooks/dispatcher.py `Dispatcher.offer`);
+    on Lambda the dispatch function's rounds find them."""
     by_tenant: dict[str, list[tuple[str, Event]]] = defaultdict(list)
     for sequence_number, new in new_events(event.get("Records") or []):
         by_tenant[new.tenant_id].append((sequence_number, new))
     failed: list[str] = []
-    for tenant_id, items in by_tenant.items():
-        try:
-            hooks = hooks_active(tenant_id=tenant_id)
-        except StoreUnavailable:
-            failed += [sequence_number for sequence_number, _ in items]
-            continue
-        pairs = [(hook, new) for _, new in items for hook in hooks if fanout.matches(hook, new)]
-        try:
-            created = fanout.deliver_new_many(pairs)
-            for hook_id in sorted({delivery.hook_id for delivery in created}):
-                lanes.lane_notify(tenant_id=tenant_id, hook_id=hook_id, due_ms=now_ms())
-        except StoreUnavailable as exc:
-            # Handed over again: the deliveries made are recognised, their lanes marked then.
-            log.warning("deliveries not created", extra={"error": str(exc), "tenant": tenant_id})
-            failed += [sequence_number for sequence_number, _ in items]
+    # Tenants side by side: one tenant's hooks and writes never wait behind another's.
+    for outcome in fanout.in_parallel(lambda pair: _fan_out(*pair, offer), list(by_tenant.items())):
+        if isinstance(outcome, BaseException):
+            raise outcome
+        failed += outcome
     return {"batchItemFailures": [{"itemIdentifier": s} for s in sorted(set(failed), key=lambda s: (len(s), s))]}
+
+
+def _fan_out(tenant_id: str, items: list[tuple[str, Event]], offer) -> list[str]:
+    """One tenant's new events made deliveries, and the lane of every hook they match marked
+    ready (those made before, by an earlier try of these records, included: whatever failed
+    after they were made, they are found); the sequence numbers to hand over again."""
+    try:
+        hooks = hooks_active(tenant_id=tenant_id)
+        pairs = [(hook, new) for _, new in items for hook in hooks if fanout.matches(hook, new)]
+        created = fanout.deliver_new_many(pairs)
+        made: dict[str, list] = defaultdict(list)
+        for delivery in created:
+            made[delivery.hook_id].append(delivery)
+        bodies = {new.event_id: fanout.event_body(new) for _, new in items} if offer is not None else {}
+        for hook in {hook.hook_id: hook for hook, _ in pairs}.values():
+            version = lanes.lane_notify(tenant_id=tenant_id, hook_id=hook.hook_id, due_ms=now_ms())
+            if offer is not None and made[hook.hook_id]:
+                offer(hook, [(d, bodies[d.event_id]) for d in made[hook.hook_id]], version)
+    except StoreUnavailable as exc:
+        # Handed over again: the deliveries made are recognised, their lanes marked then.
+        log.warning("deliveries not created", extra={"error": str(exc), "tenant": tenant_id})
+        return [sequence_number for sequence_number, _ in items]
+    return []
 
 
 def dispatch(event: dict | None = None, context=None) -> dict:

@@ -80,20 +80,25 @@ class Ready:
     version: int
 
 
-def lane_notify(*, tenant_id: str, hook_id: str, due_ms: int) -> None:
+def lane_notify(*, tenant_id: str, hook_id: str, due_ms: int) -> int:
     """The hook has a delivery due from `due_ms`: the lane is ready from then at the latest
-    (an earlier time already there stays), and its version moves on either way."""
+    (an earlier time already there stays), and its version moves on either way: the new
+    version."""
     key = ready_key_for(due_ms, tenant_id, hook_id)
     identity = [*_made(tenant_id, hook_id), Lane.version.add(1)]
+    lane = Lane.key_for(tenant_id, hook_id)
     try:
-        _update(
-            tenant_id,
-            hook_id,
-            [*identity, Lane.ready_shard.set(ready_shard_for(tenant_id, hook_id)), Lane.ready_key.set(key)],
-            Lane.ready_key.does_not_exist() | (Lane.ready_key > key),
+        item = writes.update(
+            Lane,
+            lane,
+            LANE_KEY,
+            actions=[*identity, Lane.ready_shard.set(ready_shard_for(tenant_id, hook_id)), Lane.ready_key.set(key)],
+            condition=Lane.ready_key.does_not_exist() | (Lane.ready_key > key),
+            token=None,
         )
     except ConditionFailed:
-        _update(tenant_id, hook_id, identity, None)
+        item = writes.update(Lane, lane, LANE_KEY, actions=identity, condition=None, token=None)
+    return int(item["version"]["N"])
 
 
 def lanes_ready(*, shard: int, now_ms: int, limit: int = READY_PAGE) -> list[Ready]:

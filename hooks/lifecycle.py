@@ -99,6 +99,18 @@ def claim(pk: str, event_id: str, *, due_key: str, now: int, attempt_id: str) ->
     )
 
 
+def claimed_copy(delivery: Delivery, *, now: int, attempt_id: str) -> Delivery:
+    """What `claim`'s write leaves of `delivery` as it was read, so that a claim of a
+    delivery known whole (fan-out just created it) need not read it back."""
+    attempt_until = now + claim_ms()
+    copy = Delivery.from_raw_data(delivery.serialize())
+    copy.attempts = delivery.attempts + 1
+    copy.attempt_id, copy.attempt_until = attempt_id, attempt_until
+    copy.due_shard = due_shard_for(delivery.pk)
+    copy.due_key = due_key_for(attempt_until, delivery.pk, delivery.event_id)
+    return copy
+
+
 def retry(delivery: Delivery, *, now: int, attempt_id: str) -> Transition:
     """A failed delivery claimed again at once, its schedule restarting from this attempt."""
     return Transition(

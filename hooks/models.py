@@ -170,6 +170,9 @@ class StreamCheckpoint(Model):
     # set when the shard was read to its end (closed and drained)
     finished = NumberAttribute(null=True)
     updated_at = NumberAttribute()
+    # The reader's lease (devstack/stream/lease.py), on its own row: who reads the stream.
+    holder = UnicodeAttribute(null=True)
+    held_until = NumberAttribute(null=True)
 
 
 CANARY_KEY = "canary#secret_key"

@@ -15,15 +15,16 @@ import threading
 
 from django.core.management.base import CommandError
 
+from hooks import handler as stream_function
 from hooks.dispatcher import Dispatcher
 from hooks.outcomes import TALLY
 from triggerapi.commands import StoreCommand
 from triggerapi.store_errors import store_error_message
 
-DEFAULT_POLL_SECONDS = 0.25
-# How long the dispatcher waits after a round that started nothing (a fan-out in this
-# process starts the next round at once).
-DISPATCH_IDLE_SECONDS = 0.1
+DEFAULT_POLL_SECONDS = 0.1
+# How long the dispatcher waits after a round that started nothing (what fan-out in this
+# process makes is offered to it at once).
+DISPATCH_IDLE_SECONDS = 0.25
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 30.0
 
@@ -77,7 +78,10 @@ class Command(StoreCommand):
         self.stop = threading.Event()
         self.tally_from = self.tally_said = TALLY.copy()
         reader_class, no_stream = stream_reader()
-        reader = reader_class()
+        self.dispatcher = Dispatcher()
+        # Fan-out hands the deliveries it creates to this process's dispatcher (their first
+        # attempts start at once); the dispatcher's rounds find everything else.
+        reader = reader_class(handler=lambda event: stream_function.handle_stream(event, offer=self.dispatcher.offer))
 
         def on_signal(signum, frame):
             if self.stop.is_set():
@@ -94,7 +98,17 @@ class Command(StoreCommand):
                     f"Delivering from {reader.stream_arn}{' (--once)' if self.once else ''}; "
                     "Ctrl-C stops it cleanly, twice at once."
                 )
-                self._loop(reader)
+                if not self.once:
+                    # One reader of the stream among the run_deliveries running (--once reads
+                    # what is there whoever else does).
+                    from devstack.stream.lease import StreamLease
+
+                    reader.lease = StreamLease(reader._pk())
+                try:
+                    self._loop(reader)
+                finally:
+                    if reader.lease is not None:
+                        reader.lease.release()
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
@@ -143,7 +157,7 @@ class Command(StoreCommand):
         return failures
 
     def _loop(self, reader) -> None:
-        dispatcher = Dispatcher()
+        dispatcher = self.dispatcher
         if not self.once:
             thread = threading.Thread(target=self._dispatch, args=(dispatcher,), name="dispatcher", daemon=True)
             thread.start()
@@ -151,12 +165,11 @@ class Command(StoreCommand):
         while not self.stop.is_set():
             try:
                 batches = reader.poll()
+                self._say_reading(reader)
                 handed = 0
                 for batch in batches:
                     handed += batch.records
                     self._report(batch)
-                if handed:
-                    dispatcher.wake()  # the deliveries just made are due now
                 self._say_not_made()
                 if self.once and handed == 0:
                     break
@@ -175,6 +188,20 @@ class Command(StoreCommand):
     def _dispatch(self, dispatcher) -> None:
         """The dispatcher's thread: rounds until the command stops."""
         dispatcher.run(stop=self.stop, idle_s=DISPATCH_IDLE_SECONDS)
+
+    def _say_reading(self, reader) -> None:
+        """A line when this process starts or stops reading the stream (another one reads
+        it meanwhile: this one makes attempts only)."""
+        if reader.lease is None:
+            return
+        reading = reader.lease.holding
+        if reading != getattr(self, "reading", None):
+            self.reading = reading
+            self._say(
+                "Reading the stream."
+                if reading
+                else "Another run_deliveries reads the stream: this one makes attempts, and reads it if that one stops."
+            )
 
     def _say(self, line: str) -> None:
         """A line on stdout at once, even into a pipe (make run, tests, a log collector)."""

@@ -217,7 +217,7 @@ def test_a_success_ends_the_failure_streak(acme, receiver, stream_records, clock
 
 def test_two_processes_claiming_one_due_delivery_attempt_it_once(acme, receiver, stream_records, clock):
     from hooks import dispatch as service
-    from hooks.dispatcher import hook_queue
+    from hooks.queues import hook_queue
 
     hook = subscribe(acme, receiver)
     receiver.answer = status(500)
