@@ -74,10 +74,13 @@ BENCH_SECONDS ?= 10
 bench: $(DEPS)
 	BENCH_SECONDS=$(BENCH_SECONDS) $(PY) -m bench
 
-# The Lambda zip, built from requirements.txt and the app's source only (docs/DEPLOY.md).
+# The Lambda zips, built from requirements.txt and the app's source only (docs/DEPLOY.md):
+# one per function of the stage (the API, the stream's fan-out, the dispatcher), since each
+# zip holds its function's own Zappa settings.
+STAGE ?= prod
 .PHONY: package bench-coldstart
 package: $(DEPS)
-	$(PY) scripts/package.py
+	for function in $(STAGE) $(STAGE)_stream $(STAGE)_dispatch; do $(PY) scripts/package.py --stage $$function || exit 1; done
 
 bench-coldstart: package
 	$(PY) -m bench.coldstart dist/triggerapi-prod.zip

@@ -4,9 +4,9 @@ as failed, hooks/lifecycle.py `lapse`); it is attempted only once a claim is won
 (hooks/fanout.py says why), and each outcome goes to hooks/outcomes.py as its attempt ends.
 A due delivery whose hook is disabled is parked until the hook is enabled again.
 
-No attempt starts that cannot end before `deadline_ms` (a function's remaining time): each
-is claimed on the attempt pool right before it is made, only if its claim (the attempt's
-timeout and its recording) ends before the deadline."""
+Which due delivery is claimed when is the dispatcher's (hooks/dispatcher.py): it claims
+each on its attempt pool right before making it, only if the claim (the attempt's timeout
+and its recording) ends before the function's deadline (`fits`)."""
 
 import logging
 
@@ -16,16 +16,15 @@ from events.lifecycle import Transition
 from events.selectors import event_get
 from hooks import lifecycle, vault
 from hooks.attempt import attempt_deliver
-from hooks.fanout import ATTEMPT_WORKERS, LOGGER, Claim, event_body, hook_active_check, in_parallel
-from hooks.models import DUE_SHARDS, FAILED, PENDING, Delivery, Hook
-from hooks.outcomes import Outcome, hook_after, outcome_record
+from hooks.fanout import LOGGER, Claim, event_body, hook_active_check
+from hooks.models import FAILED, PENDING, Delivery, Hook
+from hooks.outcomes import Outcome, due_again, hook_after, outcome_record
 from triggerapi import store, writes
 from triggerapi.exceptions import write_unavailable
 from triggerapi.store import ConditionFailed, StoreUnavailable, TransactionCanceled, now_ms
 
 log = logging.getLogger(LOGGER)
 
-DUE_PAGE = 100
 HOOK_DELETED = "The hook was deleted."
 EVENT_GONE = "The event no longer exists (deleted or expired)."
 EVENT_UNREADABLE = "The event could not be read: the store did not answer."
@@ -43,14 +42,6 @@ def secrets_of(hook: Hook, now: int) -> list[str]:
 def fits(deadline_ms: int | None) -> bool:
     """An attempt claimed now ends (its claim runs out) before the deadline."""
     return deadline_ms is None or now_ms() + lifecycle.claim_ms() <= deadline_ms
-
-
-def claimable(deadline_ms: int | None) -> int | None:
-    """How many attempts may be claimed at once and all end before the deadline (None: no
-    bound): the attempt pool makes them in rounds, each no longer than a claim."""
-    if deadline_ms is None:
-        return None
-    return ATTEMPT_WORKERS * max(0, (deadline_ms - now_ms()) // lifecycle.claim_ms())
 
 
 def attempt_make(claim: Claim) -> Outcome:
@@ -100,14 +91,6 @@ def attempt(claim: Claim) -> Delivery | None:
     return settled
 
 
-def attempts_make(claims: list[Claim]) -> None:
-    """Attempts side by side, each recorded as it ends. One that fails to be recorded (or
-    made) is logged: its claim runs out and it counts as an attempt that did not finish."""
-    for error in in_parallel(attempt, claims):
-        if isinstance(error, BaseException):
-            log.warning("delivery attempt not recorded", extra={"error": f"{type(error).__name__}: {error}"})
-
-
 def _apply(pk: str, event_id: str, transition: Transition) -> Delivery | None:
     """The delivery after a transition; None if its condition no longer holds."""
     try:
@@ -154,6 +137,24 @@ def claim_due(pk: str, event_id: str, due_key: str, hooks: dict) -> Claim | None
     return Claim(hook, delivery)
 
 
+def claim_new(hook: Hook, delivery: Delivery, body: str) -> Claim | None:
+    """Claims a delivery fan-out just created (as `delivery`, due now), counting its first
+    attempt: the same conditional write as `claim_due`, with nothing read back. None if it
+    was claimed first elsewhere or its hook is no longer active (a round then deals with it
+    as with any due delivery)."""
+    token = writes.new_token()
+    now = now_ms()
+    claim = lifecycle.claim(delivery.pk, delivery.event_id, due_key=delivery.due_key, now=now, attempt_id=token)
+    update = writes.tx_update(
+        Delivery, delivery.pk, delivery.event_id, actions=claim.actions, condition=claim.condition, token=token
+    )
+    try:
+        writes.transact(Delivery, [update, hook_active_check(hook)], token=token)
+    except TransactionCanceled:
+        return None
+    return Claim(hook, lifecycle.claimed_copy(delivery, now=now, attempt_id=token), body)
+
+
 def _not_claimed(exc: TransactionCanceled, pk: str, event_id: str, due_key: str, hooks: dict, now: int):
     """After a claim was refused: a claim that ran out is lapsed (and the delivery claimed
     now if its next attempt is due already); a hook gone or disabled ends or parks it."""
@@ -165,6 +166,8 @@ def _not_claimed(exc: TransactionCanceled, pk: str, event_id: str, due_key: str,
             lapsed = _apply(pk, event_id, lifecycle.lapse(found))
             if lapsed is not None and lapsed.due_key and lapsed.next_attempt_at <= now:
                 return claim_due(pk, event_id, lapsed.due_key, hooks)
+            if lapsed is not None and lapsed.due_key:
+                due_again(lapsed)
         return None
     if exc.failed[1]:
         hook = Hook.from_raw_data(exc.items[1]) if exc.items[1] else None
@@ -176,54 +179,6 @@ def _not_claimed(exc: TransactionCanceled, pk: str, event_id: str, due_key: str,
         )
         _apply(pk, event_id, transition)
     return None
-
-
-def due_now(now: int, shard: int) -> list[tuple[str, str, str]]:
-    """(pk, event id, due key) of deliveries due by `now` in one shard, soonest first."""
-
-    def read():
-        return [
-            (d.pk, d.event_id, d.due_key)
-            for d in Delivery.due_index.query(
-                f"due#{shard}", Delivery.due_key <= f"{now:013d}~", limit=DUE_PAGE, page_size=DUE_PAGE
-            )
-        ]
-
-    return store.call(read, what="Query due deliveries")
-
-
-def _claim_and_attempt(entry: tuple[str, str, str], hooks: dict, deadline_ms: int | None) -> bool:
-    """Whether an attempt was started: claimed only when it fits before the deadline."""
-    if not fits(deadline_ms):
-        return False
-    claim = claim_due(*entry, hooks)
-    if claim is None:
-        return False
-    try:
-        attempt(claim)
-    except StoreUnavailable as exc:
-        log.warning("delivery attempt not recorded", extra={"error": str(exc), "event_id": entry[1]})
-    return True
-
-
-def run_due(*, deadline_ms: int | None = None) -> int:
-    """Attempts every delivery due now, page after page, until none is due or no attempt
-    would end before `deadline_ms`. The number of attempts made."""
-    attempted = 0
-    hooks: dict = {}
-    while fits(deadline_ms):
-        due = [entry for shard in range(DUE_SHARDS) for entry in due_now(now_ms(), shard)]
-        if not due:
-            return attempted
-        started = 0
-        for made in in_parallel(lambda entry: _claim_and_attempt(entry, hooks, deadline_ms), due):
-            if isinstance(made, BaseException):
-                log.warning("due delivery not attempted", extra={"error": f"{type(made).__name__}: {made}"})
-            started += made is True
-        attempted += started
-        if len(due) < DUE_PAGE * DUE_SHARDS and not started:
-            return attempted
-    return attempted
 
 
 class DeliveryNotRetryable(Exception):

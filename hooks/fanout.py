@@ -1,5 +1,6 @@
-"""Fan-out: a new event becomes one delivery per matching active hook, created already
-claimed for its first attempt (hooks/dispatch.py makes it, hooks/outcomes.py records it).
+"""Fan-out: a new event becomes one delivery per matching active hook, due at once, and its
+hook's lane is marked ready (hooks/lanes.py); the dispatcher (hooks/dispatcher.py) claims and
+makes the attempts, so fan-out never waits on a receiver; hooks/outcomes.py records them.
 
 A delivery is a small state machine in one item (hooks/lifecycle.py builds every write of it):
 
@@ -68,15 +69,10 @@ class Claim:
     body: str | None = field(default=None)
 
 
-def _new_delivery(hook: Hook, event: Event, now: int, claimed: bool) -> Delivery:
-    return lifecycle.new(hook, event, now=now, attempt_id=writes.new_token() if claimed else None)
-
-
-def deliver_new(hook: Hook, event: Event, claimed: bool = True) -> Claim | None:
-    """Creates the delivery of `event` to `hook`, claimed for its first attempt (or, not
-    `claimed`, due now); the claim, or None when it exists already (a stream record handed
-    over again), the hook is no longer active, or it was not claimed."""
-    delivery = _new_delivery(hook, event, now_ms(), claimed)
+def deliver_new(hook: Hook, event: Event) -> Delivery | None:
+    """Creates the delivery of `event` to `hook`, due now; None when it exists already (a
+    stream record handed over again) or the hook is no longer active."""
+    delivery = lifecycle.new(hook, event, now=now_ms())
     token = writes.new_token()
     try:
         writes.transact(
@@ -86,50 +82,62 @@ def deliver_new(hook: Hook, event: Event, claimed: bool = True) -> Claim | None:
         )
     except TransactionCanceled:
         return None
-    return Claim(hook, delivery, event_body(event)) if claimed else None
+    return delivery
 
 
-def deliver_new_many(pairs: list[tuple[Hook, Event]], *, claimable: int | None = None) -> list[Claim]:
+def deliver_new_many(pairs: list[tuple[Hook, Event]]) -> list[Delivery]:
     """deliver_new for many (hook, event) pairs, in transactions of up to TRANSACTION_ITEMS
     items (the deliveries, and one check per hook that it is active): one store call where
-    there would be one per delivery. Only the first `claimable` (all: None) are claimed for
-    their first attempt; the others are due at once, for the retry loop. A canceled
-    transaction (a delivery that exists, a hook no longer active) is done again pair by
-    pair. StoreUnavailable if the store fails."""
-    claims: list[Claim] = []
-    chunk: list[tuple[Hook, Event, bool]] = []
+    there would be one per delivery. A canceled transaction (a delivery that exists: the
+    record was handed over before, or another reader made it; a hook no longer active) is
+    done again without the pairs it names (pair by pair if its answer came late and an
+    earlier try may have been applied). The deliveries made; StoreUnavailable if the store
+    fails."""
+    created: list[Delivery] = []
+    chunk: list[tuple[Hook, Event]] = []
     hooks_in_chunk: set[str] = set()
 
     def flush() -> None:
-        if not chunk:
-            return
-        if len(chunk) == 1:
-            claim = deliver_new(*chunk[0])
-            claims.extend([claim] if claim else [])
-            return
+        pending = list(chunk)
+        while len(pending) > 1:
+            pending = _made_or_left(pending, created)
+        if pending:
+            delivery = deliver_new(*pending[0])
+            created.extend([delivery] if delivery else [])
+
+    def _made_or_left(pending: list[tuple[Hook, Event]], created: list[Delivery]) -> list:
+        """One transaction for `pending`: the pairs to try again (none if it was applied)."""
         now = now_ms()
-        made = [
-            (Claim(hook, _new_delivery(hook, event, now, claimed), event_body(event)), claimed)
-            for hook, event, claimed in chunk
-        ]
+        made = [lifecycle.new(hook, event, now=now) for hook, event in pending]
         token = writes.new_token()
-        checks = {c.hook.hook_id: hook_active_check(c.hook) for c, _ in made}
-        items = [writes.tx_put(c.delivery, Delivery.pk.does_not_exist(), token=token) for c, _ in made]
+        checks = {hook.hook_id: hook_active_check(hook) for hook, _ in pending}
+        items = [writes.tx_put(delivery, Delivery.pk.does_not_exist(), token=token) for delivery in made]
         try:
             writes.transact(Delivery, [*items, *checks.values()], token=token)
-            claims.extend(c for c, claimed in made if claimed)
-        except TransactionCanceled:
-            for outcome in in_parallel(lambda entry: deliver_new(*entry), list(chunk)):
+            created.extend(made)
+            return []
+        except TransactionCanceled as exc:
+            if not exc.uncertain and len(exc.failed) == len(items) + len(checks):
+                inactive = {hook_id for hook_id, failed in zip(checks, exc.failed[len(items) :], strict=True) if failed}
+                left = [
+                    pair
+                    for pair, failed in zip(pending, exc.failed[: len(items)], strict=True)
+                    if not failed and pair[0].hook_id not in inactive
+                ]
+                if len(left) < len(pending):
+                    return left
+            for outcome in in_parallel(lambda pair: deliver_new(*pair), pending):
                 if isinstance(outcome, BaseException):
                     raise outcome from None
                 if outcome is not None:
-                    claims.append(outcome)
+                    created.append(outcome)
+            return []
 
-    for n, (hook, event) in enumerate(pairs):
+    for hook, event in pairs:
         if len(chunk) + len(hooks_in_chunk | {hook.hook_id}) > TRANSACTION_ITEMS - 1:
             flush()
             chunk, hooks_in_chunk = [], set()
-        chunk.append((hook, event, claimable is None or n < claimable))
+        chunk.append((hook, event))
         hooks_in_chunk.add(hook.hook_id)
     flush()
-    return claims
+    return created

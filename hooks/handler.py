@@ -1,28 +1,32 @@
 """The push-delivery entry points, the same on Lambda and locally (`run_deliveries`).
 
-handle_stream(event, context): the events table's stream function. `event` is what Lambda
-sends a DynamoDB stream event source: {"Records": [{"eventName": "INSERT", "dynamodb":
-{"Keys": ..., "NewImage": ..., "SequenceNumber": ...}}, ...]}. Each new event is fanned out
-to its tenant's matching active hooks: one delivery per hook, created already claimed, and
-the first attempts made side by side, each recorded as it ends. Returns Lambda's
-partial-batch answer: records whose deliveries could not be created (the store failed) are
-handed over again, from the first of them; deliveries already created are recognised and
-not attempted twice.
+handle_stream(event, context): the events table's stream function (fan-out). `event` is what
+Lambda sends a DynamoDB stream event source: {"Records": [{"eventName": "INSERT", "dynamodb":
+{"Keys": ..., "NewImage": ..., "SequenceNumber": ...}}, ...]}. Each new event becomes one
+delivery per matching active hook, due at once, and each such hook's lane is marked ready;
+it never waits on a receiver. Returns Lambda's partial-batch answer: records whose
+deliveries could not be created (the store failed) are handed over again, from the first of
+them; deliveries already created are recognised and not created twice.
 
-run_due(event, context): the scheduled function (every minute; `run_deliveries` calls it
-every second): attempts the deliveries whose retry is due, and those whose claim ran out.
+dispatch(event, context): the dispatch function (every minute, for longer than a minute, so
+one is always running): the dispatcher (hooks/dispatcher.py) takes due deliveries fairly and
+attempts them until the time left cannot hold another attempt. `run_deliveries` runs the
+same dispatcher on a thread of its own.
 
-On Lambda both stop starting attempts in time to finish them: with `context`, no attempt
-starts that would not end (its timeout and its recording) DEADLINE_MARGIN_MS before the
-function must stop; the stream function creates the deliveries it cannot attempt in time
-due at once, for run_due."""
+run_due(event, context): one pass of the dispatcher over what is due now, until nothing more
+is (or the deadline): for a command or a test.
+
+With `context`, no attempt starts that would not end (its timeout and its recording)
+DEADLINE_MARGIN_MS before the function must stop."""
 
 import logging
 from collections import defaultdict
 
 from events.ids import EVENT_PREFIX
 from events.models import Event
-from hooks import dispatch, fanout
+from hooks import fanout, lanes
+from hooks.dispatcher import Dispatcher
+from hooks.queues import legacy_due_rekey
 from hooks.selectors import hooks_active
 from triggerapi.store import StoreUnavailable, now_ms
 
@@ -54,34 +58,60 @@ def new_events(records: list[dict]) -> list[tuple[str, Event]]:
     return found
 
 
-def handle_stream(event: dict, context=None) -> dict:
+def handle_stream(event: dict, context=None, *, offer=None) -> dict:
+    """`offer(hook, [(delivery, event body), ...], lane version)`, where fan-out and a
+    dispatcher share a process (`run_deliveries`), is handed the deliveries just created for
+    each hook, so that their lane gets a turn at once (hooks/dispatcher.py `Dispatcher.offer`);
+    on Lambda the dispatch function's rounds find them."""
     by_tenant: dict[str, list[tuple[str, Event]]] = defaultdict(list)
     for sequence_number, new in new_events(event.get("Records") or []):
         by_tenant[new.tenant_id].append((sequence_number, new))
     failed: list[str] = []
-    claims = []
-    claimable = dispatch.claimable(deadline_of(context))
-    for tenant_id, items in by_tenant.items():
-        try:
-            hooks = hooks_active(tenant_id=tenant_id)
-        except StoreUnavailable:
-            failed += [sequence_number for sequence_number, _ in items]
-            continue
-        pairs = [(hook, new) for _, new in items for hook in hooks if fanout.matches(hook, new)]
-        try:
-            left = None if claimable is None else max(0, claimable - len(claims))
-            claims += fanout.deliver_new_many(pairs, claimable=left)
-        except StoreUnavailable as exc:
-            log.warning("deliveries not created", extra={"error": str(exc), "tenant": tenant_id})
-            failed += [sequence_number for sequence_number, _ in items]
-    dispatch.attempts_make(claims)
+    # Tenants side by side: one tenant's hooks and writes never wait behind another's.
+    for outcome in fanout.in_parallel(lambda pair: _fan_out(*pair, offer), list(by_tenant.items())):
+        if isinstance(outcome, BaseException):
+            raise outcome
+        failed += outcome
     return {"batchItemFailures": [{"itemIdentifier": s} for s in sorted(set(failed), key=lambda s: (len(s), s))]}
 
 
-def run_due(event: dict | None = None, context=None) -> dict:
+def _fan_out(tenant_id: str, items: list[tuple[str, Event]], offer) -> list[str]:
+    """One tenant's new events made deliveries, and the lane of every hook they match marked
+    ready (those made before, by an earlier try of these records, included: whatever failed
+    after they were made, they are found); the sequence numbers to hand over again."""
     try:
-        attempted = dispatch.run_due(deadline_ms=deadline_of(context))
+        hooks = hooks_active(tenant_id=tenant_id)
+        pairs = [(hook, new) for _, new in items for hook in hooks if fanout.matches(hook, new)]
+        created = fanout.deliver_new_many(pairs)
+        made: dict[str, list] = defaultdict(list)
+        for delivery in created:
+            made[delivery.hook_id].append(delivery)
+        bodies = {new.event_id: fanout.event_body(new) for _, new in items} if offer is not None else {}
+        for hook in {hook.hook_id: hook for hook, _ in pairs}.values():
+            version = lanes.lane_notify(tenant_id=tenant_id, hook_id=hook.hook_id, due_ms=now_ms())
+            if offer is not None and made[hook.hook_id]:
+                offer(hook, [(d, bodies[d.event_id]) for d in made[hook.hook_id]], version)
+    except StoreUnavailable as exc:
+        # Handed over again: the deliveries made are recognised, their lanes marked then.
+        log.warning("deliveries not created", extra={"error": str(exc), "tenant": tenant_id})
+        return [sequence_number for sequence_number, _ in items]
+    return []
+
+
+def dispatch(event: dict | None = None, context=None) -> dict:
+    dispatcher = Dispatcher()
+    try:
+        legacy_due_rekey()
+    except StoreUnavailable as exc:
+        log.warning("legacy due deliveries not moved", extra={"error": str(exc)})
+    return {"attempted": dispatcher.run(deadline_ms=deadline_of(context))}
+
+
+def run_due(event: dict | None = None, context=None) -> dict:
+    dispatcher = Dispatcher()
+    try:
+        dispatcher.run_until_idle(deadline_ms=deadline_of(context))
     except StoreUnavailable as exc:
         log.warning("due deliveries not read", extra={"error": str(exc)})
-        attempted = 0
-    return {"attempted": attempted}
+        dispatcher.wait()
+    return {"attempted": dispatcher.attempted}

@@ -57,7 +57,7 @@ def _claimed(pk: str, event_id: str, *, now: int, attempt_id: str) -> list:
         Delivery.attempts.add(1),
         Delivery.attempt_id.set(attempt_id),
         Delivery.attempt_until.set(attempt_until),
-        Delivery.due_shard.set(due_shard_for(event_id)),
+        Delivery.due_shard.set(due_shard_for(pk)),
         Delivery.due_key.set(due_key_for(attempt_until, pk, event_id)),
     ]
 
@@ -65,31 +65,28 @@ def _claimed(pk: str, event_id: str, *, now: int, attempt_id: str) -> list:
 def _due(pk: str, event_id: str, due_at: int) -> list:
     return [
         Delivery.next_attempt_at.set(due_at),
-        Delivery.due_shard.set(due_shard_for(event_id)),
+        Delivery.due_shard.set(due_shard_for(pk)),
         Delivery.due_key.set(due_key_for(due_at, pk, event_id)),
     ]
 
 
-def new(hook: Hook, event: Event, *, now: int, attempt_id: str | None) -> Delivery:
-    """The delivery of `event` to `hook`: claimed for its first attempt (which counts) with
-    an `attempt_id`, else due now for whoever claims it."""
+def new(hook: Hook, event: Event, *, now: int) -> Delivery:
+    """The delivery of `event` to `hook`, due now for the dispatcher to claim (fan-out never
+    attempts: a receiver must not hold up the stream)."""
     pk = Delivery.pk_for(hook.tenant_id, hook.hook_id)
-    due_at = now + claim_ms() if attempt_id else now
     return Delivery(
         pk,
         event.event_id,
         tenant_id=hook.tenant_id,
         hook_id=hook.hook_id,
         status=PENDING,
-        attempts=1 if attempt_id else 0,
+        attempts=0,
         schedule_base=0,
         next_attempt_at=now,
-        attempt_id=attempt_id,
-        attempt_until=due_at if attempt_id else None,
         created_at=now,
         expires_at=event.expires_at,
-        due_shard=due_shard_for(event.event_id),
-        due_key=due_key_for(due_at, pk, event.event_id),
+        due_shard=due_shard_for(pk),
+        due_key=due_key_for(now, pk, event.event_id),
     )
 
 
@@ -100,6 +97,18 @@ def claim(pk: str, event_id: str, *, due_key: str, now: int, attempt_id: str) ->
         _claimed(pk, event_id, now=now, attempt_id=attempt_id),
         (Delivery.due_key == due_key) & (Delivery.status == PENDING) & Delivery.attempt_id.does_not_exist(),
     )
+
+
+def claimed_copy(delivery: Delivery, *, now: int, attempt_id: str) -> Delivery:
+    """What `claim`'s write leaves of `delivery` as it was read, so that a claim of a
+    delivery known whole (fan-out just created it) need not read it back."""
+    attempt_until = now + claim_ms()
+    copy = Delivery.from_raw_data(delivery.serialize())
+    copy.attempts = delivery.attempts + 1
+    copy.attempt_id, copy.attempt_until = attempt_id, attempt_until
+    copy.due_shard = due_shard_for(delivery.pk)
+    copy.due_key = due_key_for(attempt_until, delivery.pk, delivery.event_id)
+    return copy
 
 
 def retry(delivery: Delivery, *, now: int, attempt_id: str) -> Transition:

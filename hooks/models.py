@@ -5,14 +5,13 @@
 - deliveries: pk = `dlv#<tenant>#<hook_id>`, sk = the event id, so a hook's deliveries page
   in event order and a (hook, event) pair has exactly one delivery;
 - stream checkpoints: pk = `checkpoint#<stream>`, sk = the shard id;
-- the secret-key canary: pk = `canary#secret_key`, sk = `canary` (hooks/rekey.py).
+- the secret-key canary: pk = `canary#secret_key`, sk = `canary` (hooks/rekey.py);
+- lanes, one per hook with work: pk = `lane#<tenant>#<hook_id>`, sk = `lane` (hooks/lanes.py).
 
 Deliveries waiting for an attempt carry the sparse due-index keys (the inbox's pattern):
-`due_shard` spreads them over DUE_SHARDS partitions, `due_key` sorts them by when they are
-next due. The table is created from Delivery's definition (keys, due-index, TTL), and
-DELIVERY_STATUS_INDEX lists a hook's deliveries in one status."""
-
-import zlib
+`due_shard` is their hook's queue (`due#<tenant>#<hook>`), `due_key` sorts them by when they
+are next due; a hook with one due is in the ready-index by its lane. The table is created
+from Delivery's definition (keys, due-index, TTL), and DELIVERY_STATUS_INDEX lists a hook's deliveries in one status."""
 
 from pynamodb.attributes import ListAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
@@ -37,7 +36,8 @@ DELIVERY_STATUSES = (PENDING, SUCCEEDED, FAILED)
 
 HOOK_PREFIX = "hook#"
 COUNT_KEY = "hooks#count"
-DUE_SHARDS = 4
+# Before each hook had its own queue, due deliveries were spread over this many shards.
+LEGACY_DUE_SHARDS = 4
 
 
 class Hook(Model):
@@ -143,8 +143,15 @@ class Delivery(Model):
 DELIVERY_STATUS_INDEX = KeyedIndex("delivery-status-index", (Delivery.pk, Delivery.status), Delivery.event_id)
 
 
-def due_shard_for(event_id: str) -> str:
-    return f"due#{zlib.crc32(event_id.encode()) % DUE_SHARDS}"
+def due_shard_for(pk: str) -> str:
+    """A hook's own queue in the due-index (`pk` is its deliveries' partition): the dispatcher
+    reads one hook's due deliveries, soonest first, and never another's backlog."""
+    return "due#" + pk.removeprefix("dlv#")
+
+
+def legacy_due_shards() -> list[str]:
+    """The shards deliveries were due in before each hook had its own queue."""
+    return [f"due#{n}" for n in range(LEGACY_DUE_SHARDS)]
 
 
 def due_key_for(due_at_ms: int, pk: str, event_id: str) -> str:
@@ -163,6 +170,9 @@ class StreamCheckpoint(Model):
     # set when the shard was read to its end (closed and drained)
     finished = NumberAttribute(null=True)
     updated_at = NumberAttribute()
+    # The reader's lease (devstack/stream/lease.py), on its own row: who reads the stream.
+    holder = UnicodeAttribute(null=True)
+    held_until = NumberAttribute(null=True)
 
 
 CANARY_KEY = "canary#secret_key"

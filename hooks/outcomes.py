@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from events.lifecycle import Transition
-from hooks import lifecycle, schedule
+from hooks import lanes, lifecycle, schedule
 from hooks.attempt import AttemptResult
 from hooks.fanout import LOGGER, Claim
 from hooks.models import ACTIVE, DISABLED, FAILING, GONE, PENDING, Delivery, Hook
@@ -113,7 +113,19 @@ def outcome_record(outcome: Outcome) -> Delivery | None:
     except ConditionFailed:
         log.warning("delivery claim lost", extra={"hook_id": delivery.hook_id, "event_id": delivery.event_id})
         return None
-    return Delivery.from_raw_data(item)
+    settled = Delivery.from_raw_data(item)
+    if settled.status == PENDING and settled.due_key:
+        due_again(settled)
+    return settled
+
+
+def due_again(delivery: Delivery) -> None:
+    """The delivery's hook has work again at its next attempt: its lane says so. If the store
+    does not take that, the lane is ready anyway when the claim the turn made runs out."""
+    try:
+        lanes.lane_notify(tenant_id=delivery.tenant_id, hook_id=delivery.hook_id, due_ms=delivery.next_attempt_at)
+    except StoreUnavailable as exc:
+        log.warning("lane not woken for a retry", extra={"hook_id": delivery.hook_id, "error": str(exc)})
 
 
 def hook_after(hook: Hook, result: AttemptResult) -> None:
@@ -197,4 +209,6 @@ def resume(hook: Hook) -> int:
             resumed += 1
         except ConditionFailed:
             pass
+    if resumed:
+        lanes.lane_notify(tenant_id=hook.tenant_id, hook_id=hook.hook_id, due_ms=now)
     return resumed

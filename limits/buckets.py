@@ -83,8 +83,8 @@ class _Local:
     seen, and until when it refuses. Its lock is held across a grant's store call, so the
     threads waiting for the bucket spend the grant instead of each asking for one."""
 
-    def __init__(self, name: str, shape: Shape):
-        self.name, self.shape = name, shape
+    def __init__(self, name: str, shape: Shape, grant_most: int | None = None):
+        self.name, self.shape, self.grant_most = name, shape, grant_most
         self.lock = threading.Lock()
         self.demand = _Demand()
         self.seen: list[int | None] = [None] * shape.shards
@@ -126,7 +126,7 @@ class _Local:
 
     def _grant_size(self) -> int:
         demanded = math.ceil(self.demand.per_second() * GRANT_SECONDS)
-        most = min(max(10, self.shape.rate / 5), self.shape.shard_burst / 2)
+        most = min(max(10, self.shape.rate / 5), self.shape.shard_burst / 2, self.grant_most or math.inf)
         return max(1, min(demanded, math.floor(most)))
 
     def _lease(self, tokens: int) -> int:
@@ -179,16 +179,20 @@ class SharedBuckets:
         self._buckets: dict[str, _Local] = {}
         self._lock = threading.Lock()
 
-    def take(self, name: str, shape: Shape) -> Answer:
+    def take(self, name: str, shape: Shape, *, grant_most: int | None = None) -> Answer:
         """One token of the bucket `name`, whose rate and burst are `shape` (a changed shape
-        starts this process's view afresh: its grants were sized for the old one)."""
+        starts this process's view afresh: its grants were sized for the old one).
+        `grant_most` caps a grant: tokens granted ahead are spent late, so a bucket whose
+        every second must hold (a pace of webhook attempts) takes no more than it is about
+        to spend."""
         now = now_us()
         with self._lock:
             local = self._buckets.get(name)
             if local is None or local.shape != shape:
                 if len(self._buckets) >= MOST_BUCKETS:
                     self._buckets = {n: b for n, b in self._buckets.items() if b.active(now)}
-                local = self._buckets[name] = _Local(name, shape)
+                local = self._buckets[name] = _Local(name, shape, grant_most)
+            local.grant_most = grant_most
         with local.lock:
             return local.take(now_us())
 

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from events.models import Event
 from events.services import event_claim, event_create
-from hooks import fanout, outcomes, vault
+from hooks import dispatch, fanout, outcomes, vault
 from hooks.models import Delivery, Hook, HookCount
 from hooks.services import hook_create
 from tenants.selectors import tenant_get_by_api_key
@@ -210,7 +210,9 @@ def _failed_delivery(case: Case, settings) -> None:
         tenant_id=case.tenant, target_url=REFUSING_TARGET, event_types=[], description=None, created_by="tk_live_f"
     ).hook
     event = Event.get(case.tenant, event_create(tenant_id=case.tenant, payload={"n": 1}).receipts[0]["id"])
-    outcomes.outcome_record(outcomes.Outcome(fanout.deliver_new(hook, event), None, "setup", final=True))
+    made = fanout.deliver_new(hook, event)
+    claim = dispatch.claim_due(made.pk, made.event_id, made.due_key, {})
+    outcomes.outcome_record(outcomes.Outcome(claim, None, "setup", final=True))
     case.ids = [hook.hook_id, event.event_id]
 
 

@@ -172,6 +172,7 @@ def exercise_hooks(client) -> None:
         image = Event.get(client.tenant_id, event_id).serialize()
         record = {"eventName": "INSERT", "dynamodb": {"NewImage": image, "SequenceNumber": "1"}}
         handler.handle_stream({"Records": [record]})
+        handler.run_due()
         receiver.answer = status(410)
         clock.shift(60)
         handler.run_due()

@@ -70,22 +70,26 @@ def receiver(settings):
         yield running
 
 
-def test_fan_out_is_one_transaction_per_batch_and_one_update_per_attempt_as_it_ends(warm, receiver):
-    """Each outcome is its own write, made as its attempt ends (before, one transaction per
-    batch recorded them all, and none if the process died first)."""
+def test_fan_out_is_one_transaction_per_batch_and_one_lane_notice_per_hook(warm, receiver):
+    """The tenant's hooks read, the deliveries made in one transaction, the hook's lane
+    marked ready; no attempt (the dispatcher makes them)."""
     warm.post("/v1/hooks", {"target_url": receiver.url("/in")}, format="json")
     records = stream_of("acme", 10)
 
     with store_calls() as calls:
         assert handler.handle_stream(records) == {"batchItemFailures": []}
 
-    assert dict(calls) == {"Query": 1, "TransactWriteItems": 1, "UpdateItem": 10}
+    assert dict(calls) == {"Query": 1, "TransactWriteItems": 1, "UpdateItem": 1}
+    assert receiver.requests == []
 
 
-def test_a_due_retry_is_a_claim_that_counts_it_two_reads_and_one_update(warm, receiver, time_machine, monkeypatch):
-    """The claim (with the hook's check, the attempt counted), the delivery and its event
-    read, the outcome written; the due-index read twice, its 4 shards each time (the second
-    finds nothing left)."""
+def test_a_due_retry_through_the_dispatcher(warm, receiver, time_machine, monkeypatch):
+    """One dispatcher pass: the ready-index read (4 shards, twice: the second round finds
+    nothing more), the hook's queue read, a place in flight taken, the hook read, the lane
+    requeued, the claim (with the hook's check, the attempt counted), the claimed delivery and
+    its event read, the outcome written, the lane told of the next retry (two writes: it was
+    ready sooner already, so only its version moves), the place given back. The limits'
+    calls (the tenant's limits, a grant of tokens) are counted apart."""
     monkeypatch.setattr(ids, "_last", 0)
     time_machine.move_to(datetime(2027, 6, 1, tzinfo=UTC), tick=True)
     receiver.answer = status(500)
@@ -96,4 +100,4 @@ def test_a_due_retry_is_a_claim_that_counts_it_two_reads_and_one_update(warm, re
     with store_calls() as calls:
         assert handler.run_due() == {"attempted": 1}
 
-    assert dict(calls) == {"Query": 8, "GetItem": 3, "TransactWriteItems": 1, "UpdateItem": 1}
+    assert dict(calls) == {"Query": 9, "GetItem": 3, "TransactWriteItems": 1, "UpdateItem": 6}

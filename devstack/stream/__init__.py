@@ -30,6 +30,7 @@ Where a shard without a checkpoint starts:
   second): a restart before the first record arrived neither skips the records written
   since the first start nor replays what came before it.
 
-Only one reader per stream is expected (run_deliveries is a development process): the
-checkpoints are plain puts, and two readers would both hand every record on.
+One reader per stream at a time (lease.StreamLease, a row beside the checkpoints): a second
+`run_deliveries` makes attempts only, and reads the stream once the first lets it go or
+its lease runs out (6 s after it was killed). `--once` reads whoever else does.
 """

@@ -48,12 +48,22 @@ class StreamReader(ShardPositions):
         super().__init__(**positions)
         self.handler = handler
         self.totals = Totals()
+        # StreamLease (devstack/stream/lease.py) where other readers may run beside this one.
+        self.lease = None
 
     def poll(self) -> list[Batch]:
         """One GetRecords on each shard that is ready; hands on what came. Returns the
         batches handed on (empty reads are not batches)."""
         if self.stream_arn is None:
             self.open()
+        if self.lease is not None:
+            was_reading = self.lease.holding
+            if not self.lease.held():
+                return []
+            if not was_reading:
+                # Taken over: from the checkpoints, whatever this process read before.
+                self.shards = {}
+                self.refresh()
         if self.clock() - self.refreshed_at >= REFRESH_SECONDS:
             self.refresh()
         batches = []

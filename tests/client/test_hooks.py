@@ -70,6 +70,7 @@ def test_a_failed_delivery_is_listed_and_retried_once_its_hook_is_enabled(connec
     receiver.answer = status(410)
     receipts = client.create_events([{"n": 1}, {"n": 2}])
     handler.handle_stream(stream_records("acme", *(receipt.id for receipt in receipts)))
+    handler.run_due()
 
     failed = {
         delivery.event_id: delivery

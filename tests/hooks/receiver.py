@@ -4,8 +4,10 @@ records every request and answers as the test says."""
 import socket
 import ssl
 import threading
+import time
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -15,6 +17,8 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    # When it arrived (time.monotonic()), for latencies measured against a send time.
+    at: float = field(default_factory=time.monotonic)
 
 
 class Receiver:
@@ -27,6 +31,10 @@ class Receiver:
         self.sni: list[str | None] = []
         self.answer: Callable[[BaseHTTPRequestHandler], None] = status(200, body=b"ok")
         self.released = threading.Event()
+        # Requests being answered now, and the most there have been at once, by path.
+        self.open: Counter = Counter()
+        self.most_open: Counter = Counter()
+        self._lock = threading.Lock()
         server = _IPv6Server if ":" in host else ThreadingHTTPServer
         self.server = server((host, port), _handler_for(self))
         self.server.daemon_threads = True
@@ -63,10 +71,16 @@ def _handler_for(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             headers = {name.lower(): value for name, value in self.headers.items()}
             receiver.requests.append(Received(self.command, self.path, headers, body))
+            with receiver._lock:
+                receiver.open[self.path] += 1
+                receiver.most_open[self.path] = max(receiver.most_open[self.path], receiver.open[self.path])
             try:
                 receiver.answer(self)
             except OSError:
                 pass  # the client hung up, as it does after 64 KiB or at its deadline
+            finally:
+                with receiver._lock:
+                    receiver.open[self.path] -= 1
             self.close_connection = True
 
         def log_message(self, format, *args):

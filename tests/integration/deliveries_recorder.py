@@ -22,7 +22,7 @@ def main() -> None:
 
     fail_once = set(filter(None, os.environ.get("FAIL_ONCE", "").split(",")))
 
-    def record(event, context=None):
+    def record(event, context=None, *, offer=None):
         with open(os.environ["RECORD_TO"], "a") as out:
             out.write(json.dumps(event) + "\n")
         failures = []

@@ -1,5 +1,8 @@
 """`manage.py run_deliveries`: push delivery on a development machine, as Lambda does it on
-AWS (devstack.stream reads the stream; hooks.handler does the rest).
+AWS: devstack.stream reads the stream and hands it to hooks.handler (fan-out), while the
+dispatcher (hooks/dispatcher.py) makes the attempts on a thread of its own, so reading the
+stream never waits on a receiver. Two of them side by side share every cap (the caps are
+in the store).
 
 A local-development command: the stream reader is in the development package, which the
 Lambda zip leaves out (on AWS the event source mapping reads the stream), so it is imported
@@ -9,18 +12,19 @@ import os
 import random
 import signal
 import threading
-import time
 
 from django.core.management.base import CommandError
 
+from hooks import handler as stream_function
+from hooks.dispatcher import Dispatcher
 from hooks.outcomes import TALLY
 from triggerapi.commands import StoreCommand
 from triggerapi.store_errors import store_error_message
 
-DEFAULT_POLL_SECONDS = 0.5
-# Due retries are looked for this often (the scheduled function runs every minute on AWS;
-# locally a retry due in 1 s should not wait a minute).
-DUE_EVERY_SECONDS = 1.0
+DEFAULT_POLL_SECONDS = 0.1
+# How long the dispatcher waits after a round that started nothing (what fan-out in this
+# process makes is offered to it at once).
+DISPATCH_IDLE_SECONDS = 0.25
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 30.0
 
@@ -51,13 +55,6 @@ def stream_reader() -> tuple[type, type[Exception]]:
     return StreamReader, NoStream
 
 
-def run_due() -> dict:
-    """hooks.handler.run_due, looked up at each call (tests replace it)."""
-    from hooks import handler
-
-    return handler.run_due()
-
-
 class Command(StoreCommand):
     help = (
         "Read the events table's DynamoDB stream (shards and iterators, as Lambda's event source does) and hand "
@@ -79,11 +76,12 @@ class Command(StoreCommand):
         self.once = options["once"]
         self.poll_seconds = options["poll_interval"]
         self.stop = threading.Event()
-        self.due_runs = 0
-        self.due_attempted = 0
         self.tally_from = self.tally_said = TALLY.copy()
         reader_class, no_stream = stream_reader()
-        reader = reader_class()
+        self.dispatcher = Dispatcher()
+        # Fan-out hands the deliveries it creates to this process's dispatcher (their first
+        # attempts start at once); the dispatcher's rounds find everything else.
+        reader = reader_class(handler=lambda event: stream_function.handle_stream(event, offer=self.dispatcher.offer))
 
         def on_signal(signum, frame):
             if self.stop.is_set():
@@ -100,16 +98,24 @@ class Command(StoreCommand):
                     f"Delivering from {reader.stream_arn}{' (--once)' if self.once else ''}; "
                     "Ctrl-C stops it cleanly, twice at once."
                 )
-                self._loop(reader)
+                if not self.once:
+                    # One reader of the stream among the run_deliveries running (--once reads
+                    # what is there whoever else does).
+                    from devstack.stream.lease import StreamLease
+
+                    reader.lease = StreamLease(reader._pk())
+                try:
+                    self._loop(reader)
+                finally:
+                    if reader.lease is not None:
+                        reader.lease.release()
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
         totals = reader.totals
         failing = [shard.shard_id for shard in reader.shards.values() if shard.retry_from]
         self._say(
-            f"Stopped: {totals.records} records in {totals.batches} batches handed on "
-            f"({totals.failed_batches} failed), due retries looked for {self.due_runs} times "
-            f"({self.due_attempted} attempted)."
+            f"Stopped: {totals.records} records in {totals.batches} batches handed on ({totals.failed_batches} failed)."
         )
         made = TALLY.since(self.tally_from)
         not_made = sum(made.not_made.values())
@@ -151,11 +157,15 @@ class Command(StoreCommand):
         return failures
 
     def _loop(self, reader) -> None:
+        dispatcher = self.dispatcher
+        if not self.once:
+            thread = threading.Thread(target=self._dispatch, args=(dispatcher,), name="dispatcher", daemon=True)
+            thread.start()
         failures = 0
-        due_at = 0.0
         while not self.stop.is_set():
             try:
                 batches = reader.poll()
+                self._say_reading(reader)
                 handed = 0
                 for batch in batches:
                     handed += batch.records
@@ -163,9 +173,6 @@ class Command(StoreCommand):
                 self._say_not_made()
                 if self.once and handed == 0:
                     break
-                if time.monotonic() >= due_at:
-                    self._run_due()
-                    due_at = time.monotonic() + DUE_EVERY_SECONDS
                 failures = 0
             except Exception as exc:
                 failures = self._store_failed(exc, failures)
@@ -173,7 +180,28 @@ class Command(StoreCommand):
             if handed == 0:
                 self.stop.wait(self.poll_seconds)
         if self.once:
-            self._run_due()
+            dispatcher.run_until_idle()
+        else:
+            thread.join()
+        self._say_not_made()
+
+    def _dispatch(self, dispatcher) -> None:
+        """The dispatcher's thread: rounds until the command stops."""
+        dispatcher.run(stop=self.stop, idle_s=DISPATCH_IDLE_SECONDS)
+
+    def _say_reading(self, reader) -> None:
+        """A line when this process starts or stops reading the stream (another one reads
+        it meanwhile: this one makes attempts only)."""
+        if reader.lease is None:
+            return
+        reading = reader.lease.holding
+        if reading != getattr(self, "reading", None):
+            self.reading = reading
+            self._say(
+                "Reading the stream."
+                if reading
+                else "Another run_deliveries reads the stream: this one makes attempts, and reads it if that one stops."
+            )
 
     def _say(self, line: str) -> None:
         """A line on stdout at once, even into a pipe (make run, tests, a log collector)."""
@@ -195,12 +223,3 @@ class Command(StoreCommand):
         new, self.tally_said = now.since(self.tally_said), now
         for reason, count in new.not_made.items():
             self.stderr.write(f"{count} attempt{'s' if count != 1 else ''} could not be made: {reason}")
-
-    def _run_due(self) -> None:
-        result = run_due()
-        self.due_runs += 1
-        attempted = result.get("attempted", 0) if isinstance(result, dict) else 0
-        if attempted:
-            self.due_attempted += attempted
-            self._say(f"{attempted} due retr{'ies' if attempted != 1 else 'y'} attempted")
-        self._say_not_made()

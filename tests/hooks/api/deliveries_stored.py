@@ -24,7 +24,7 @@ def problems(d: Delivery) -> list[str]:
     found += ["half of the due keys"] * (any(due) != indexed) + ["half a claim"] * (any(claim) != claimed)
     if indexed != (d.status == PENDING and d.parked_at is None):
         found.append(f"due keys {'present' if indexed else 'absent'} while {d.status}, parked_at {d.parked_at}")
-    if indexed and (d.due_shard != due_shard_for(d.event_id) or not d.due_key.endswith(f"#{d.pk}#{d.event_id}")):
+    if indexed and (d.due_shard != due_shard_for(d.pk) or not d.due_key.endswith(f"#{d.pk}#{d.event_id}")):
         found.append("due keys of another delivery")
     if claimed and not indexed:
         found.append(f"a claim while {d.status}, parked_at {d.parked_at}")
@@ -98,4 +98,10 @@ def deliveries_of(tenant_id: str, *hook_ids: str) -> list[Delivery]:
 
 
 def due_entries() -> list[tuple[str, str, str]]:
-    return [entry for shard in range(4) for entry in dispatch.due_now(now_ms(), shard)]
+    """(pk, event id, due key) of every delivery due now, whatever its hook, soonest first."""
+    due = [
+        (d.pk, d.event_id, d.due_key)
+        for d in Delivery.scan(Delivery.due_key.exists())
+        if isinstance(d, Delivery) and int(d.due_key[:13]) <= now_ms()
+    ]
+    return sorted(due, key=lambda entry: entry[2])

@@ -2,11 +2,10 @@
 checked on every stored delivery after each step: due keys present exactly while pending
 and not parked, a claim only on a due delivery and due when it runs out, attempts that
 never decrease nor pass the schedule, no send without a live claim (tests/hooks/api/
-deliveries_stored.py). The steps: events fanned out (claimed, or with no time left to
-attempt them), due deliveries attempted, a claim taken by a process that then dies, the
-secret unreadable, a hook disabled and enabled or deleted, a failed delivery retried by
-hand, the clock moved across the schedule's delays. About 200 steps: 30 to 60 s on two
-shared cores."""
+deliveries_stored.py). The steps: events fanned out (created due), due deliveries
+attempted, a claim taken by a process that then dies, the secret unreadable, a hook
+disabled and enabled or deleted, a failed delivery retried by hand, the clock moved across
+the schedule's delays. About 200 steps: 30 to 60 s on two shared cores."""
 
 import uuid
 from datetime import UTC, datetime
@@ -21,7 +20,6 @@ from hooks.dispatch import DeliveryNotRetryable
 from hooks.models import ACTIVE, DISABLED, FAILED, Hook
 from hooks.services import hook_delete, hook_update
 from tests.hooks.api.deliveries_stored import (
-    context,
     deliveries_of,
     due_entries,
     problems,
@@ -52,10 +50,9 @@ class Deliveries(RuleBasedStateMachine):
         self.deleted: set[str] = set()
         self.secret_key = settings.SECRET_KEY
 
-    @rule(answer=ANSWERS, events=st.integers(1, 3), in_time=st.booleans())
-    def fan_out(self, answer, events, in_time):
-        self.fake.answer = answer
-        handler.handle_stream(stream_of(self.tenant, events), None if in_time else context(0))
+    @rule(events=st.integers(1, 3))
+    def fan_out(self, events):
+        handler.handle_stream(stream_of(self.tenant, events))
 
     @rule(answer=ANSWERS)
     def run_due(self, answer):
@@ -150,7 +147,9 @@ def test_one_walk_through_every_transition_keeps_the_invariants(time_machine, mo
         time_machine.shift(seconds)
 
     fake.answer = 500
-    handler.handle_stream(stream_of(tenant))  # new, claimed; settled to retry
+    handler.handle_stream(stream_of(tenant))  # new, due
+    step({kept: ("pending", 0), dropped: ("pending", 0)})
+    handler.run_due()  # claimed; settled to retry
     step({kept: ("pending", 1), dropped: ("pending", 1)})
     later()
     for entry in due_entries():
@@ -171,5 +170,5 @@ def test_one_walk_through_every_transition_keeps_the_invariants(time_machine, mo
     [failed] = deliveries_of(tenant, kept)
     dispatch.delivery_retry(Hook.get(tenant, Hook.key_for(kept)), failed)  # retried, settled succeeded
     step({kept: ("succeeded", 4), dropped: ("failed", 2)})
-    handler.handle_stream(stream_of(tenant), context(0))  # new, not claimed: no time left
+    handler.handle_stream(stream_of(tenant))  # new, due: fan-out never claims
     assert [(d.status, d.attempts, problems(d)) for d in deliveries_of(tenant, kept)][-1] == ("pending", 0, [])

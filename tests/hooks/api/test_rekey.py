@@ -56,6 +56,7 @@ def test_after_a_reseal_the_old_key_can_go_and_deliveries_still_sign(acme, recei
     rotate_to_the_new_key(settings, keep_old=False)
     event_id = acme.post("/v1/events", {"event_type": "order.paid"}, format="json").json()["id"]
     handler.handle_stream(stream_records("acme", event_id))
+    handler.run_due()
 
     [request] = receiver.requests
     assert request.headers["webhook-id"] == event_id
