@@ -9,6 +9,7 @@ puts moto back (the tests, which run moto in process for everything else).
 """
 
 import copy
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import metadata
@@ -150,9 +151,28 @@ def _put_back(table, hash_value, range_value, item) -> None:
         del table.items[hash_value]
 
 
+def requests_one_at_a_time() -> list[tuple[object, str, object]]:
+    """moto's in-process mock (`mock_aws`) answers a request on the calling thread and its
+    backend takes no lock: two threads' requests interleave inside it (an index query can
+    return an item whose key another request is removing; two conditional writes can both
+    pass). Real DynamoDB applies each request atomically, and the local store's server
+    serialises them (devstack/localstore.py); this does the same for the mock, whose
+    requests the dispatcher's threads make side by side in the tests."""
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    original = vars(BotocoreStubber)["process_request"]
+    lock = threading.RLock()
+
+    def process_request(self, request):
+        with lock:
+            return original(self, request)
+
+    return [(BotocoreStubber, "process_request", process_request)]
+
+
 def patches() -> list[tuple[object, str, object]]:
     """(owner, name, replacement) for every patch; each is applied by setattr."""
-    return [*bound_shard_iterators(), *transactions_undo_in_place()]
+    return [*bound_shard_iterators(), *transactions_undo_in_place(), *requests_one_at_a_time()]
 
 
 def apply() -> None:

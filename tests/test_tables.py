@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from django.core.management import call_command
 
 from events.ids import new_event_ids
+from hooks.lanes import READY_INDEX
 from hooks.models import DELIVERY_STATUS_INDEX, FAILED, SUCCEEDED, Delivery
 from hooks.selectors import deliveries_list
 from triggerapi import tables
@@ -14,7 +15,8 @@ from triggerapi.tables import tables_create
 
 
 def hooks_table_without_its_status_index() -> None:
-    """The hooks table as it was before it had the index (PynamoDB knows only the due-index)."""
+    """The hooks table as it was before it had the delivery-status-index and the ready-index
+    (PynamoDB knows only the due-index)."""
     Delivery.delete_table()
     Delivery.create_table(wait=True)
 
@@ -46,7 +48,9 @@ def test_a_missing_index_is_added_and_holds_the_items_already_there():
     hooks_table_without_its_status_index()
     failed, _ = created(FAILED, SUCCEEDED)
 
-    assert added(tables_create()) == {"Test-Hooks": [DELIVERY_STATUS_INDEX.name]}
+    assert {name: sorted(indexes) for name, indexes in added(tables_create()).items()} == {
+        "Test-Hooks": sorted([DELIVERY_STATUS_INDEX.name, READY_INDEX.name])
+    }
     page = deliveries_list(tenant_id="acme", hook_id="hook_1", status=FAILED)
     assert [delivery.event_id for delivery in page.items] == [failed.event_id]
     assert added(tables_create()) == {}
