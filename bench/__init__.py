@@ -25,12 +25,15 @@ tests) and measures, printing one table:
    request; a quiet tenant's p50/p99 alone and beside it;
 8. reads filtered by event_type behind 10,000 events of other types (typed.py, in process):
    the store calls of a filtered list page, a typed claim and a replay by type, and the
-   items each read.
+   items each read;
+9. fair push delivery (fair.py, two `run_deliveries`): a quiet hook's ingest -> first
+   attempt alone and beside a hook whose receiver hangs, deliveries/s to 10 hooks, and (in
+   process) store calls per delivery as run_deliveries and as the AWS functions make them.
 
 Every scenario gets fresh tenants, with request rates far above what they send (the limiter
 runs, its calls per request are in 3). BENCH_SECONDS (10) is each timed scenario's length;
 `make bench BENCH_SECONDS=1` is the smoke run `make test` does (tests/integration/
 test_bench_smoke.py). Exit status 1 if any request failed. Sections 3b to 8 also run alone:
 `python -m bench.cpu`, `bench.typed` and `bench.coldstart ZIP` need no stack; `bench.longpoll`,
-`bench.webhooks`, `bench.drain` and `bench.limits` start one of their own.
+`bench.webhooks`, `bench.drain`, `bench.limits` and `bench.fair` start one of their own.
 """

@@ -24,9 +24,7 @@ from devstack.processes import ROOT
 def calls_read():
     """(operation, index, items read) of every store call made inside, in order; the rate
     limiter's are left out (counted apart, and when they happen depends on the clock)."""
-    from triggerapi import store
     from triggerapi.context import is_limiter_call
-    from triggerapi.tables import all_models
 
     calls: list[tuple[str, str | None, int | None]] = []
 
@@ -46,16 +44,26 @@ def calls_read():
             read = None
         calls.append((model.name, context.pop("index", None), read))
 
+    with store_events({"before-parameter-build.dynamodb": before, "after-call.dynamodb": after}):
+        yield calls
+
+
+@contextmanager
+def store_events(handlers: dict):
+    """`handlers` (botocore event name -> function) on every store client while inside."""
+    from triggerapi import store
+    from triggerapi.tables import all_models
+
     systems = {id(store.client(m).meta.events): store.client(m).meta.events for m in all_models()}.values()
     for events in systems:
-        events.register("before-parameter-build.dynamodb", before)
-        events.register("after-call.dynamodb", after)
+        for name, handler in handlers.items():
+            events.register(name, handler)
     try:
-        yield calls
+        yield
     finally:
         for events in systems:
-            events.unregister("before-parameter-build.dynamodb", before)
-            events.unregister("after-call.dynamodb", after)
+            for name, handler in handlers.items():
+                events.unregister(name, handler)
 
 
 def describe(calls) -> str:

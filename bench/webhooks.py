@@ -11,6 +11,7 @@ import os
 import sys
 import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,13 +22,17 @@ from devstack.processes import Api, Child, manage
 RATE = int(os.environ.get("BENCH_WEBHOOK_RATE", 50))
 BURST = 20 if SMOKE else 200
 CLIENTS = 8
+# The receiver's path for this section's hook.
+PATH = "/bench"
 
 
 @contextmanager
 def receiving():
-    """A receiver on loopback that notes when each webhook-id first arrived and answers 200;
-    yields (its URL, {webhook-id: arrival})."""
-    arrived: dict[str, float] = {}
+    """Yields (base URL, {(path, webhook-id): first arrival}, open attempts by path, release):
+    `/hang...` never answers until `release` is set, any other path answers 200 at once."""
+    arrived: dict[tuple[str, str], float] = {}
+    hanging: Counter = Counter()
+    release = threading.Event()
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
@@ -36,7 +41,13 @@ def receiving():
         def do_POST(self):
             self.rfile.read(int(self.headers.get("Content-Length", 0)))
             with lock:
-                arrived.setdefault(self.headers["webhook-id"], time.monotonic())
+                arrived.setdefault((self.path, self.headers["webhook-id"]), time.monotonic())
+            if self.path.startswith("/hang"):
+                with lock:
+                    hanging[self.path] += 1
+                release.wait()
+                with lock:
+                    hanging[self.path] -= 1
             self.send_response(200)
             self.send_header("Content-Length", "0")
             self.end_headers()
@@ -44,12 +55,16 @@ def receiving():
         def log_message(self, format, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+        request_queue_size = 128  # a burst of attempts connects at once
+
+    server = Server(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/bench", arrived
+        yield f"http://127.0.0.1:{server.server_address[1]}", arrived, hanging, release
     finally:
+        release.set()
         server.shutdown()
         server.server_close()
 
@@ -61,9 +76,9 @@ def pushing_to_a_receiver(env: dict, url: str, tenant: str):
     deliveries = Child([sys.executable, "manage.py", "run_deliveries"], env, r"Delivering from")
     deliveries.wait_ready()
     try:
-        with receiving() as (target, arrived):
+        with receiving() as (base, arrived, _, _):
             api = Api(url, json.loads(manage(env, "issue_key", tenant, "--json"))["key"])
-            api.post("/v1/hooks", json={"target_url": target}).raise_for_status()
+            api.post("/v1/hooks", json={"target_url": f"{base}{PATH}"}).raise_for_status()
 
             def send() -> str:
                 response = api.post("/v1/events", json={"event_type": "bench", "n": 1})
@@ -90,10 +105,12 @@ def measure(arrived: dict, send, count: int, rate: float | None = None) -> tuple
     with ThreadPoolExecutor(CLIENTS) as pool:
         list(pool.map(post, range(count)))
     deadline = time.monotonic() + 60
-    while not set(created) <= set(arrived) and time.monotonic() < deadline:
+    at_receiver = {event_id: at for (path, event_id), at in list(arrived.items()) if path == PATH}
+    while not set(created) <= set(at_receiver) and time.monotonic() < deadline:
         time.sleep(0.05)
-    last = max((arrived[i] for i in created if i in arrived), default=time.monotonic())
-    return [(arrived[i] - at) * 1000 for i, at in created.items() if i in arrived], last - start
+        at_receiver = {event_id: at for (path, event_id), at in list(arrived.items()) if path == PATH}
+    last = max((at_receiver[i] for i in created if i in at_receiver), default=time.monotonic())
+    return [(at_receiver[i] - at) * 1000 for i, at in created.items() if i in at_receiver], last - start
 
 
 def section(stack: Stack) -> list[str]:

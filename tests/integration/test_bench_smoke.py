@@ -32,6 +32,11 @@ ROWS = [
     "cold start",
     "8. reads by type",
     "| typed claim, the one match |",
+    "9. fair push delivery",
+    "beside a hook hanging with",
+    "deliveries/s",
+    "run_deliveries (fan-out offers):",
+    "AWS (fan-out, then rounds):",
 ]
 
 
