@@ -16,7 +16,7 @@ tests) and measures, printing one table:
 3. store calls per API operation (store_calls.py, from the server's JSON access lines) and
    the app's CPU per request with the store answering in process (cpu.py);
 4. long-poll wake-up latency and store queries per waited second (longpoll.py);
-5. ingest -> first webhook attempt at 50 events/s and deliveries/s to one hook, through
+5. ingest -> first webhook attempt at 20 events/s and deliveries/s to one hook, through
    `run_deliveries` (webhooks.py);
 6. `run_worker --once` drain rate (drain.py) and, if `dist/triggerapi-prod.zip` exists, the
    packaged Lambda's cold start (coldstart.py; `make bench-coldstart` builds the zip first);

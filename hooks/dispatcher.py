@@ -24,7 +24,7 @@ from hooks.dispatch import attempt, claim_due, claim_new, fits
 from hooks.fanout import LOGGER
 from hooks.lanes import READY_SHARDS, Ready
 from hooks.lifecycle import claim_ms
-from hooks.queues import Due, hook_queue, hook_read, tokens
+from hooks.queues import Due, Known, hook_queue, hook_read, tokens
 from triggerapi import writes
 from triggerapi.store import StoreUnavailable, now_ms
 
@@ -48,10 +48,11 @@ class Dispatcher:
         self._turns = ThreadPoolExecutor(max_workers=TURNS_AT_ONCE, thread_name_prefix="turn")
         self._free = threading.BoundedSemaphore(pool_size)
         self._running: set = set()
-        # Lanes a turn of this process is serving now, and what was offered for them since
-        # (served by another turn as soon as theirs ends).
+        # Lanes a turn of this process is serving now, and those offered work since (served
+        # by another turn as soon as theirs ends); what this process's fan-out made.
         self._serving: set = set()
         self._again: dict = {}
+        self._known = Known()
         self._offers: set = set()
         self._lock = threading.Lock()
         self._woken = threading.Event()
@@ -77,19 +78,17 @@ class Dispatcher:
         decides the order, and places, tokens and claims are the store's as in any turn.
         Not on Lambda, where fan-out and dispatch are two functions."""
         lane = (hook.tenant_id, hook.hook_id)
-        offered = {d.event_id: Due(d.pk, d.event_id, d.due_key, new=d, body=body) for d, body in new}
+        self._known.add([Due(d.pk, d.event_id, d.due_key, new=d, body=body) for d, body in new])
         with self._lock:
             if lane in self._serving:
-                pending = self._again.setdefault(lane, (hook, {}, version))
-                pending[1].update(offered)
-                self._again[lane] = (hook, pending[1], max(version, pending[2]))
+                self._again[lane] = (hook, max(version, self._again.get(lane, (hook, version))[1]))
                 return
             self._serving.add(lane)
-        self._submit_offer(hook, offered, version)
+        self._submit_offer(hook, version)
 
-    def _submit_offer(self, hook, offered: dict, version: int) -> None:
+    def _submit_offer(self, hook, version: int) -> None:
         ready = lanes.Ready(hook.tenant_id, hook.hook_id, "", version)
-        future = self._turns.submit(contextvars.copy_context().run, self._serve_held, ready, None, (hook, offered))
+        future = self._turns.submit(contextvars.copy_context().run, self._serve_held, ready, None, hook)
         with self._lock:
             self._offers.add(future)
         future.add_done_callback(self._offer_done)
@@ -154,7 +153,7 @@ class Dispatcher:
             self._serving.add(lane)
         return self._serve_held(ready, deadline_ms)
 
-    def _serve_held(self, ready: Ready, deadline_ms: int | None, offered: tuple | None = None) -> int:
+    def _serve_held(self, ready: Ready, deadline_ms: int | None, offered=None) -> int:
         """A turn of a lane this process holds (in `_serving`); then the turn for what was
         offered meanwhile, or the lane let go."""
         lane = (ready.tenant_id, ready.hook_id)
@@ -171,15 +170,15 @@ class Dispatcher:
             if again is not None:
                 self._submit_offer(*again)
 
-    def _serve(self, ready: Ready, deadline_ms: int | None, offered: tuple | None = None) -> int:
+    def _serve(self, ready: Ready, deadline_ms: int | None, offered=None) -> int:
         """One turn of a lane: up to TURN_MOST of its due deliveries handed to the pool, and
         the lane back in line (at the back if it has more due, else when it next has).
-        `offered`: (the hook, the deliveries fan-out just made, by event id) from `offer`."""
+        `offered`: the hook, whose fan-out in this process just made deliveries (`offer`)."""
         tenant_id, hook_id = ready.tenant_id, ready.hook_id
         version = ready.version
         now = now_ms()
-        hook, known = offered or (None, {})
-        queue = [known.get(entry.event_id, entry) for entry in hook_queue(tenant_id, hook_id, TURN_MOST + 1)]
+        hook = offered
+        queue = [self._known.match(entry) for entry in hook_queue(tenant_id, hook_id, TURN_MOST + 1)]
         due = [entry for entry in queue if entry.due_ms <= now]
         later = [entry.due_ms for entry in queue if entry.due_ms > now]
         if not due:
@@ -263,8 +262,9 @@ class Dispatcher:
     def _claim_and_attempt(self, entry: Due, place: str, hooks: dict) -> None:
         tenant_id, hook_id = entry.pk.removeprefix("dlv#").rsplit("#", 1)
         try:
-            if entry.new is not None:
-                claim = claim_new(hooks[(tenant_id, hook_id)], entry.new, entry.body)
+            hook = hooks.get((tenant_id, hook_id))
+            if entry.new is not None and hook is not None:
+                claim = claim_new(hook, entry.new, entry.body)
             else:
                 claim = claim_due(entry.pk, entry.event_id, entry.due_key, hooks)
             if claim is not None:
@@ -274,6 +274,7 @@ class Dispatcher:
         except Exception as exc:  # the claim runs out and the delivery is due again
             log.warning("delivery attempt failed", extra={"hook_id": hook_id, "error": f"{type(exc).__name__}: {exc}"})
         finally:
+            self._known.forget(entry)
             try:
                 lanes.in_flight_release(tenant_id=tenant_id, hook_id=hook_id, attempt_ids=[place], now_ms=now_ms())
             except StoreUnavailable as exc:

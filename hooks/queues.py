@@ -3,6 +3,8 @@ queue of due deliveries, the hook itself, and the tokens of its pace (its tenant
 `deliveries_per_second` and its own `rate_limit`, shared buckets in the store); and the
 deliveries left in the shards used before each hook had its own queue."""
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from hooks import lanes
@@ -31,6 +33,45 @@ class Due:
     @property
     def due_ms(self) -> int:
         return int(self.due_key.split("#", 1)[0])
+
+
+# What one process keeps of the deliveries its fan-out made, in their events' bodies' bytes.
+KNOWN_BYTES = 32 * 1024 * 1024
+
+
+class Known:
+    """Deliveries fan-out in this process made (`Due` with `new` and `body`), until a turn takes
+    them: a turn that finds one in its hook's queue, still as it was made, claims it without
+    reading it back and attempts it without reading its event. The oldest are forgotten past
+    KNOWN_BYTES of bodies (a turn then reads them, as any)."""
+
+    def __init__(self, most_bytes: int = KNOWN_BYTES):
+        self._entries: OrderedDict = OrderedDict()
+        self._bytes, self._most = 0, most_bytes
+        self._lock = threading.Lock()
+
+    def add(self, entries: list[Due]) -> None:
+        with self._lock:
+            for entry in entries:
+                key = (entry.pk, entry.event_id)
+                if key not in self._entries:
+                    self._entries[key] = entry
+                    self._bytes += len(entry.body or "")
+            while self._bytes > self._most and self._entries:
+                _, oldest = self._entries.popitem(last=False)
+                self._bytes -= len(oldest.body or "")
+
+    def match(self, entry: Due) -> Due:
+        """The entry as fan-out made it, if it is still that (due as made), else `entry`."""
+        with self._lock:
+            found = self._entries.get((entry.pk, entry.event_id))
+        return found if found is not None and found.due_key == entry.due_key else entry
+
+    def forget(self, entry: Due) -> None:
+        with self._lock:
+            found = self._entries.pop((entry.pk, entry.event_id), None)
+            if found is not None:
+                self._bytes -= len(found.body or "")
 
 
 def hook_queue(tenant_id: str, hook_id: str, limit: int) -> list[Due]:
