@@ -86,6 +86,12 @@ def server_env(dynamodb_url: str, **extra: str) -> dict:
     return env
 
 
+def hooks_env(dynamodb_url: str, **extra: str) -> dict:
+    """server_env with webhooks allowed to reach this machine over http (a receiver in the
+    tests' or the benchmark's process), as `make run` allows them."""
+    return server_env(dynamodb_url, HOOKS_ALLOW_HTTP="true", HOOKS_ALLOW_PRIVATE_TARGETS="true", **extra)
+
+
 def manage(env: dict, *args: str) -> str:
     result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

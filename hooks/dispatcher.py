@@ -55,7 +55,6 @@ class Dispatcher:
         self._known = Known()
         self._offers: set = set()
         self._lock = threading.Lock()
-        self._woken = threading.Event()
         # Hooks as read at most HOOK_CACHE_SECONDS ago: (tenant, hook) -> (hook or None, when).
         self._hooks: dict = {}
         # Attempts made (a claim lost to another process, or to a deleted or disabled hook,
@@ -96,27 +95,23 @@ class Dispatcher:
     def _offer_done(self, future) -> None:
         with self._lock:
             self._offers.discard(future)
+        if future.exception() is not None:  # a bug: the lane stays ready, a round serves it
+            log.error("offered turn failed", exc_info=future.exception())
 
     def run(self, *, deadline_ms: int | None = None, stop: threading.Event | None = None, idle_s: float = 0.2) -> int:
         """Rounds until `stop` is set, or the deadline leaves no room for another attempt;
         then waits for the attempts it started. The attempts made."""
         stop = stop or threading.Event()
         while not stop.is_set() and self._has_room(deadline_ms):
-            self._woken.clear()
             try:
                 made = self.round(deadline_ms=deadline_ms)
             except StoreUnavailable as exc:
                 log.warning("ready lanes not read", extra={"error": str(exc)})
                 made = 0
             if not made:
-                self._woken.wait(idle_s)
+                stop.wait(idle_s)
         self.wait()
         return self.attempted
-
-    def wake(self) -> None:
-        """Work was just made due here (a fan-out in this process): the next round starts now
-        rather than after the idle wait."""
-        self._woken.set()
 
     def run_until_idle(self, *, deadline_ms: int | None = None) -> int:
         """Rounds while they start attempts (and the deadline leaves room), then waits for

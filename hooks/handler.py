@@ -86,10 +86,14 @@ def _fan_out(tenant_id: str, items: list[tuple[str, Event]], offer) -> list[str]
         made: dict[str, list] = defaultdict(list)
         for delivery in created:
             made[delivery.hook_id].append(delivery)
-        bodies = {new.event_id: fanout.event_body(new) for _, new in items} if offer is not None else {}
+        events = {new.event_id: new for _, new in items}
+        bodies: dict[str, str] = {}  # each event's body made once, for the hooks it was made for
         for hook in {hook.hook_id: hook for hook, _ in pairs}.values():
             version = lanes.lane_notify(tenant_id=tenant_id, hook_id=hook.hook_id, due_ms=now_ms())
             if offer is not None and made[hook.hook_id]:
+                for d in made[hook.hook_id]:
+                    if d.event_id not in bodies:
+                        bodies[d.event_id] = fanout.event_body(events[d.event_id])
                 offer(hook, [(d, bodies[d.event_id]) for d in made[hook.hook_id]], version)
     except StoreUnavailable as exc:
         # Handed over again: the deliveries made are recognised, their lanes marked then.

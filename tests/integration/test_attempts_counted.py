@@ -13,7 +13,7 @@ import time
 import pytest
 
 from devstack import processes
-from devstack.processes import ROOT, Api, Child, manage, server_env, start_api
+from devstack.processes import ROOT, Api, Child, hooks_env, manage, start_api
 from tests.hooks.receiver import Receiver, hang, status
 
 TIMEOUT_SECONDS = 2
@@ -26,12 +26,7 @@ SECRET_UNREADABLE = "The hook's secret cannot be opened with this SECRET_KEY or 
 @pytest.fixture(scope="module")
 def stack(dynamodb_url):
     """Tables of their own and the API; `run_deliveries` runs only where a test starts it."""
-    env = server_env(
-        dynamodb_url,
-        HOOKS_ALLOW_HTTP="true",
-        HOOKS_ALLOW_PRIVATE_TARGETS="true",
-        HOOKS_TIMEOUT_SECONDS=str(TIMEOUT_SECONDS),
-    )
+    env = hooks_env(dynamodb_url, HOOKS_TIMEOUT_SECONDS=str(TIMEOUT_SECONDS))
     manage(env, "create_tables")
     api, url = start_api(env)
     assert once(env).returncode == 0  # the first start reads the stream from its end: from here on

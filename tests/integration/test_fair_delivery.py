@@ -11,7 +11,7 @@ import time
 import pytest
 
 from devstack import processes
-from devstack.processes import Api, Child, manage, server_env, start_api
+from devstack.processes import Api, Child, hooks_env, manage, start_api
 from tests.hooks.receiver import Receiver, status
 
 DEADLINE_SECONDS = 90
@@ -22,13 +22,7 @@ IN_FLIGHT = 4
 
 @pytest.fixture(scope="module")
 def stack(dynamodb_url):
-    env = server_env(
-        dynamodb_url,
-        HOOKS_ALLOW_HTTP="true",
-        HOOKS_ALLOW_PRIVATE_TARGETS="true",
-        HOOKS_TIMEOUT_SECONDS=str(TIMEOUT_SECONDS),
-        HOOK_MAX_IN_FLIGHT=str(IN_FLIGHT),
-    )
+    env = hooks_env(dynamodb_url, HOOKS_TIMEOUT_SECONDS=str(TIMEOUT_SECONDS), HOOK_MAX_IN_FLIGHT=str(IN_FLIGHT))
     manage(env, "create_tables")
     api, url = start_api(env)
     runners = [Child([sys.executable, "manage.py", "run_deliveries"], env, r"Delivering from") for _ in range(2)]
@@ -125,6 +119,13 @@ def test_two_dispatchers_keep_one_hooks_attempts_in_flight_under_its_cap(stack, 
     assert receiver.most_open["/slow"] == IN_FLIGHT
 
 
+def arrival_times(receiver: Receiver, path: str, ids: list[str]) -> list[float]:
+    """When each of the events `ids` reached `path`, sorted, once all have: each once."""
+    wait_for(lambda: len(arrived(receiver, path)) >= len(ids), f"{len(ids)} deliveries")
+    assert sorted(json.loads(r.body)["id"] for r in arrived(receiver, path)) == sorted(ids)
+    return sorted(r.at for r in arrived(receiver, path))
+
+
 def paced_within(times: list[float], rate: int) -> list[str]:
     """What a token bucket holding one second's worth (`rate` at once, then `rate` a second)
     forbids: by any arrival, more than `rate` + `rate` per second since the first, with 25 %
@@ -138,12 +139,7 @@ def test_a_tenants_deliveries_per_second_hold_across_two_dispatchers(stack, rece
     rate, count = 10, 60
     api = tenant(stack, deliveries_per_second=rate)
     subscribe(api, receiver.url("/paced"))
-    ids = ingest_batch(api, [{"n": n} for n in range(count)])
-
-    wait_for(lambda: len(arrived(receiver, "/paced")) >= count, f"{count} deliveries")
-
-    times = sorted(r.at for r in arrived(receiver, "/paced"))
-    assert sorted(json.loads(r.body)["id"] for r in arrived(receiver, "/paced")) == sorted(ids)
+    times = arrival_times(receiver, "/paced", ingest_batch(api, [{"n": n} for n in range(count)]))
     print(f"deliveries_per_second {rate}: {count} in {times[-1] - times[0]:.1f} s")
     assert paced_within(times, rate) == []
 
@@ -152,11 +148,6 @@ def test_a_hooks_rate_limit_holds_across_two_dispatchers(stack, receiver):
     rate, count = 5, 30
     api = tenant(stack)
     subscribe(api, receiver.url("/limited"), rate_limit=rate)
-    ids = ingest_batch(api, [{"n": n} for n in range(count)])
-
-    wait_for(lambda: len(arrived(receiver, "/limited")) >= count, f"{count} deliveries")
-
-    times = sorted(r.at for r in arrived(receiver, "/limited"))
-    assert sorted(json.loads(r.body)["id"] for r in arrived(receiver, "/limited")) == sorted(ids)
+    times = arrival_times(receiver, "/limited", ingest_batch(api, [{"n": n} for n in range(count)]))
     print(f"rate_limit {rate}: {count} in {times[-1] - times[0]:.1f} s")
     assert paced_within(times, rate) == []

@@ -8,13 +8,13 @@ import time
 
 import pytest
 
-from devstack.processes import Api, manage, server_env, start_api, wait_for
+from devstack.processes import Api, hooks_env, manage, start_api, wait_for
 from tests.hooks.receiver import Receiver, status
 
 
 @pytest.fixture(scope="module")
 def two_servers(dynamodb_url):
-    env = server_env(dynamodb_url, HOOKS_ALLOW_HTTP="true", HOOKS_ALLOW_PRIVATE_TARGETS="true")
+    env = hooks_env(dynamodb_url)
     manage(env, "create_tables")
     servers = [start_api(env, workers=1) for _ in range(2)]
     yield env, [url for _, url in servers]

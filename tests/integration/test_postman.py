@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from devstack.processes import ROOT, manage, server_env, start_api
+from devstack.processes import ROOT, hooks_env, manage, start_api
 from tests.hooks.receiver import Receiver
 from tests.test_openapi import CONTRACT, HOOKS
 
@@ -34,7 +34,7 @@ def endpoint(request: dict) -> tuple[str, str]:
 def stack(dynamodb_url):
     """Tables of their own and the API, accepting a hook on a loopback http:// receiver (as
     `make run` does), so that the Hooks folder's create and test go through."""
-    env = server_env(dynamodb_url, HOOKS_ALLOW_HTTP="true", HOOKS_ALLOW_PRIVATE_TARGETS="true")
+    env = hooks_env(dynamodb_url)
     manage(env, "create_tables")
     api, url = start_api(env, workers=1)
     yield env, url

@@ -12,7 +12,7 @@ import pytest
 from standardwebhooks import Webhook
 
 from devstack import processes
-from devstack.processes import Api, Child, manage, server_env, start_api
+from devstack.processes import Api, Child, hooks_env, manage, start_api
 from tests.hooks.receiver import Receiver, hang, hang_up, status
 
 DEADLINE_SECONDS = 60
@@ -24,12 +24,7 @@ def stack(dynamodb_url):
     """Tables of their own, the API, and a `run_deliveries` process, with local targets
     allowed and a short attempt timeout (so that the timeout case and a killed attempt's
     claim end quickly)."""
-    env = server_env(
-        dynamodb_url,
-        HOOKS_ALLOW_HTTP="true",
-        HOOKS_ALLOW_PRIVATE_TARGETS="true",
-        HOOKS_TIMEOUT_SECONDS=str(TIMEOUT_SECONDS),
-    )
+    env = hooks_env(dynamodb_url, HOOKS_TIMEOUT_SECONDS=str(TIMEOUT_SECONDS))
     manage(env, "create_tables")
     api, url = start_api(env)
     deliveries = start_deliveries(env)

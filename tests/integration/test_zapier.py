@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from devstack.processes import ROOT, Child, manage, server_env, start_api
+from devstack.processes import ROOT, Child, hooks_env, manage, start_api
 
 INTEGRATION = ROOT / "integrations" / "zapier"
 # Every top-level `test(...)` of the integration's test files: all must run and pass.
@@ -24,7 +24,7 @@ NODE_TESTS = sum(
 
 @pytest.fixture(scope="module")
 def stack(dynamodb_url):
-    env = server_env(dynamodb_url, HOOKS_ALLOW_HTTP="true", HOOKS_ALLOW_PRIVATE_TARGETS="true")
+    env = hooks_env(dynamodb_url)
     manage(env, "create_tables")
     api, url = start_api(env)
     deliveries = Child([sys.executable, "manage.py", "run_deliveries"], env, r"Delivering from")
