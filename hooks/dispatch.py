@@ -12,13 +12,14 @@ import logging
 
 from pynamodb.exceptions import DoesNotExist
 
+from activity import deliveries
 from events.lifecycle import Transition
 from events.selectors import event_get
 from hooks import lifecycle, vault
 from hooks.attempt import attempt_deliver
 from hooks.fanout import LOGGER, Claim, event_body, hook_active_check
 from hooks.models import FAILED, PENDING, Delivery, Hook
-from hooks.outcomes import Outcome, due_again, hook_after, outcome_record
+from hooks.outcomes import Outcome, counted, due_again, hook_after, outcome_record
 from triggerapi import store, writes
 from triggerapi.exceptions import write_unavailable
 from triggerapi.store import ConditionFailed, StoreUnavailable, TransactionCanceled, now_ms
@@ -164,6 +165,8 @@ def _not_claimed(exc: TransactionCanceled, pk: str, event_id: str, due_key: str,
         ran_out = found is not None and found.attempt_id and (found.attempt_until or 0) <= now
         if ran_out and found.status == PENDING and found.due_key == due_key:
             lapsed = _apply(pk, event_id, lifecycle.lapse(found))
+            if lapsed is not None:
+                counted(lapsed, succeeded=False)
             if lapsed is not None and lapsed.due_key and lapsed.next_attempt_at <= now:
                 return claim_due(pk, event_id, lapsed.due_key, hooks)
             if lapsed is not None and lapsed.due_key:
@@ -208,6 +211,7 @@ def delivery_retry(hook: Hook, delivery: Delivery) -> Delivery:
         raise DeliveryNotRetryable(current.status if current else FAILED) from None
     delivery.status, delivery.schedule_base, delivery.attempt_id = PENDING, delivery.attempts, token
     delivery.attempts += 1
+    deliveries.delivery_owed(tenant_id=hook.tenant_id, hook_id=hook.hook_id)
     try:
         settled = attempt(Claim(hook, delivery))
         if settled is None:
@@ -218,4 +222,6 @@ def delivery_retry(hook: Hook, delivery: Delivery) -> Delivery:
         # The retry is in the store and its attempt counted; if the outcome is not, the
         # claim runs out and the delivery goes on with its schedule.
         raise write_unavailable(maybe_applied=True) from None
+    finally:
+        deliveries.flush()
     return settled

@@ -10,11 +10,12 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
+from activity import deliveries
 from events.lifecycle import Transition
 from hooks import lanes, lifecycle, schedule
 from hooks.attempt import AttemptResult
 from hooks.fanout import LOGGER, Claim
-from hooks.models import ACTIVE, DISABLED, FAILING, GONE, PENDING, Delivery, Hook
+from hooks.models import ACTIVE, DISABLED, FAILED, FAILING, GONE, PENDING, SUCCEEDED, Delivery, Hook
 from triggerapi import store, writes
 from triggerapi.store import ConditionFailed, StoreUnavailable, now_ms
 
@@ -116,7 +117,20 @@ def outcome_record(outcome: Outcome) -> Delivery | None:
     settled = Delivery.from_raw_data(item)
     if settled.status == PENDING and settled.due_key:
         due_again(settled)
+    counted(settled, succeeded=outcome.result is not None and outcome.result.succeeded)
     return settled
+
+
+def counted(settled: Delivery, *, succeeded: bool) -> None:
+    """The attempt just recorded, in the tenant's counts (activity.deliveries)."""
+    deliveries.attempt_noted(
+        tenant_id=settled.tenant_id,
+        hook_id=settled.hook_id,
+        event_id=settled.event_id,
+        succeeded=succeeded,
+        ended=settled.status if settled.status in (SUCCEEDED, FAILED) else None,
+        at=now_ms(),
+    )
 
 
 def due_again(delivery: Delivery) -> None:
