@@ -87,8 +87,9 @@ def test_a_due_retry_through_the_dispatcher(warm, receiver, time_machine, monkey
     """One dispatcher pass: the ready-index read (4 shards, twice: the second round finds
     nothing more), the hook's queue read, a place in flight taken, the hook read, the lane
     requeued, the claim (with the hook's check, the attempt counted), the claimed delivery and
-    its event read, the outcome written, the lane told of the next retry (two writes: it was
-    ready sooner already, so only its version moves), the place given back. The limits'
+    its event read, the outcome written with the attempt's record (one transaction), the lane
+    told of the next retry (two writes: it was ready sooner already, so only its version
+    moves), the place given back. The limits'
     calls (the tenant's limits, a grant of tokens) are counted apart."""
     monkeypatch.setattr(ids, "_last", 0)
     time_machine.move_to(datetime(2027, 6, 1, tzinfo=UTC), tick=True)
@@ -100,4 +101,4 @@ def test_a_due_retry_through_the_dispatcher(warm, receiver, time_machine, monkey
     with store_calls() as calls:
         assert handler.run_due() == {"attempted": 1}
 
-    assert dict(calls) == {"Query": 9, "GetItem": 3, "TransactWriteItems": 1, "UpdateItem": 6}
+    assert dict(calls) == {"Query": 9, "GetItem": 3, "TransactWriteItems": 2, "UpdateItem": 5}
