@@ -7,6 +7,7 @@ import pytest
 
 from events import ids
 from hooks import handler
+from hooks.ids import delivery_id_for
 from tests.hooks.api.deliveries_stored import stream_of
 from tests.hooks.receiver import Receiver, status
 from tests.store_hooks import store_calls
@@ -102,3 +103,17 @@ def test_a_due_retry_through_the_dispatcher(warm, receiver, time_machine, monkey
         assert handler.run_due() == {"attempted": 1}
 
     assert dict(calls) == {"Query": 9, "GetItem": 3, "TransactWriteItems": 2, "UpdateItem": 5}
+
+
+def test_a_deliverys_attempts_are_its_hook_and_delivery_read_and_one_query(warm, receiver):
+    hook_id = warm.post("/v1/hooks", {"target_url": receiver.url("/in")}, format="json").json()["id"]
+    records = stream_of("acme", 1)
+    event_id = records["Records"][0]["dynamodb"]["NewImage"]["sk"]["S"]
+    handler.handle_stream(records)
+    handler.run_due()
+
+    with store_calls() as calls:
+        response = warm.get(f"/v1/hooks/{hook_id}/deliveries/{delivery_id_for(hook_id, event_id)}/attempts")
+
+    assert [a["status_code"] for a in response.json()["attempts"]] == [200]
+    assert dict(calls) == {"GetItem": 2, "Query": 1}
