@@ -106,7 +106,7 @@ def test_every_event_arrives_signed_at_every_matching_hook_and_nowhere_else(stac
 def test_a_500_then_200_is_retried_and_succeeds(stack, receiver):
     api = tenant(stack)
     hook = subscribe(api, receiver.url("/flaky"))
-    answers = iter([status(500), status(200)])
+    answers = iter([status(500, body=b"busy"), status(200, body=b"thanks")])
     receiver.answer = lambda handler: next(answers)(handler)
     [event_id] = ingest(api, {"n": 1})
     [done] = wait_for(lambda: deliveries(api, hook["id"], status="succeeded"), "a succeeded delivery")
@@ -115,6 +115,16 @@ def test_a_500_then_200_is_retried_and_succeeds(stack, receiver):
     assert first.headers["webhook-id"] == second.headers["webhook-id"] == event_id
     # the schedule's first delay: 5 s ± 20 %
     assert 4 <= int(second.headers["webhook-timestamp"]) - int(first.headers["webhook-timestamp"]) <= 7
+    # every attempt kept, each with the receiver's answer, written with its outcome
+    attempts = api.get(f"/v1/hooks/{hook['id']}/deliveries/{done['id']}/attempts")
+    assert attempts.status_code == 200, attempts.text
+    kept = attempts.json()["attempts"]
+    assert [(a["attempt"], a["status_code"], a["error"], a["response_body_excerpt"]) for a in kept] == [
+        (1, 500, None, "busy"),
+        (2, 200, None, "thanks"),
+    ]
+    assert [a["started_at"] // 1000 for a in kept] == [int(r.headers["webhook-timestamp"]) for r in (first, second)]
+    assert kept[1]["started_at"] + kept[1]["duration_ms"] == done["succeeded_at"]
 
 
 def test_a_410_disables_the_hook_and_nothing_more_is_attempted(stack, receiver):
