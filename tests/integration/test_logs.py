@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from devstack.processes import ROOT, manage, server_env, start_api
+from tests.emf import documents_in
 
 MARKER = "payload-marker-4f1c9e"  # in every payload sent; must never reach a log
 BAD_KEY = "tk_live_" + "b" * 43
@@ -66,6 +67,9 @@ def test_every_request_logs_one_json_line_and_no_key_or_payload_reaches_the_log(
     ]
     assert [line["tenant"] for line in access][:3] == ["acme", "acme", None]
     assert all(isinstance(line["latency_ms"], float) and line["store_calls"] >= 0 for line in access)
+    # The metrics' lines are their EMF objects alone, never wrapped in a log line.
+    metrics = documents_in(server["api"].lines)
+    assert [{k: v for k, v in line.items() if k != "_aws"} for line in metrics] == [{"tenant": "acme", "Ingested": 1}]
     assert (server["key"] in output, BAD_KEY in output, MARKER in output) == (False, False, False)
 
 
