@@ -12,13 +12,14 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
+from events.ids import created_at_of, is_event_id
 from events.lifecycle import Transition
 from hooks import lanes, lifecycle, schedule
 from hooks.attempt import AttemptResult
 from hooks.attempts import NEW, Attempt, attempt_item
 from hooks.fanout import LOGGER, Claim
 from hooks.models import ACTIVE, DISABLED, FAILING, GONE, PENDING, Delivery, Hook
-from triggerapi import store, writes
+from triggerapi import metrics, store, writes
 from triggerapi.store import ConditionFailed, StoreUnavailable, TransactionCanceled, now_ms
 
 log = logging.getLogger(LOGGER)
@@ -66,6 +67,20 @@ class Tally:
 
 
 TALLY = Tally()
+# An attempt that could not be made (no receiver saw it), as the DeliveryAttempts metric says.
+NOT_MADE = "not_made"
+
+
+def measure(outcome: Outcome) -> None:
+    """The attempt in the operator's metrics: its outcome, and for a success how long after
+    its event's ingest the receiver had it (read from the event's id, which never fails the
+    outcome's record: an id that is not an event's has no latency)."""
+    delivery, result = outcome.claim.delivery, outcome.result
+    where = {"tenant": delivery.tenant_id, "hook": delivery.hook_id}
+    metrics.count("DeliveryAttempts", **where, outcome=NOT_MADE if result is None else result.outcome)
+    if result is not None and result.succeeded and is_event_id(delivery.event_id):
+        ended = result.attempted_at + result.duration_ms
+        metrics.observe("DeliveryLatency", max(0, ended - created_at_of(delivery.event_id)), **where)
 
 
 def _ending(outcome: Outcome) -> lifecycle.Ending:
@@ -105,6 +120,7 @@ def outcome_record(outcome: Outcome) -> Delivery | None:
     wrote for it. StoreUnavailable if the store fails: the claim then runs out and the
     attempt counts as one that did not finish."""
     TALLY.count(outcome)
+    measure(outcome)
     delivery = outcome.claim.delivery
     ending = _ending(outcome)
     record = _record(outcome, ending)

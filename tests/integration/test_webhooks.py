@@ -1,6 +1,7 @@
 """Push delivery through the real stack: the API under gunicorn, the local store, and
 `run_deliveries` as a process, posting to a threaded receiver in this process. Every
-signature is verified with the `standardwebhooks` library."""
+signature is verified with the `standardwebhooks` library. The operator's metrics are read
+from both processes' output, as CloudWatch would read them."""
 
 import json
 import signal
@@ -13,6 +14,7 @@ from standardwebhooks import Webhook
 
 from devstack import processes
 from devstack.processes import Api, Child, hooks_env, manage, start_api
+from tests.emf import documents_in, problems, total, values
 from tests.hooks.receiver import Receiver, hang, hang_up, status
 
 DEADLINE_SECONDS = 60
@@ -28,7 +30,7 @@ def stack(dynamodb_url):
     manage(env, "create_tables")
     api, url = start_api(env)
     deliveries = start_deliveries(env)
-    yield env, url, deliveries
+    yield env, url, deliveries, api
     deliveries[0].stop()
     api.stop()
 
@@ -39,9 +41,9 @@ def start_deliveries(env) -> list[Child]:
     return [child]
 
 
-def tenant(stack) -> Api:
-    env, url, _ = stack
-    key = json.loads(manage(env, "issue_key", f"t{time.monotonic_ns()}", "--json"))["key"]
+def tenant(stack, name: str | None = None) -> Api:
+    env, url, *_ = stack
+    key = json.loads(manage(env, "issue_key", name or f"t{time.monotonic_ns()}", "--json"))["key"]
     return Api(url, key)
 
 
@@ -180,7 +182,7 @@ def test_a_failed_first_attempt_is_recorded_and_scheduled(stack, receiver, answe
 def test_deliveries_killed_mid_batch_resume_after_a_restart_losing_nothing(stack, receiver):
     """SIGKILL while attempts are on the wire: after a restart every event is delivered;
     the only events that arrive twice are ones whose attempt was in flight at the kill."""
-    env, _, current = stack
+    env, _, current, _ = stack
     api = tenant(stack)
     hook = subscribe(api, receiver.url("/slow"))
     released = receiver.released
@@ -215,3 +217,28 @@ def test_a_receiver_sees_what_the_test_endpoint_sends(stack, receiver):
     [request] = arrived(receiver, "/test")
     Webhook(hook["secret"]).verify(request.body, request.headers)
     assert json.loads(request.body)["event_type"] == "triggerapi.test"
+
+
+def test_both_processes_write_metrics_of_what_the_tenant_did(stack, receiver):
+    """Embedded Metric Format lines in the API's output (at the end of each request) and in
+    run_deliveries' (every second): counts per tenant, attempts and latencies per hook."""
+    _, _, current, api_process = stack
+    name = f"m{time.monotonic_ns()}"
+    api = tenant(stack, name)
+    hook = subscribe(api, receiver.url("/metrics"))
+    ingest(api, *({"n": n} for n in range(5)))
+    assert api.post("/v1/events/batch", json={"events": [{"n": n} for n in range(5, 8)]}).status_code == 201
+    claimed = [event["id"] for event in api.post("/v1/events/claim", json={"limit": 6}).json()["events"]]
+    assert api.post("/v1/events/ack", json={"ids": claimed[:4]}).json()["acknowledged"] == claimed[:4]
+
+    def written() -> list[dict] | None:
+        found = [d for d in documents_in(api_process.lines + current[0].lines) if d.get("tenant") == name]
+        done = total(found, "DeliveryAttempts", hook=hook["id"], outcome="succeeded") == 8
+        return found if done and total(found, "Acked") else None
+
+    mine = wait_for(written, "the metrics of 8 deliveries and the acks")
+    assert [problem for document in mine for problem in problems(document)] == []
+    assert (total(mine, "Ingested"), total(mine, "Claimed"), total(mine, "Acked")) == (8, 6, 4)
+    assert total(mine, "DeliveryAttempts") == 8  # all succeeded at their first attempt
+    latencies = values(mine, "DeliveryLatency", hook=hook["id"])
+    assert len(latencies) == 8 and all(0 <= ms < DEADLINE_SECONDS * 1000 for ms in latencies), latencies
