@@ -27,11 +27,13 @@ from activity.models import (
 )
 from events.ids import created_at_of
 from triggerapi import writes
-from triggerapi.store import StoreUnavailable
+from triggerapi.store import StoreUnavailable, now_ms
 
 log = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 1.0
+# A delivery's final statuses (hooks.models: this module stays below the hooks app).
+ENDED_SUCCEEDED, ENDED_FAILED = "succeeded", "failed"
 MAX_ITEMS = 100
 
 
@@ -84,6 +86,19 @@ def attempt_noted(*, tenant_id: str, hook_id: str, event_id: str, succeeded: boo
     _buckets(tenant_id, at, counts, minute_only=minute_only)
     if ended:
         delivery_owed(tenant_id=tenant_id, hook_id=hook_id, n=-1)
+
+
+def attempt_counted(settled, *, succeeded: bool) -> None:
+    """The attempt whose outcome just left the delivery `settled` (hooks.models.Delivery)."""
+    ended = settled.status if settled.status in (ENDED_SUCCEEDED, ENDED_FAILED) else None
+    attempt_noted(
+        tenant_id=settled.tenant_id,
+        hook_id=settled.hook_id,
+        event_id=settled.event_id,
+        succeeded=succeeded,
+        ended=ended,
+        at=now_ms(),
+    )
 
 
 def delivery_owed(*, tenant_id: str, hook_id: str, n: int = 1) -> None:

@@ -1,7 +1,8 @@
 """Dispatch: claiming due deliveries and making attempts. A delivery is due when its retry
 comes, or when a claim ran out (its process died mid-attempt: that attempt is then counted
-as failed, hooks/lifecycle.py `lapse`); it is attempted only once a claim is won
-(hooks/fanout.py says why), and each outcome goes to hooks/outcomes.py as its attempt ends.
+as failed and recorded as one that did not finish, hooks/lifecycle.py `lapse`); it is
+attempted only once a claim is won (hooks/fanout.py says why), and each outcome goes to
+hooks/outcomes.py as its attempt ends.
 A due delivery whose hook is disabled is parked until the hook is enabled again.
 
 Which due delivery is claimed when is the dispatcher's (hooks/dispatcher.py): it claims
@@ -19,7 +20,7 @@ from hooks import lifecycle, vault
 from hooks.attempt import attempt_deliver
 from hooks.fanout import LOGGER, Claim, event_body, hook_active_check
 from hooks.models import FAILED, PENDING, Delivery, Hook
-from hooks.outcomes import Outcome, counted, due_again, hook_after, outcome_record
+from hooks.outcomes import Outcome, due_again, hook_after, lapse_record, outcome_record
 from triggerapi import store, writes
 from triggerapi.exceptions import write_unavailable
 from triggerapi.store import ConditionFailed, StoreUnavailable, TransactionCanceled, now_ms
@@ -164,9 +165,7 @@ def _not_claimed(exc: TransactionCanceled, pk: str, event_id: str, due_key: str,
     if exc.failed[0]:
         ran_out = found is not None and found.attempt_id and (found.attempt_until or 0) <= now
         if ran_out and found.status == PENDING and found.due_key == due_key:
-            lapsed = _apply(pk, event_id, lifecycle.lapse(found))
-            if lapsed is not None:
-                counted(lapsed, succeeded=False)
+            lapsed = lapse_record(found)
             if lapsed is not None and lapsed.due_key and lapsed.next_attempt_at <= now:
                 return claim_due(pk, event_id, lapsed.due_key, hooks)
             if lapsed is not None and lapsed.due_key:

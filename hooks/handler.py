@@ -17,7 +17,10 @@ run_due(event, context): one pass of the dispatcher over what is due now, until 
 is (or the deadline): for a command or a test.
 
 With `context`, no attempt starts that would not end (its timeout and its recording)
-DEADLINE_MARGIN_MS before the function must stop."""
+DEADLINE_MARGIN_MS before the function must stop.
+
+Each writes its metrics (triggerapi/metrics.py) when it ends, and the dispatch function,
+which runs for longer than a minute, every second as well."""
 
 import logging
 from collections import Counter, defaultdict
@@ -30,6 +33,7 @@ from hooks import fanout, lanes
 from hooks.dispatcher import Dispatcher
 from hooks.queues import legacy_due_rekey
 from hooks.selectors import hooks_active
+from triggerapi import metrics
 from triggerapi.store import StoreUnavailable, now_ms
 
 log = logging.getLogger(__name__)
@@ -60,6 +64,7 @@ def new_events(records: list[dict]) -> list[tuple[str, Event]]:
     return found
 
 
+@metrics.flushed
 def handle_stream(event: dict, context=None, *, offer=None) -> dict:
     """`offer(hook, [(delivery, event body), ...], lane version)`, where fan-out and a
     dispatcher share a process (`run_deliveries`), is handed the deliveries just created for
@@ -140,9 +145,11 @@ def dispatch(event: dict | None = None, context=None) -> dict:
         legacy_due_rekey()
     except StoreUnavailable as exc:
         log.warning("legacy due deliveries not moved", extra={"error": str(exc)})
-    return {"attempted": dispatcher.run(deadline_ms=deadline_of(context))}
+    with metrics.flushing():
+        return {"attempted": dispatcher.run(deadline_ms=deadline_of(context))}
 
 
+@metrics.flushed
 def run_due(event: dict | None = None, context=None) -> dict:
     dispatcher = Dispatcher()
     try:

@@ -17,9 +17,14 @@ schedule, so the attempt in hand is number `attempts - schedule_base` of the sch
 A claim that runs out before its attempt is recorded (the process died, the function was
 stopped) leaves the delivery due at the claim's end; whoever finds it due then `lapse`s it:
 that attempt failed, and the next comes on the schedule counted from the claim's end, or
-the delivery ends `failed` if it was the last."""
+the delivery ends `failed` if it was the last.
+
+The writes that end an attempt (settle, lapse) also record it (hooks/attempts.py) in the
+same transaction, which returns no item: `settled_copy` says what they leave of the
+delivery, as `claimed_copy` does for a claim."""
 
 import random
+from dataclasses import dataclass
 
 from django.conf import settings
 
@@ -124,49 +129,72 @@ def retry(delivery: Delivery, *, now: int, attempt_id: str) -> Transition:
     )
 
 
-def settle(
-    claimed: Delivery,
-    *,
-    outcome: str,
-    status_code: int | None,
-    error: str | None,
-    next_attempt_at: int | None,
-    ended_at: int,
-) -> Transition:
-    """An attempt's outcome (a schedule decision: succeeded, retry, failed, gone), only while
-    the claim is still the one the attempt held, so a delivery never ends both ways."""
+@dataclass(frozen=True)
+class Ending:
+    """How an attempt ended: the schedule's decision (`outcome`: succeeded, retry, failed,
+    gone; `next_attempt_at` for a retry), the receiver's status code or why none came, and
+    when it ended (epoch ms)."""
+
+    outcome: str
+    status_code: int | None
+    error: str | None
+    next_attempt_at: int | None
+    ended_at: int
+
+
+def settle(claimed: Delivery, ending: Ending) -> Transition:
+    """An attempt's outcome, only while the claim is still the one the attempt held, so a
+    delivery never ends both ways."""
     actions = [
         *_removed(*CLAIM_ATTRIBUTES),
-        Delivery.last_status_code.set(status_code) if status_code is not None else Delivery.last_status_code.remove(),
-        Delivery.last_error.set(error) if error else Delivery.last_error.remove(),
+        Delivery.last_status_code.set(ending.status_code)
+        if ending.status_code is not None
+        else Delivery.last_status_code.remove(),
+        Delivery.last_error.set(ending.error) if ending.error else Delivery.last_error.remove(),
     ]
-    if outcome == schedule.RETRY:
-        actions += _due(claimed.pk, claimed.event_id, next_attempt_at)
+    if ending.outcome == schedule.RETRY:
+        actions += _due(claimed.pk, claimed.event_id, ending.next_attempt_at)
     else:
-        status = SUCCEEDED if outcome == schedule.SUCCEEDED else FAILED
+        status = SUCCEEDED if ending.outcome == schedule.SUCCEEDED else FAILED
         actions += [Delivery.status.set(status), *_removed(Delivery.next_attempt_at, *DUE_ATTRIBUTES)]
         if status == SUCCEEDED:
-            actions.append(Delivery.succeeded_at.set(ended_at))
+            actions.append(Delivery.succeeded_at.set(ending.ended_at))
     return Transition(actions, (Delivery.attempt_id == claimed.attempt_id) & (Delivery.status == PENDING))
 
 
-def lapse(found: Delivery, *, rng: random.Random | None = None) -> Transition:
-    """A claim that ran out with its attempt unrecorded: that attempt failed, and the next is
-    due on the schedule from the claim's end (at once if that is past), or the delivery ends
-    failed if it was the last. Only while the claim and due key are the ones read."""
+def settled_copy(claimed: Delivery, ending: Ending) -> Delivery:
+    """What `settle`'s write (or `lapse`'s) leaves of `claimed`, the delivery as its claim
+    left it: the transaction that writes it answers no item."""
+    copy = Delivery.from_raw_data(claimed.serialize())
+    copy.attempt_id = copy.attempt_until = None
+    copy.last_status_code, copy.last_error = ending.status_code, ending.error or None
+    if ending.outcome == schedule.RETRY:
+        copy.next_attempt_at = ending.next_attempt_at
+        copy.due_shard = due_shard_for(claimed.pk)
+        copy.due_key = due_key_for(ending.next_attempt_at, claimed.pk, claimed.event_id)
+    else:
+        copy.status = SUCCEEDED if ending.outcome == schedule.SUCCEEDED else FAILED
+        copy.next_attempt_at = copy.due_shard = copy.due_key = None
+        if copy.status == SUCCEEDED:
+            copy.succeeded_at = ending.ended_at
+    return copy
+
+
+def not_finished(found: Delivery, *, rng: random.Random | None = None) -> Ending:
+    """How a claim that ran out with its attempt unrecorded ends: that attempt failed, and
+    the next is due on the schedule from the claim's end (at once if that is past), or the
+    delivery ends failed if it was the last."""
     decision = schedule.decide(
         attempt=max(attempt_number(found), 1), status_code=None, retry_after=None, now=found.attempt_until, rng=rng
     )
-    # The write a failed attempt's outcome makes, on the claim as read rather than as held.
+    return Ending(decision.outcome, None, NOT_FINISHED, decision.next_attempt_at, found.attempt_until)
+
+
+def lapse(found: Delivery, ending: Ending) -> Transition:
+    """The write a failed attempt's outcome makes (`ending`, from `not_finished`), on the
+    claim as read rather than as held: only while the claim and due key are the ones read."""
     return Transition(
-        settle(
-            found,
-            outcome=decision.outcome,
-            status_code=None,
-            error=NOT_FINISHED,
-            next_attempt_at=decision.next_attempt_at,
-            ended_at=found.attempt_until,
-        ).actions,
+        settle(found, ending).actions,
         (Delivery.attempt_id == found.attempt_id) & (Delivery.due_key == found.due_key),
     )
 

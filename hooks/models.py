@@ -6,7 +6,9 @@
   in event order and a (hook, event) pair has exactly one delivery;
 - stream checkpoints: pk = `checkpoint#<stream>`, sk = the shard id;
 - the secret-key canary: pk = `canary#secret_key`, sk = `canary` (hooks/rekey.py);
-- lanes, one per hook with work: pk = `lane#<tenant>#<hook_id>`, sk = `lane` (hooks/lanes.py).
+- lanes, one per hook with work: pk = `lane#<tenant>#<hook_id>`, sk = `lane` (hooks/lanes.py);
+- attempts, one per attempt of a delivery: pk = `att#<tenant>#<event_id>`, sk =
+  `<hook_id>#<attempt:04d>` (hooks/attempts.py).
 
 Deliveries waiting for an attempt carry the sparse due-index keys (the inbox's pattern):
 `due_shard` is their hook's queue (`due#<tenant>#<hook>`), `due_key` sorts them by when they

@@ -138,3 +138,21 @@ class DeliverySerializer(serializers.Serializer):
 class DeliveryPageSerializer(PageSerializer):
     items_name = "deliveries"
     item_serializer = DeliverySerializer
+
+
+class AttemptSerializer(serializers.Serializer):
+    attempt = serializers.IntegerField(help_text="Its number among the delivery's attempts, from 1.")
+    started_at = serializers.IntegerField(help_text="When it started (epoch ms).")
+    duration_ms = serializers.IntegerField()
+    status_code = serializers.IntegerField(allow_null=True, help_text="The receiver's; null when no HTTP answer came.")
+    error = serializers.CharField(
+        allow_null=True,
+        help_text="Why no HTTP answer came (timeout, refused, TLS) or no attempt could be made; null when one came.",
+    )
+    response_body_excerpt = serializers.CharField(
+        allow_null=True, help_text="The first 1 KiB of the receiver's answer, as text; null when it had none."
+    )
+
+
+class AttemptListSerializer(serializers.Serializer):
+    attempts = AttemptSerializer(many=True, help_text="Every attempt made, oldest first.")

@@ -4,8 +4,9 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from hooks import dispatch, selectors, services
+from hooks import attempts, dispatch, selectors, services
 from hooks.serializers import (
+    AttemptListSerializer,
     CreatedHookSerializer,
     DeliveryPageSerializer,
     DeliveryQuerySerializer,
@@ -122,6 +123,12 @@ def _delivery(request, hook_id: str, delivery_id: str):
         parameters=[HOOK_ID, DELIVERY_ID],
         responses=api_responses({200: DeliverySerializer}, 401, 403, 404, 503),
     ),
+    delivery_attempts=extend_schema(
+        summary="List a delivery's attempts",
+        description=HOOKS_SCOPE + " Every attempt made, oldest first; an attempt in progress is listed once it ends.",
+        parameters=[HOOK_ID, DELIVERY_ID],
+        responses=api_responses({200: AttemptListSerializer}, 401, 403, 404, 503),
+    ),
     retry_delivery=extend_schema(
         summary="Attempt a failed delivery again now",
         description=HOOKS_SCOPE + IN_REQUEST,
@@ -190,6 +197,14 @@ class HookViewSet(PagedViewSetMixin, viewsets.ViewSet):
     def delivery(self, request, hook_id: str, delivery_id: str):
         _, delivery = _delivery(request, hook_id, delivery_id)
         return Response(DeliverySerializer(delivery).data)
+
+    @action(detail=True, methods=["get"], url_path=r"deliveries/(?P<delivery_id>[^/]+)/attempts")
+    def delivery_attempts(self, request, hook_id: str, delivery_id: str):
+        _, delivery = _delivery(request, hook_id, delivery_id)
+        found = attempts.attempts_of_delivery(
+            tenant_id=request.user.tenant_id, hook_id=hook_id, event_id=delivery.event_id
+        )
+        return Response(AttemptListSerializer({"attempts": found}).data)
 
     @action(detail=True, methods=["post"], url_path=r"deliveries/(?P<delivery_id>[^/]+)/retry")
     def retry_delivery(self, request, hook_id: str, delivery_id: str):

@@ -1,3 +1,6 @@
+import json
+import logging
+
 import pytest
 from django.core.cache import cache
 from moto import mock_aws
@@ -8,6 +11,7 @@ from limits.buckets import BUCKETS
 from tenants.models import SCOPES
 from tenants.services import api_key_issue
 from tests import tally
+from triggerapi import metrics
 from triggerapi.tables import tables_create
 
 
@@ -34,6 +38,27 @@ def delivery_counts():
     NOTES.take()
     yield
     NOTES.take()
+
+
+@pytest.fixture(autouse=True)
+def no_metrics_left():
+    """What earlier tests wrote outside a request (and never flushed) is not this test's."""
+    metrics.PROCESS.drain(timestamp_ms=0)
+
+
+@pytest.fixture
+def emitted():
+    """The EMF documents written on the metrics logger while the test runs."""
+    documents: list[dict] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            documents.append(json.loads(record.getMessage()))
+
+    keep = Keep()
+    logging.getLogger(metrics.__name__).addHandler(keep)
+    yield documents
+    logging.getLogger(metrics.__name__).removeHandler(keep)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from hooks.models import Delivery, Hook, HookCount
 from hooks.services import hook_create
 from tenants.selectors import tenant_get_by_api_key
 from tenants.services import api_key_issue, api_key_touch
-from tests.hooks.api.deliveries_stored import problems
+from tests.hooks.api.deliveries_stored import owed, problems, recorded
 
 BATCH = [{"n": i} for i in range(30)]  # two BatchWriteItem calls
 
@@ -218,10 +218,13 @@ def _failed_delivery(case: Case, settings) -> None:
 
 def check_delivery_retry(case: Case, response) -> None:
     """The retry's claim counts its attempt: a 200 shows it, and a 503 that says nothing
-    was written leaves the delivery failed after its one attempt."""
+    was written leaves the delivery failed after its one attempt. Its outcome is written
+    with the attempt's record (one transaction): every attempt counted but one in flight
+    is recorded."""
     hook_id, event_id = case.ids
     stored = Delivery.get(Delivery.pk_for(case.tenant, hook_id), event_id, consistent_read=True)
     assert problems(stored) == []
+    assert recorded(stored) == owed(stored)
     if response.status_code == 200:
         assert (response.json()["status"], response.json()["attempts"]) == (stored.status, stored.attempts)
         assert (stored.status, stored.attempts) == ("pending", 2)

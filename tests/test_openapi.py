@@ -38,6 +38,7 @@ HOOKS = {
     ("post", "/v1/hooks/{hook_id}/test"),
     ("get", "/v1/hooks/{hook_id}/deliveries"),
     ("get", "/v1/hooks/{hook_id}/deliveries/{delivery_id}"),
+    ("get", "/v1/hooks/{hook_id}/deliveries/{delivery_id}/attempts"),
     ("post", "/v1/hooks/{hook_id}/deliveries/{delivery_id}/retry"),
 }
 # What a tenant can see (OBSERVE.md).

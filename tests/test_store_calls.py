@@ -7,6 +7,7 @@ import pytest
 
 from events import ids
 from hooks import handler
+from hooks.ids import delivery_id_for
 from tests.hooks.api.deliveries_stored import stream_of
 from tests.hooks.receiver import Receiver, status
 from tests.store_hooks import store_calls
@@ -88,9 +89,10 @@ def test_a_due_retry_through_the_dispatcher(warm, receiver, time_machine, monkey
     """One dispatcher pass: the ready-index read (4 shards, twice: the second round finds
     nothing more), the hook's queue read, a place in flight taken, the hook read, the lane
     requeued, the claim (with the hook's check, the attempt counted), the claimed delivery and
-    its event read, the outcome written, the lane told of the next retry (two writes: it was
-    ready sooner already, so only its version moves), the place given back, the attempt's
-    counts (one transaction for the tenant, as the dispatcher ends). The limits'
+    its event read, the outcome written with the attempt's record (one transaction), the lane
+    told of the next retry (two writes: it was ready sooner already, so only its version
+    moves), the place given back, the attempt's counts (one transaction for the tenant, as
+    the dispatcher ends). The limits'
     calls (the tenant's limits, a grant of tokens) are counted apart."""
     monkeypatch.setattr(ids, "_last", 0)
     time_machine.move_to(datetime(2027, 6, 1, tzinfo=UTC), tick=True)
@@ -102,4 +104,18 @@ def test_a_due_retry_through_the_dispatcher(warm, receiver, time_machine, monkey
     with store_calls() as calls:
         assert handler.run_due() == {"attempted": 1}
 
-    assert dict(calls) == {"Query": 9, "GetItem": 3, "TransactWriteItems": 2, "UpdateItem": 6}
+    assert dict(calls) == {"Query": 9, "GetItem": 3, "TransactWriteItems": 3, "UpdateItem": 5}
+
+
+def test_a_deliverys_attempts_are_its_hook_and_delivery_read_and_one_query(warm, receiver):
+    hook_id = warm.post("/v1/hooks", {"target_url": receiver.url("/in")}, format="json").json()["id"]
+    records = stream_of("acme", 1)
+    event_id = records["Records"][0]["dynamodb"]["NewImage"]["sk"]["S"]
+    handler.handle_stream(records)
+    handler.run_due()
+
+    with store_calls() as calls:
+        response = warm.get(f"/v1/hooks/{hook_id}/deliveries/{delivery_id_for(hook_id, event_id)}/attempts")
+
+    assert [a["status_code"] for a in response.json()["attempts"]] == [200]
+    assert dict(calls) == {"GetItem": 2, "Query": 1}

@@ -10,6 +10,7 @@ from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from triggerapi import metrics
 from triggerapi.store import is_store_unavailable
 
 logger = logging.getLogger(__name__)
@@ -160,6 +161,8 @@ def exception_handler(exc, context):
         return Response(envelope("internal_error", INTERNAL_ERROR), status=500)
     if type(exc) is exceptions.NotAuthenticated:
         exc.detail = exceptions.ErrorDetail(NOT_AUTHENTICATED, exc.default_code)
+    if isinstance(exc, RateLimited):
+        _count_refusal(exc, context.get("request"))
 
     headers = {}
     if getattr(exc, "auth_header", None):
@@ -168,6 +171,13 @@ def exception_handler(exc, context):
         headers["Retry-After"] = str(math.ceil(exc.wait))
     message, details = _message_and_details(exc)
     return Response(envelope(_code_of(exc), message, details), status=exc.status_code, headers=headers)
+
+
+def _count_refusal(exc: RateLimited, request) -> None:
+    """Every 429 a limit answers passes here, whichever service refused."""
+    tenant_id = getattr(getattr(request, "user", None), "tenant_id", None)
+    if tenant_id is not None:
+        metrics.count("RateLimited", tenant=tenant_id, limit=exc.details["limit"])
 
 
 def json_error(status_code: int, code: str, message: str) -> JsonResponse:

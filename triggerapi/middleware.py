@@ -10,6 +10,7 @@ import uuid
 
 from django.conf import settings
 
+from triggerapi import metrics
 from triggerapi.context import StoreCallCounter, budget, request_id_var, request_scope
 from triggerapi.registry import declared
 
@@ -53,6 +54,18 @@ class RequestIdMiddleware:
             response["X-Request-ID"] = request.request_id
             _log_access(request, response, started, store_calls)
             return response
+
+
+class MetricsMiddleware:
+    """The metrics the request wrote, written out as it ends (on Lambda the invocation ends
+    with the answer: nothing is left for later)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with metrics.request_metrics():
+            return self.get_response(request)
 
 
 class BudgetMiddleware:

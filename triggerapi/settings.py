@@ -45,6 +45,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "triggerapi.middleware.RequestIdMiddleware",
+    # The request's metrics, one EMF line per group when it ends (triggerapi/metrics.py).
+    "triggerapi.middleware.MetricsMiddleware",
     # No store attempt starts after STORE_BUDGET_SECONDS into a request.
     "triggerapi.middleware.BudgetMiddleware",
     # RateLimit and RateLimit-Policy on every answer to a request that took a rate token.
@@ -200,15 +202,23 @@ HOOKS_ALLOW_PRIVATE_TARGETS = env.bool("HOOKS_ALLOW_PRIVATE_TARGETS", default=Fa
 HOOKS_TIMEOUT_SECONDS = env.float("HOOKS_TIMEOUT_SECONDS", default=15.0)
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# The operator's CloudWatch metrics, as Embedded Metric Format lines on stdout
+# (triggerapi/metrics.py); whatever LOG_LEVEL says.
+METRICS_ENABLED = env.bool("METRICS_ENABLED", default=True)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "triggerapi.middleware.RequestIdLogFilter"}},
     # One JSON object a line (triggerapi/logs.py), on stderr, which Lambda sends to CloudWatch.
-    "formatters": {"json": {"()": "triggerapi.logs.JsonFormatter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}},
+    # A metrics line is its EMF object alone: CloudWatch takes no other shape.
+    "formatters": {"json": {"()": "triggerapi.logs.JsonFormatter"}, "bare": {"format": "%(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]},
+        "metrics": {"class": "logging.StreamHandler", "formatter": "bare", "stream": "ext://sys.stdout"},
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        "triggerapi.metrics": {"handlers": ["metrics"], "level": "INFO", "propagate": False},
         # Our access line (triggerapi.middleware) replaces Django's own request warnings.
         "django.request": {"level": "ERROR"},
         "botocore": {"level": "WARNING"},

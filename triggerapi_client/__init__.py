@@ -32,6 +32,7 @@ from triggerapi_client.errors import (
 from triggerapi_client.hooks import Hooks
 from triggerapi_client.models import (
     Acked,
+    Attempt,
     CreatedHook,
     Delivery,
     DeliveryPage,
@@ -49,6 +50,7 @@ from triggerapi_client.models import (
 __all__ = [
     "Acked",
     "ApiError",
+    "Attempt",
     "AuthenticationFailed",
     "Client",
     "Conflict",

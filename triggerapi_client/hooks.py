@@ -5,7 +5,7 @@ the new one): keep it then."""
 from collections.abc import Iterator
 from functools import partial
 
-from triggerapi_client.models import CreatedHook, Delivery, DeliveryPage, Hook, HookPage, TestResult
+from triggerapi_client.models import Attempt, CreatedHook, Delivery, DeliveryPage, Hook, HookPage, TestResult
 from triggerapi_client.transport import Transport, every, without_none
 
 
@@ -74,6 +74,14 @@ class Hooks:
         """One of the hook's deliveries; NotFound if the id is another hook's."""
         path = f"/v1/hooks/{hook_id}/deliveries/{delivery_id}"
         return Delivery.from_json(self._transport.call("GET", path, repeatable=True).json())
+
+    # Quoted: in this class, `list` is the method above.
+    def list_attempts(self, hook_id: str, delivery_id: str) -> "list[Attempt]":
+        """Every attempt of one of the hook's deliveries, oldest first; NotFound as
+        get_delivery."""
+        path = f"/v1/hooks/{hook_id}/deliveries/{delivery_id}/attempts"
+        response = self._transport.call("GET", path, repeatable=True)
+        return [Attempt.from_json(attempt) for attempt in response.json()["attempts"]]
 
     def retry_delivery(self, hook_id: str, delivery_id: str) -> Delivery:
         """Attempts a failed delivery again now; 409 (Conflict) unless it failed."""

@@ -154,6 +154,20 @@ class Delivery(Model):
 
 
 @dataclass(frozen=True)
+class Attempt(Model):
+    """One attempt of a delivery: `status_code` None and `error` a message when no HTTP
+    answer came (or no attempt could be made); `response_body_excerpt` is the first 1 KiB of
+    the answer, as text, None when it had none."""
+
+    attempt: int
+    started_at: int
+    duration_ms: int
+    status_code: int | None
+    error: str | None
+    response_body_excerpt: str | None
+
+
+@dataclass(frozen=True)
 class DeliveryPage(Model):
     deliveries: list[Delivery]
     next_cursor: str | None

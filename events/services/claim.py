@@ -17,7 +17,7 @@ from events.models import INBOX_TYPE_INDEX, Event
 from events.services import wakeups
 from events.services.common import in_parallel
 from limits.waiting import waiting_place
-from triggerapi import store, writes
+from triggerapi import metrics, store, writes
 from triggerapi.context import budget
 from triggerapi.exceptions import write_unavailable
 from triggerapi.pagination import start_key
@@ -98,6 +98,8 @@ def _claim_now(tenant_id: str, limit: int, lease_seconds: int, event_type: str |
                 claimed.append(taken)
     if failures and not claimed:
         raise write_unavailable(maybe_applied=any(f.maybe_applied for f in failures))
+    if claimed:
+        metrics.count("Claimed", tenant=tenant_id, n=len(claimed))
     return sorted(claimed, key=lambda event: event.event_id)
 
 
@@ -153,4 +155,7 @@ def _take(candidate: Event, now: int, lease_seconds: int) -> Event | StoreUnavai
         return None
     except StoreUnavailable as exc:
         return exc
-    return None if exhausted else Event.from_raw_data(item)
+    if exhausted:
+        metrics.count("Failed", tenant=candidate.tenant_id)
+        return None
+    return Event.from_raw_data(item)

@@ -31,7 +31,7 @@ from events.services.idempotency import (
     still_pending,
     take_over,
 )
-from triggerapi import writes
+from triggerapi import metrics, writes
 from triggerapi.exceptions import write_unavailable
 from triggerapi.store import ConditionFailed, StoreUnavailable, TransactionCanceled, now_ms
 
@@ -65,14 +65,22 @@ def _ingested(record: IdempotencyRecord, fingerprint: str) -> Ingested:
 
 def event_create(*, tenant_id: str, payload: dict, idempotency_key: str | None = None) -> Ingested:
     ingested = _create(tenant_id, payload, idempotency_key)
+    _ingested_count(tenant_id, ingested)
     wakeups.notify(tenant_id)
     return ingested
 
 
 def event_create_batch(*, tenant_id: str, payloads: list[dict], idempotency_key: str | None = None) -> Ingested:
     ingested = _create_batch(tenant_id, payloads, idempotency_key)
+    _ingested_count(tenant_id, ingested)
     wakeups.notify(tenant_id)
     return ingested
+
+
+def _ingested_count(tenant_id: str, ingested: Ingested) -> None:
+    """An earlier request's receipts answered again are not new events."""
+    if not ingested.answered_again:
+        metrics.count("Ingested", tenant=tenant_id, n=len(ingested.receipts))
 
 
 def _create(tenant_id: str, payload: dict, idempotency_key: str | None) -> Ingested:

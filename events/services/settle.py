@@ -16,18 +16,21 @@ from events.lifecycle import MAX_LEASE_SECONDS
 from events.models import FAILED, UNDELIVERED, Event
 from events.services import wakeups
 from events.services.common import EventNotFound, in_parallel, transition
+from triggerapi import metrics
 from triggerapi.exceptions import Conflict, write_unavailable
 from triggerapi.store import StoreUnavailable, now_ms
 
 
-def _already_delivered(current: Event, uncertain: bool) -> None:
+def _already_delivered(current: Event, uncertain: bool) -> Event:
     """The only live event an ack's condition refuses is a delivered one: 200 again."""
+    return current
 
 
 def event_ack(*, tenant_id: str, event_id: str) -> None:
-    """Mark delivered (whatever the lease). Acking a delivered event changes nothing."""
+    """Mark delivered (whatever the lease). Acking a delivered event changes nothing (nor
+    counts as acked again)."""
     now = now_ms()
-    transition(
+    delivered_before = transition(
         tenant_id=tenant_id,
         event_id=event_id,
         move=lifecycle.ack(tenant_id, now=now),
@@ -35,6 +38,8 @@ def event_ack(*, tenant_id: str, event_id: str) -> None:
         explain=_already_delivered,
         returns=False,
     )
+    if delivered_before is None:
+        metrics.count("Acked", tenant=tenant_id)
 
 
 def event_ack_many(*, tenant_id: str, event_ids: list[str]) -> tuple[list[str], list[str]]:

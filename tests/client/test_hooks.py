@@ -9,7 +9,7 @@ from standardwebhooks import Webhook
 from hooks import handler
 from hooks.ids import delivery_id_for
 from tests.hooks.receiver import status
-from triggerapi_client import Conflict, CreatedHook, Delivery, Hook, NotFound, TestResult
+from triggerapi_client import Attempt, Conflict, CreatedHook, Delivery, Hook, NotFound, TestResult
 
 
 def test_a_hook_is_created_read_changed_and_deleted(connect, receiver):
@@ -120,6 +120,34 @@ def test_one_delivery_is_read_by_its_id_and_another_hooks_is_not_found(connect, 
     assert client.hooks.get_delivery(first.id, listed.id) == listed
     with pytest.raises(NotFound):
         client.hooks.get_delivery(second.id, listed.id)
+
+
+def test_a_deliverys_attempts_are_listed_oldest_first_and_another_hooks_is_not_found(connect, receiver, stream_records):
+    client = connect("acme")
+    hook, other = client.hooks.create(receiver.url("/in")), client.hooks.create(receiver.url("/other"))
+    receiver.answer = status(410, body=b"gone for good")
+    [receipt] = client.create_events([{"n": 1}])
+    handler.handle_stream(stream_records("acme", receipt.id))
+    handler.run_due()
+    client.hooks.update(hook.id, status="active")
+    receiver.answer = status(200)
+    delivery_id = delivery_id_for(hook.id, receipt.id)
+    client.hooks.retry_delivery(hook.id, delivery_id)
+
+    first, second = client.hooks.list_attempts(hook.id, delivery_id)
+
+    assert first == Attempt(
+        attempt=1,
+        started_at=first.started_at,
+        duration_ms=first.duration_ms,
+        status_code=410,
+        error=None,
+        response_body_excerpt="gone for good",
+    )
+    assert (second.attempt, second.status_code, second.error, second.response_body_excerpt) == (2, 200, None, None)
+    assert first.started_at <= second.started_at
+    with pytest.raises(NotFound):
+        client.hooks.list_attempts(other.id, delivery_id)
 
 
 def test_a_hooks_rate_limit_is_set_on_create_and_cleared_by_update(connect, receiver):

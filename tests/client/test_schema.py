@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from triggerapi_client import (
     Acked,
+    Attempt,
     CreatedHook,
     Delivery,
     DeliveryPage,
@@ -50,6 +51,7 @@ READ_AS = {
     ("post", "/v1/hooks/{hook_id}/test"): TestResult,
     ("get", "/v1/hooks/{hook_id}/deliveries"): DeliveryPage,
     ("get", "/v1/hooks/{hook_id}/deliveries/{delivery_id}"): Delivery,
+    ("get", "/v1/hooks/{hook_id}/deliveries/{delivery_id}/attempts"): ("attempts", Attempt),
     ("post", "/v1/hooks/{hook_id}/deliveries/{delivery_id}/retry"): Delivery,
 }
 

@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from devstack.processes import ROOT, manage, server_env, start_api
+from tests.emf import documents_in
 
 MARKER = "payload-marker-4f1c9e"  # in every payload sent; must never reach a log
 BAD_KEY = "tk_live_" + "b" * 43
@@ -45,8 +46,9 @@ def requests_a_client_might_send(url: str, key: str) -> list[requests.Response]:
 
 
 def json_lines(output: list[str], logger: str) -> list[dict]:
+    """Log lines of one logger (the metrics' EMF lines, also JSON, name none)."""
     lines = [json.loads(line) for line in output if line.startswith("{")]
-    return [line for line in lines if line["logger"] == logger]
+    return [line for line in lines if line.get("logger") == logger]
 
 
 def test_every_request_logs_one_json_line_and_no_key_or_payload_reaches_the_log(server):
@@ -65,6 +67,9 @@ def test_every_request_logs_one_json_line_and_no_key_or_payload_reaches_the_log(
     ]
     assert [line["tenant"] for line in access][:3] == ["acme", "acme", None]
     assert all(isinstance(line["latency_ms"], float) and line["store_calls"] >= 0 for line in access)
+    # The metrics' lines are their EMF objects alone, never wrapped in a log line.
+    metrics = documents_in(server["api"].lines)
+    assert [{k: v for k, v in line.items() if k != "_aws"} for line in metrics] == [{"tenant": "acme", "Ingested": 1}]
     assert (server["key"] in output, BAD_KEY in output, MARKER in output) == (False, False, False)
 
 

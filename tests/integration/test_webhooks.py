@@ -1,6 +1,7 @@
 """Push delivery through the real stack: the API under gunicorn, the local store, and
 `run_deliveries` as a process, posting to a threaded receiver in this process. Every
-signature is verified with the `standardwebhooks` library."""
+signature is verified with the `standardwebhooks` library. The operator's metrics are read
+from both processes' output, as CloudWatch would read them."""
 
 import json
 import signal
@@ -13,6 +14,7 @@ from standardwebhooks import Webhook
 
 from devstack import processes
 from devstack.processes import Api, Child, hooks_env, manage, start_api
+from tests.emf import documents_in, problems, total, values
 from tests.hooks.receiver import Receiver, hang, hang_up, status
 
 DEADLINE_SECONDS = 60
@@ -28,7 +30,7 @@ def stack(dynamodb_url):
     manage(env, "create_tables")
     api, url = start_api(env)
     deliveries = start_deliveries(env)
-    yield env, url, deliveries
+    yield env, url, deliveries, api
     deliveries[0].stop()
     api.stop()
 
@@ -39,9 +41,9 @@ def start_deliveries(env) -> list[Child]:
     return [child]
 
 
-def tenant(stack) -> Api:
-    env, url, _ = stack
-    key = json.loads(manage(env, "issue_key", f"t{time.monotonic_ns()}", "--json"))["key"]
+def tenant(stack, name: str | None = None) -> Api:
+    env, url, *_ = stack
+    key = json.loads(manage(env, "issue_key", name or f"t{time.monotonic_ns()}", "--json"))["key"]
     return Api(url, key)
 
 
@@ -106,7 +108,7 @@ def test_every_event_arrives_signed_at_every_matching_hook_and_nowhere_else(stac
 def test_a_500_then_200_is_retried_and_succeeds(stack, receiver):
     api = tenant(stack)
     hook = subscribe(api, receiver.url("/flaky"))
-    answers = iter([status(500), status(200)])
+    answers = iter([status(500, body=b"busy"), status(200, body=b"thanks")])
     receiver.answer = lambda handler: next(answers)(handler)
     [event_id] = ingest(api, {"n": 1})
     [done] = wait_for(lambda: deliveries(api, hook["id"], status="succeeded"), "a succeeded delivery")
@@ -115,6 +117,16 @@ def test_a_500_then_200_is_retried_and_succeeds(stack, receiver):
     assert first.headers["webhook-id"] == second.headers["webhook-id"] == event_id
     # the schedule's first delay: 5 s ± 20 %
     assert 4 <= int(second.headers["webhook-timestamp"]) - int(first.headers["webhook-timestamp"]) <= 7
+    # every attempt kept, each with the receiver's answer, written with its outcome
+    attempts = api.get(f"/v1/hooks/{hook['id']}/deliveries/{done['id']}/attempts")
+    assert attempts.status_code == 200, attempts.text
+    kept = attempts.json()["attempts"]
+    assert [(a["attempt"], a["status_code"], a["error"], a["response_body_excerpt"]) for a in kept] == [
+        (1, 500, None, "busy"),
+        (2, 200, None, "thanks"),
+    ]
+    assert [a["started_at"] // 1000 for a in kept] == [int(r.headers["webhook-timestamp"]) for r in (first, second)]
+    assert kept[1]["started_at"] + kept[1]["duration_ms"] == done["succeeded_at"]
 
 
 def test_a_410_disables_the_hook_and_nothing_more_is_attempted(stack, receiver):
@@ -170,7 +182,7 @@ def test_a_failed_first_attempt_is_recorded_and_scheduled(stack, receiver, answe
 def test_deliveries_killed_mid_batch_resume_after_a_restart_losing_nothing(stack, receiver):
     """SIGKILL while attempts are on the wire: after a restart every event is delivered;
     the only events that arrive twice are ones whose attempt was in flight at the kill."""
-    env, _, current = stack
+    env, _, current, _ = stack
     api = tenant(stack)
     hook = subscribe(api, receiver.url("/slow"))
     released = receiver.released
@@ -205,3 +217,28 @@ def test_a_receiver_sees_what_the_test_endpoint_sends(stack, receiver):
     [request] = arrived(receiver, "/test")
     Webhook(hook["secret"]).verify(request.body, request.headers)
     assert json.loads(request.body)["event_type"] == "triggerapi.test"
+
+
+def test_both_processes_write_metrics_of_what_the_tenant_did(stack, receiver):
+    """Embedded Metric Format lines in the API's output (at the end of each request) and in
+    run_deliveries' (every second): counts per tenant, attempts and latencies per hook."""
+    _, _, current, api_process = stack
+    name = f"m{time.monotonic_ns()}"
+    api = tenant(stack, name)
+    hook = subscribe(api, receiver.url("/metrics"))
+    ingest(api, *({"n": n} for n in range(5)))
+    assert api.post("/v1/events/batch", json={"events": [{"n": n} for n in range(5, 8)]}).status_code == 201
+    claimed = [event["id"] for event in api.post("/v1/events/claim", json={"limit": 6}).json()["events"]]
+    assert api.post("/v1/events/ack", json={"ids": claimed[:4]}).json()["acknowledged"] == claimed[:4]
+
+    def written() -> list[dict] | None:
+        found = [d for d in documents_in(api_process.lines + current[0].lines) if d.get("tenant") == name]
+        done = total(found, "DeliveryAttempts", hook=hook["id"], outcome="succeeded") == 8
+        return found if done and total(found, "Acked") else None
+
+    mine = wait_for(written, "the metrics of 8 deliveries and the acks")
+    assert [problem for document in mine for problem in problems(document)] == []
+    assert (total(mine, "Ingested"), total(mine, "Claimed"), total(mine, "Acked")) == (8, 6, 4)
+    assert total(mine, "DeliveryAttempts") == 8  # all succeeded at their first attempt
+    latencies = values(mine, "DeliveryLatency", hook=hook["id"])
+    assert len(latencies) == 8 and all(0 <= ms < DEADLINE_SECONDS * 1000 for ms in latencies), latencies

@@ -14,6 +14,7 @@ from events.models import Event
 from limits.selectors import tenant_limits_forget
 from limits.services import tenant_limits_set
 from tests.browser.session import csrf_token
+from tests.emf import total
 from tests.store_hooks import store_calls, store_failing
 
 START = "2026-11-22 12:00:00+00:00"
@@ -48,6 +49,14 @@ def test_past_its_burst_a_tenant_gets_429_with_the_envelope_and_retry_after(tiny
         {"error": {"code": "rate_limited", "message": REFUSAL, "details": {"limit": "requests"}}},
         "1",
     )
+
+
+def test_each_429_counts_in_the_operators_metrics_under_its_tenant_and_limit(tiny, emitted):
+    statuses = [tiny.post("/v1/events", {"n": n}, format="json").status_code for n in range(5)]
+
+    assert statuses == [201, 201, 201, 429, 429]
+    assert total(emitted, "RateLimited", tenant="acme", limit="requests") == 2
+    assert total(emitted, "Ingested", tenant="acme") == 3
 
 
 def test_a_refused_request_stores_nothing(tiny):

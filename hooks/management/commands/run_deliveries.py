@@ -18,6 +18,7 @@ from django.core.management.base import CommandError
 from hooks import handler as stream_function
 from hooks.dispatcher import Dispatcher
 from hooks.outcomes import TALLY
+from triggerapi import metrics
 from triggerapi.commands import StoreCommand
 from triggerapi.store_errors import store_error_message
 
@@ -92,23 +93,25 @@ class Command(StoreCommand):
 
         previous = {signum: signal.signal(signum, on_signal) for signum in (signal.SIGINT, signal.SIGTERM)}
         try:
-            self._open(reader, no_stream)
-            if reader.stream_arn is not None:
-                self._say(
-                    f"Delivering from {reader.stream_arn}{' (--once)' if self.once else ''}; "
-                    "Ctrl-C stops it cleanly, twice at once."
-                )
-                if not self.once:
-                    # One reader of the stream among the run_deliveries running (--once reads
-                    # what is there whoever else does).
-                    from devstack.stream.lease import StreamLease
+            # Written every second, and at the end (a second Ctrl-C loses the last second's).
+            with metrics.flushing():
+                self._open(reader, no_stream)
+                if reader.stream_arn is not None:
+                    self._say(
+                        f"Delivering from {reader.stream_arn}{' (--once)' if self.once else ''}; "
+                        "Ctrl-C stops it cleanly, twice at once."
+                    )
+                    if not self.once:
+                        # One reader of the stream among the run_deliveries running (--once reads
+                        # what is there whoever else does).
+                        from devstack.stream.lease import StreamLease
 
-                    reader.lease = StreamLease(reader._pk())
-                try:
-                    self._loop(reader)
-                finally:
-                    if reader.lease is not None:
-                        reader.lease.release()
+                        reader.lease = StreamLease(reader._pk())
+                    try:
+                        self._loop(reader)
+                    finally:
+                        if reader.lease is not None:
+                            reader.lease.release()
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)

@@ -8,6 +8,7 @@ from events.models import Event
 from events.services import event_create
 from hooks import dispatch, schedule
 from hooks.attempt import AttemptResult
+from hooks.attempts import attempts_of_delivery
 from hooks.models import DELIVERY_STATUSES, PENDING, SUCCEEDED, Delivery, due_shard_for
 from hooks.services import hook_create
 from triggerapi.store import now_ms
@@ -39,6 +40,19 @@ def problems(d: Delivery) -> list[str]:
         found.append(f"attempts {d.attempts} with schedule_base {d.schedule_base}")
     found += ["succeeded with no attempt"] * (d.status == SUCCEEDED and d.attempts < 1)
     return found
+
+
+def recorded(d: Delivery) -> list[int]:
+    """The numbers of the delivery's attempt items (hooks/attempts.py), as the route lists them,
+    each keyed by its own number."""
+    found = attempts_of_delivery(tenant_id=d.tenant_id, hook_id=d.hook_id, event_id=d.event_id)
+    assert [a.sk for a in found] == [f"{d.hook_id}#{a.attempt:04d}" for a in found]
+    return [a.attempt for a in found]
+
+
+def owed(d: Delivery) -> list[int]:
+    """The attempts a delivery's items must record: every one it counts but the one in flight."""
+    return list(range(1, d.attempts + (0 if d.attempt_id else 1)))
 
 
 class Sender:

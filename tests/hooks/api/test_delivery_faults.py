@@ -3,7 +3,8 @@ the manual retry's): a due delivery whose claim ran out, so that run_due lapses 
 it, reads its event and records the outcome, with each kind of store fault at each of
 run_due's store requests, once (our retry absorbs it) and for good (the store goes down
 there). run_due never raises, the stored delivery keeps the lifecycle's invariants, no send
-goes uncounted, and once the store is back the delivery is delivered.
+goes uncounted, every attempt counted but the one in flight is recorded, and once the store
+is back the delivery is delivered.
 
 Three kinds of fault, one of each way a request can fail (tests/faults.py): answered with an
 error and not applied, never sent, applied with its answer lost. The other three fail the
@@ -20,7 +21,9 @@ from tests.hooks.api.deliveries_stored import (
     context,
     deliveries_of,
     due_entries,
+    owed,
     problems,
+    recorded,
     sender,
     stream_of,
     subscribe,
@@ -66,6 +69,7 @@ def test_a_store_fault_at_any_request_of_run_due_leaves_the_delivery_valid_count
         [delivery] = deliveries_of(tenant, hook_id)
         assert (problems(delivery), delivery.status in ("pending", "succeeded")) == ([], True), (kind, at, down)
         assert len(fake.sent) - sent <= delivery.attempts - 1, (kind, at, down)
+        assert recorded(delivery) == owed(delivery), (kind, at, down)
 
         for _ in range(3):  # the store is back: lapsed again if need be, then delivered
             if delivery.status == "succeeded":
@@ -74,3 +78,4 @@ def test_a_store_fault_at_any_request_of_run_due_leaves_the_delivery_valid_count
             handler.run_due()
             [delivery] = deliveries_of(tenant, hook_id)
         assert (delivery.status, problems(delivery)) == ("succeeded", []), (kind, at, down, delivery.last_error)
+        assert recorded(delivery) == owed(delivery) == list(range(1, delivery.attempts + 1)), (kind, at, down)
