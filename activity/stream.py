@@ -25,7 +25,7 @@ def changes_apply(tenant_id: str, changes: list[Change]) -> None:
     what was applied is recognised by its marks."""
     rest = list(changes)
     while rest:
-        chunk = _chunk(tenant_id, rest)
+        chunk = _chunk(rest)
         _apply(tenant_id, chunk)
         rest = rest[len(chunk) :]
     for change in changes:
@@ -33,12 +33,17 @@ def changes_apply(tenant_id: str, changes: list[Change]) -> None:
             _forget(change)
 
 
-def _chunk(tenant_id: str, changes: list[Change]) -> list[Change]:
-    """The longest run of changes from the first whose transaction holds at most 100 items."""
-    for size in range(len(changes), 0, -1):
-        if len(_items(tenant_id, changes[:size])) <= MAX_ITEMS:
-            return changes[:size]
-    return changes[:1]
+def _chunk(changes: list[Change]) -> list[Change]:
+    """The longest run of changes from the first whose transaction holds at most 100 items
+    (one per entry put or dropped, per bucket moved, and the counters)."""
+    items, buckets = 1, set()
+    for size, change in enumerate(changes):
+        more = {(step, bucket_start(step, at)) for _, at in change.happened for step in STEPS} - buckets
+        items += len(change.entries) + len(change.drop) + len(more)
+        if items > MAX_ITEMS:
+            return changes[: max(size, 1)]
+        buckets |= more
+    return changes
 
 
 def _apply(tenant_id: str, changes: list[Change]) -> None:
