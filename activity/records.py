@@ -100,8 +100,15 @@ def change_of(record: dict, *, pending: Counter | None = None) -> Change | None:
         return None
     else:
         change = _transition(record, old, new)
-    change.counts.update(_status_move(old, new))
+    if _has_old_images(record):
+        change.counts.update(_status_move(old, new))
     return change
+
+
+def _has_old_images(record: dict) -> bool:
+    """Records of a stream that shows no old image (NEW_IMAGE, before its switch: docs/
+    DEPLOY.md) cannot say from which status an event moved: they move no status count."""
+    return record.get("dynamodb", {}).get("StreamViewType", "NEW_AND_OLD_IMAGES") != "NEW_IMAGE"
 
 
 def _transition(record: dict, old: Event | None, new: Event) -> Change:
@@ -135,5 +142,6 @@ def _removed(record: dict, old: Event | None) -> Change | None:
     at = record_time(record)
     mark = entry(tenant_id, event_id, at, REMOVED, expires_at=at + REMOVED_MARK_MS)
     change = Change(tenant_id, event_id, [mark], forget=True)
-    change.counts.update(_status_move(old, None))
+    if _has_old_images(record):
+        change.counts.update(_status_move(old, None))
     return change

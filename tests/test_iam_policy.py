@@ -117,8 +117,8 @@ def exercise_the_functions(key: str) -> None:
 def exercise_the_operator_commands(settings) -> set[tuple[str, str, str | None]]:
     """create_tables on a store whose events table predates its stream, and again, with the
     tables' protection on; index_event_types on an event stored before it; the key commands;
-    set_limits; the scope migration; and a SECRET_KEY rotation's reseal of a hook made
-    meanwhile (by the functions: not recorded)."""
+    set_limits; the scope migration; a SECRET_KEY rotation's reseal of a hook made meanwhile
+    (by the functions: not recorded); and the stream's catch-up after a switch."""
     settings.PROTECT_TABLES = True
     with recorded_calls() as calls:
         create_events_table_without_its_stream()
@@ -143,6 +143,7 @@ def exercise_the_operator_commands(settings) -> set[tuple[str, str, str | None]]
     settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a-new-key", [settings.SECRET_KEY]
     with recorded_calls() as more:
         call_command("reseal_hook_secrets", stdout=io.StringIO())
+        call_command("stream_catch_up", "--since", "0", "--until", str(2**41), stdout=io.StringIO())
         call_command("revoke_key", key)
     return calls | backfill | keys | more
 
