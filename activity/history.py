@@ -5,10 +5,9 @@ by a cursor holding the last entry's place (its time, then its kind and key)."""
 
 import json
 
-from hooks.attempts import attempts_of_event
-
-from activity.models import Activity, history_pk, history_sk
+from activity.models import Activity, history_pk
 from activity.records import REMOVED
+from hooks.attempts import attempts_of_event
 from hooks.ids import delivery_id_for
 from triggerapi.pagination import Page, cursor_decode, cursor_encode
 from triggerapi.store import call, client
@@ -20,7 +19,7 @@ ENDED = {"succeeded": "delivery_succeeded", "failed": "delivery_failed", "gone":
 def _transitions(tenant_id: str, event_id: str, after: list | None, wanted: int) -> tuple[list, bool]:
     """(place, entry) of the transitions from the cursor on: at least `wanted` past it, or
     all; and whether the store holds more."""
-    since = history_sk(after[0], "") if after else "0"
+    since = f"{after[0]:013d}" if after else "0"
     request = {
         "TableName": TABLE,
         "KeyConditionExpression": "pk = :pk AND sk BETWEEN :since AND :end",

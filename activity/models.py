@@ -7,8 +7,9 @@
   `af#<hook>` (attempts that succeeded, failed) and `df#<hook>` (deliveries that ended
   failed), and, in minutes only, `l#<hook>#<bin>` (how many deliveries succeeded that long
   after their event's ingest: activity.latency);
-- history: pk = `hist#<tenant>#<event_id>`, sk = `<at ms>#<what>`: one entry per
-  transition of the event, its details in `d` (JSON). The keys follow from the transition,
+- history: pk = `hist#<tenant>#<event_id>`, sk = `<at ms>#<what>#<write>`: one entry per
+  transition of the event, its details in `d` (JSON), `<write>` the write token of the
+  write that made the transition (or the record's sequence number). The keys follow from it,
   so an entry written twice is one entry, and its first write is what tells a stream record
   handed over twice (activity.stream).
 
@@ -65,5 +66,5 @@ def history_pk(tenant_id: str, event_id: str) -> str:
     return f"hist#{tenant_id}#{event_id}"
 
 
-def history_sk(at_ms: int, what: str) -> str:
-    return f"{at_ms:013d}#{what}"
+def history_sk(at_ms: int, what: str, unique: str = "") -> str:
+    return f"{at_ms:013d}#{what}#{unique}"

@@ -38,10 +38,13 @@ class Change:
     forget: bool = False
 
 
-def entry(tenant_id: str, event_id: str, at: int, what: str, expires_at: int | None = None, **details) -> dict:
+def entry(
+    tenant_id: str, event_id: str, at: int, what: str, expires_at: int | None = None, *, unique: str = "", **details
+) -> dict:
+    """A history entry; `unique` tells apart two transitions of one kind in one millisecond."""
     item = {
         "pk": {"S": history_pk(tenant_id, event_id)},
-        "sk": {"S": history_sk(at, what) if what != REMOVED else REMOVED},
+        "sk": {"S": history_sk(at, what, unique) if what != REMOVED else REMOVED},
         "what": {"S": what},
         "at": {"N": str(at)},
         "d": {"S": json.dumps(details, separators=(",", ":"))},
@@ -93,7 +96,11 @@ def change_of(record: dict, *, pending: Counter | None = None) -> Change | None:
         return None
     if name == "INSERT":
         at = new.last_op_at or new.created_at
-        change = Change(new.tenant_id, new.event_id, [entry(new.tenant_id, new.event_id, at, lifecycle.INGESTED)])
+        change = Change(
+            new.tenant_id,
+            new.event_id,
+            [entry(new.tenant_id, new.event_id, at, lifecycle.INGESTED, unique=_unique(record, new))],
+        )
         change.happened.append((INGESTED, new.created_at))
         change.counts.update({f"p#{hook}": n for hook, n in (pending or {}).items()})
     elif old is not None and (old.last_op, old.last_op_at) == (new.last_op, new.last_op_at):
@@ -111,6 +118,14 @@ def _has_old_images(record: dict) -> bool:
     return record.get("dynamodb", {}).get("StreamViewType", "NEW_AND_OLD_IMAGES") != "NEW_IMAGE"
 
 
+def _unique(record: dict | None, image: Event) -> str:
+    """What tells one write of the event from another: its write token (every transition
+    writes a fresh one), or else the record's sequence number."""
+    if image.write_token:
+        return image.write_token[:12]
+    return (record or {}).get("dynamodb", {}).get("SequenceNumber", "")
+
+
 def _transition(record: dict, old: Event | None, new: Event) -> Change:
     op = new.last_op or "changed"
     at = new.last_op_at or record_time(record)
@@ -126,10 +141,13 @@ def _transition(record: dict, old: Event | None, new: Event) -> Change:
         details = {"lease_id": new.lease_id, "lease_expires_at": new.lease_expires_at}
         # A lease's first and last extensions are kept: the last one before this goes.
         if (new.extensions or 0) >= 3 and old is not None and old.last_op == lifecycle.EXTENDED:
-            drop.append((history_pk(tenant_id, event_id), history_sk(old.last_op_at, lifecycle.EXTENDED)))
+            drop.append(
+                (history_pk(tenant_id, event_id), history_sk(old.last_op_at, lifecycle.EXTENDED, _unique(None, old)))
+            )
     elif op == lifecycle.RELEASED and old is not None:
         details = {"lease_id": old.lease_id}
-    change = Change(tenant_id, event_id, [entry(tenant_id, event_id, at, op, **details), *earlier], drop)
+    mark = entry(tenant_id, event_id, at, op, unique=_unique(record, new), **details)
+    change = Change(tenant_id, event_id, [mark, *earlier], drop)
     if op == lifecycle.ACKED:
         change.happened.append((DELIVERED, at))
     elif op == lifecycle.FAILED_OP:
