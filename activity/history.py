@@ -5,10 +5,9 @@ by a cursor holding the last entry's place (its time, then its kind and key)."""
 
 import json
 
-from hooks.attempts import attempts_of_event
-
 from activity.models import Activity, history_pk, history_sk
 from activity.records import REMOVED
+from hooks.attempts import attempts_of_event
 from hooks.ids import delivery_id_for
 from triggerapi.pagination import Page, cursor_decode, cursor_encode
 from triggerapi.store import call, client
