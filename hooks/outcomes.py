@@ -8,9 +8,7 @@ condition that the claim is still the one the attempt held, so a delivery never 
 whose claim ran out (`lapse_record`)."""
 
 import logging
-import threading
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from events.ids import created_at_of, is_event_id
 from events.lifecycle import Transition
@@ -19,6 +17,7 @@ from hooks.attempt import AttemptResult
 from hooks.attempts import NEW, Attempt, attempt_item
 from hooks.fanout import LOGGER, Claim
 from hooks.models import ACTIVE, DISABLED, FAILING, GONE, PENDING, Delivery, Hook
+from hooks.tally import TALLY
 from triggerapi import metrics, store, writes
 from triggerapi.store import ConditionFailed, StoreUnavailable, TransactionCanceled, now_ms
 
@@ -37,36 +36,6 @@ class Outcome:
     final: bool = False
 
 
-@dataclass
-class Tally:
-    """What this process's attempts came to: receivers' answers apart from attempts that
-    could not be made, which no receiver can fix (`run_deliveries` reports them)."""
-
-    succeeded: int = 0
-    failed: int = 0
-    not_made: Counter = field(default_factory=Counter)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def count(self, outcome: Outcome) -> None:
-        with self._lock:
-            if outcome.result is None:
-                self.not_made[outcome.error] += 1
-            elif outcome.result.succeeded:
-                self.succeeded += 1
-            else:
-                self.failed += 1
-
-    def copy(self) -> "Tally":
-        with self._lock:
-            return Tally(self.succeeded, self.failed, Counter(self.not_made))
-
-    def since(self, before: "Tally") -> "Tally":
-        """The attempts counted here and not in `before`, an earlier copy."""
-        now = self.copy()
-        return Tally(now.succeeded - before.succeeded, now.failed - before.failed, now.not_made - before.not_made)
-
-
-TALLY = Tally()
 # An attempt that could not be made (no receiver saw it), as the DeliveryAttempts metric says.
 NOT_MADE = "not_made"
 
