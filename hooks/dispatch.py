@@ -47,9 +47,11 @@ def fits(deadline_ms: int | None) -> bool:
 
 
 def attempt_make(claim: Claim) -> Outcome:
-    """Makes the claimed attempt (reading the event first on a retry). An event or secret
-    that cannot be read is an attempt not made, with the reason."""
+    """Makes the claimed attempt (reading the event first on a retry, unless the delivery
+    carries its body: an event about the tenant's integration, hooks/notices.py). An event
+    or secret that cannot be read is an attempt not made, with the reason."""
     hook, delivery = claim.hook, claim.delivery
+    claim.body = claim.body or delivery.body
     if claim.body is None:
         try:
             event = event_get(tenant_id=hook.tenant_id, event_id=delivery.event_id)

@@ -95,6 +95,14 @@ def new(hook: Hook, event: Event, *, now: int) -> Delivery:
     )
 
 
+def notice(hook: Hook, event: Event, *, body: str, now: int) -> Delivery:
+    """The delivery of an event about the tenant's own integration (hooks/notices.py), due
+    now as `new`'s: it carries the body it sends, since no events-table row holds it."""
+    delivery = new(hook, event, now=now)
+    delivery.body = body
+    return delivery
+
+
 def claim(pk: str, event_id: str, *, due_key: str, now: int, attempt_id: str) -> Transition:
     """The next attempt of a delivery found due (as read: `due_key`) and claimed by no one:
     one held by a claim that ran out is `lapse`d first."""

@@ -124,6 +124,9 @@ class Delivery(Model):
     # Set while the hook is disabled: the delivery left the due-index and waits for the hook
     # to be re-enabled (hooks.outcomes.resume).
     parked_at = NumberAttribute(null=True)
+    # The body to send, for a delivery of an event about the tenant's own integration
+    # (hooks/notices.py): such an event has no row in the events table to read it from.
+    body = UnicodeAttribute(null=True)
     write_token = UnicodeAttribute(null=True)
 
     due_index = DueIndex()

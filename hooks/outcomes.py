@@ -5,21 +5,21 @@ An outcome is recorded as soon as its attempt ends (not after the others of its 
 condition that the claim is still the one the attempt held, so a delivery never ends both
 `succeeded` and `failed` (hooks/lifecycle.py builds the write); the attempt's record
 (hooks/attempts.py) is written in the same transaction, and so is the record of an attempt
-whose claim ran out (`lapse_record`)."""
+whose claim ran out (`lapse_record`). A hook disabled here, and a delivery whose last
+scheduled attempt failed, are told to the tenant's hooks that ask (hooks/notices.py)."""
 
 import logging
-import threading
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from activity import deliveries
 from events.ids import created_at_of, is_event_id
 from events.lifecycle import Transition
-from hooks import lanes, lifecycle, schedule
+from hooks import lanes, lifecycle, notices, schedule
 from hooks.attempt import AttemptResult
 from hooks.attempts import NEW, Attempt, attempt_item
 from hooks.fanout import LOGGER, Claim
 from hooks.models import ACTIVE, DISABLED, FAILING, GONE, PENDING, Delivery, Hook
+from hooks.tally import TALLY
 from triggerapi import metrics, store, writes
 from triggerapi.store import ConditionFailed, StoreUnavailable, TransactionCanceled, now_ms
 
@@ -38,36 +38,6 @@ class Outcome:
     final: bool = False
 
 
-@dataclass
-class Tally:
-    """What this process's attempts came to: receivers' answers apart from attempts that
-    could not be made, which no receiver can fix (`run_deliveries` reports them)."""
-
-    succeeded: int = 0
-    failed: int = 0
-    not_made: Counter = field(default_factory=Counter)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def count(self, outcome: Outcome) -> None:
-        with self._lock:
-            if outcome.result is None:
-                self.not_made[outcome.error] += 1
-            elif outcome.result.succeeded:
-                self.succeeded += 1
-            else:
-                self.failed += 1
-
-    def copy(self) -> "Tally":
-        with self._lock:
-            return Tally(self.succeeded, self.failed, Counter(self.not_made))
-
-    def since(self, before: "Tally") -> "Tally":
-        """The attempts counted here and not in `before`, an earlier copy."""
-        now = self.copy()
-        return Tally(now.succeeded - before.succeeded, now.failed - before.failed, now.not_made - before.not_made)
-
-
-TALLY = Tally()
 # An attempt that could not be made (no receiver saw it), as the DeliveryAttempts metric says.
 NOT_MADE = "not_made"
 
@@ -133,6 +103,7 @@ def outcome_record(outcome: Outcome) -> Delivery | None:
     if settled.status == PENDING and settled.due_key:
         due_again(settled)
     deliveries.attempt_counted(settled, succeeded=outcome.result is not None and outcome.result.succeeded)
+    notices.delivery_ended(settled, ending, body=outcome.claim.body)
     return settled
 
 
@@ -156,6 +127,7 @@ def lapse_record(found: Delivery) -> Delivery | None:
         return None
     lapsed = lifecycle.settled_copy(found, ending)
     deliveries.attempt_counted(lapsed, succeeded=False)
+    notices.delivery_ended(lapsed, ending, body=None)
     return lapsed
 
 
@@ -249,6 +221,9 @@ def hook_after(hook: Hook, result: AttemptResult) -> None:
 
 
 def _disable(hook: Hook, reason: str, now: int, condition=None) -> None:
+    """Only while the hook is active, so of the attempts that find it gone or failing one
+    disables it, and tells the tenant (hooks/notices.py); with a token, so that a retry of
+    that write whose first answer was lost is still the one that did it."""
     condition = (Hook.status == ACTIVE) & (condition if condition is not None else Hook.sk.exists())
     writes.update(
         Hook,
@@ -256,10 +231,11 @@ def _disable(hook: Hook, reason: str, now: int, condition=None) -> None:
         hook.sk,
         actions=[Hook.status.set(DISABLED), Hook.disabled_reason.set(reason), Hook.updated_at.set(now)],
         condition=condition,
-        token=None,
+        token=writes.new_token(),
         return_item=False,
     )
     hook.status = DISABLED
+    notices.hook_disabled(hook, reason)
 
 
 def resume(hook: Hook) -> int:

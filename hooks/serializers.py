@@ -18,7 +18,9 @@ def event_types_field() -> serializers.ListField:
         child=ExactStringField(min_length=1, max_length=255),
         max_length=MAX_EVENT_TYPES,
         required=False,
-        help_text="Only events of these event_types; empty or absent: every event.",
+        help_text="Only events of these event_types; empty or absent: every event. triggerapi's own events about "
+        "the tenant's integration (`triggerapi.hook.disabled`, `triggerapi.delivery.failed`) only reach a hook "
+        "that names them here.",
     )
 
 

@@ -161,6 +161,28 @@ def test_a_410_disables_the_hook_and_nothing_more_is_attempted(stack, receiver):
     assert len(arrived(receiver, "/gone")) == 1
 
 
+def test_a_410_is_told_signed_to_the_hooks_naming_hook_disabled_and_is_no_event(stack, receiver):
+    api = tenant(stack)
+    gone = subscribe(api, receiver.url("/gone"))
+    told = subscribe(api, receiver.url("/told"), event_types=["triggerapi.hook.disabled"])
+    every = subscribe(api, receiver.url("/every"))
+    receiver.answer = lambda handler: status(410 if handler.path == "/gone" else 200)(handler)
+    [event_id] = ingest(api, {"n": 1})
+
+    [sent] = wait_for(lambda: arrived(receiver, "/told"), "the notice")
+    Webhook(told["secret"]).verify(sent.body, sent.headers)
+    notice = json.loads(sent.body)
+    assert notice["payload"] == {"event_type": "triggerapi.hook.disabled", "hook_id": gone["id"], "reason": "gone"}
+    assert notice["id"] == sent.headers["webhook-id"] != event_id
+    # made before it was sent: a delivery of it to the catch-all hook would be listed by now
+    assert [d["event_id"] for d in deliveries(api, every["id"])] == [event_id]
+    assert [e["id"] for e in api.get("/v1/events").json()["events"]] == [event_id]
+    assert api.get(f"/v1/events/{notice['id']}").status_code == 404
+    wait_for(lambda: deliveries(api, told["id"], status="succeeded"), "the notice's delivery succeeded")
+    wait_for(lambda: deliveries(api, every["id"], status="succeeded"), "the event at the catch-all hook")
+    assert [r.headers["webhook-id"] for r in arrived(receiver, "/every")] == [event_id]
+
+
 @pytest.mark.parametrize(
     ("answer", "code", "error"),
     [

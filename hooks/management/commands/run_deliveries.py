@@ -17,7 +17,7 @@ from django.core.management.base import CommandError
 
 from hooks import handler as stream_function
 from hooks.dispatcher import Dispatcher
-from hooks.outcomes import TALLY
+from hooks.tally import TALLY
 from triggerapi import metrics
 from triggerapi.commands import StoreCommand
 from triggerapi.store_errors import store_error_message
