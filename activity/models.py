@@ -7,9 +7,10 @@
   `af#<hook>` (attempts that succeeded, failed) and `df#<hook>` (deliveries that ended
   failed), and, in minutes only, `l#<hook>#<bin>` (how many deliveries succeeded that long
   after their event's ingest: activity.latency);
-- history: pk = `hist#<tenant>#<event_id>`, sk = `<at ms>#<what>#<write>`: one entry per
-  transition of the event, its details in `d` (JSON), `<write>` the write token of the
-  write that made the transition (or the record's sequence number). The keys follow from it,
+- history: pk = `hist#<tenant>#<event_id>`, sk = `<at ms>#<order>#<what>`: one entry per
+  transition of the event, its details in `d` (JSON), `<order>` the transition's number
+  among the event's (its `ops`), so that one millisecond's entries keep their order. The
+  keys follow from the transition,
   so an entry written twice is one entry, and its first write is what tells a stream record
   handed over twice (activity.stream).
 
@@ -66,5 +67,5 @@ def history_pk(tenant_id: str, event_id: str) -> str:
     return f"hist#{tenant_id}#{event_id}"
 
 
-def history_sk(at_ms: int, what: str, unique: str = "") -> str:
-    return f"{at_ms:013d}#{what}#{unique}"
+def history_sk(at_ms: int, order: str, what: str) -> str:
+    return f"{at_ms:013d}#{order}#{what}"

@@ -39,12 +39,12 @@ class Change:
 
 
 def entry(
-    tenant_id: str, event_id: str, at: int, what: str, expires_at: int | None = None, *, unique: str = "", **details
+    tenant_id: str, event_id: str, at: int, what: str, expires_at: int | None = None, *, order: str = "", **details
 ) -> dict:
-    """A history entry; `unique` tells apart two transitions of one kind in one millisecond."""
+    """A history entry; `order` places it among the event's transitions of one millisecond."""
     item = {
         "pk": {"S": history_pk(tenant_id, event_id)},
-        "sk": {"S": history_sk(at, what, unique) if what != REMOVED else REMOVED},
+        "sk": {"S": history_sk(at, order, what) if what != REMOVED else REMOVED},
         "what": {"S": what},
         "at": {"N": str(at)},
         "d": {"S": json.dumps(details, separators=(",", ":"))},
@@ -99,7 +99,7 @@ def change_of(record: dict, *, pending: Counter | None = None) -> Change | None:
         change = Change(
             new.tenant_id,
             new.event_id,
-            [entry(new.tenant_id, new.event_id, at, lifecycle.INGESTED, unique=_unique(record, new))],
+            [entry(new.tenant_id, new.event_id, at, lifecycle.INGESTED, order=_order(0))],
         )
         change.happened.append((INGESTED, new.created_at))
         change.counts.update({f"p#{hook}": n for hook, n in (pending or {}).items()})
@@ -118,12 +118,11 @@ def _has_old_images(record: dict) -> bool:
     return record.get("dynamodb", {}).get("StreamViewType", "NEW_AND_OLD_IMAGES") != "NEW_IMAGE"
 
 
-def _unique(record: dict | None, image: Event) -> str:
-    """What tells one write of the event from another: its write token (every transition
-    writes a fresh one), or else the record's sequence number."""
-    if image.write_token:
-        return image.write_token[:12]
-    return (record or {}).get("dynamodb", {}).get("SequenceNumber", "")
+def _order(ops: int | None, *, before: bool = False) -> str:
+    """The transition's number among the event's (`ops`, which every transition adds one
+    to: events/lifecycle.py), so entries of one millisecond keep their order and two
+    transitions never share a key; `before` places an entry just before it."""
+    return f"{(ops or 0) - before:06d}" + ("z" if before else "")
 
 
 def _transition(record: dict, old: Event | None, new: Event) -> Change:
@@ -136,17 +135,19 @@ def _transition(record: dict, old: Event | None, new: Event) -> Change:
     if op == lifecycle.CLAIMED:
         details = {"lease_id": new.lease_id, "attempt": new.attempts}
         if old is not None and old.lease_id and (old.lease_expires_at or 0) <= at:
-            earlier.append(entry(tenant_id, event_id, old.lease_expires_at, "lease_expired", lease_id=old.lease_id))
+            expired = old.lease_expires_at
+            order = _order(new.ops, before=True)
+            earlier.append(entry(tenant_id, event_id, expired, "lease_expired", order=order, lease_id=old.lease_id))
     elif op == lifecycle.EXTENDED:
         details = {"lease_id": new.lease_id, "lease_expires_at": new.lease_expires_at}
         # A lease's first and last extensions are kept: the last one before this goes.
         if (new.extensions or 0) >= 3 and old is not None and old.last_op == lifecycle.EXTENDED:
             drop.append(
-                (history_pk(tenant_id, event_id), history_sk(old.last_op_at, lifecycle.EXTENDED, _unique(None, old)))
+                (history_pk(tenant_id, event_id), history_sk(old.last_op_at, _order(old.ops), lifecycle.EXTENDED))
             )
     elif op == lifecycle.RELEASED and old is not None:
         details = {"lease_id": old.lease_id}
-    mark = entry(tenant_id, event_id, at, op, unique=_unique(record, new), **details)
+    mark = entry(tenant_id, event_id, at, op, order=_order(new.ops), **details)
     change = Change(tenant_id, event_id, [mark, *earlier], drop)
     if op == lifecycle.ACKED:
         change.happened.append((DELIVERED, at))

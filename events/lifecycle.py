@@ -10,9 +10,9 @@ or a claim.
   failed       tenant_status                            none             none          as it was
   deleted      none: a tombstone, invisible to reads    none             none          when deleted
 
-Every transition also says what it was (`last_op`, `last_op_at`) in its own write, so the
-table's stream tells each event's story as it happened (activity/ reads it there): a retry
-and a replay, or two extensions, look alike otherwise. `extensions` counts a lease's
+Every transition also says what it was (`last_op`, `last_op_at`, and its number: `ops`) in
+its own write, so the table's stream tells each event's story as it happened (activity/
+reads it there): a retry and a replay, or two extensions, look alike otherwise. `extensions` counts a lease's
 extensions, so its story keeps the first and the last only.
 
 The lease is `lease_id`, `lease_expires_at` and `leased_at`; the inbox is `inbox_tenant`
@@ -79,7 +79,7 @@ def _removed(*attributes) -> list:
 
 def _op(op: str, at: int) -> list:
     """What the transition was, and when: the stream's reader reads it, never infers it."""
-    return [Event.last_op.set(op), Event.last_op_at.set(at)]
+    return [Event.last_op.set(op), Event.last_op_at.set(at), Event.ops.add(1)]
 
 
 def type_key(tenant_id: str, event_type: str | None) -> str | None:
@@ -110,6 +110,7 @@ def new_event(tenant_id: str, event_id: str, payload: dict) -> Event:
         inbox_key=inbox_key(created_at, event_id),
         last_op=INGESTED,
         last_op_at=created_at,
+        ops=0,
     )
 
 

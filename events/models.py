@@ -76,6 +76,8 @@ class Event(Model):
     # What the last transition was and when (events/lifecycle.py): read from the stream.
     last_op = UnicodeAttribute(null=True)
     last_op_at = NumberAttribute(null=True)
+    # How many transitions it has had: orders its history's entries of one millisecond.
+    ops = NumberAttribute(null=True)
     # How often the current lease was extended.
     extensions = NumberAttribute(null=True)
     # The last write's token: how a retried write recognises its own first attempt.
