@@ -28,12 +28,17 @@ tests) and measures, printing one table:
    items each read;
 9. fair push delivery (fair.py, two `run_deliveries`): a quiet hook's ingest -> first
    attempt alone and beside a hook whose receiver hangs, deliveries/s to 10 hooks, and (in
-   process) store calls per delivery as run_deliveries and as the AWS functions make them.
+   process) store calls per delivery as run_deliveries and as the AWS functions make them;
+10. what a tenant sees (activity.py, OBSERVE.md): `/v1/stats`'s store calls and p50/p99 for a
+   tenant with 10 events and one with 100,000 (simulated in its counters and buckets), and
+   (in process, activity_writes.py) the activity table's store calls, transaction items and
+   write units per event ingested and per claim and ack, and the delivery pipeline's flushes.
 
 Every scenario gets fresh tenants, with request rates far above what they send (the limiter
 runs, its calls per request are in 3). BENCH_SECONDS (10) is each timed scenario's length;
 `make bench BENCH_SECONDS=1` is the smoke run `make test` does (tests/integration/
 test_bench_smoke.py). Exit status 1 if any request failed. Sections 3b to 8 also run alone:
 `python -m bench.cpu`, `bench.typed` and `bench.coldstart ZIP` need no stack; `bench.longpoll`,
-`bench.webhooks`, `bench.drain`, `bench.limits` and `bench.fair` start one of their own.
+`bench.webhooks`, `bench.drain`, `bench.limits`, `bench.fair` and `bench.activity` start one of their
+own (`bench.activity_writes` needs none).
 """

@@ -3,7 +3,7 @@ status 1 if any request failed. bench/__init__.py says what each section measure
 
 import sys
 
-from bench import coldstart, cpu, drain, fair, limits, longpoll, typed, webhooks
+from bench import activity, coldstart, cpu, drain, fair, limits, longpoll, typed, webhooks
 from bench.floor import Floor
 from bench.harness import CONCURRENCY, SECONDS, THREADS, WORKERS, app_in_process, running_stack
 from bench.report import print_results
@@ -27,6 +27,9 @@ def main() -> int:
         extra += webhooks.section(stack)
         # 9. Fair delivery next, for the same reason: two more run_deliveries.
         extra += fair.section(stack)
+        # 10. What a tenant sees, while the table is small too: /v1/stats reads the oldest
+        # undelivered events from an index (and its activity writes are counted in process).
+        extra += activity.section(stack)
 
         # Then the scenarios that query an index, while the table is small: moto's index
         # queries read every item of the table (DynamoDB's read only the partition's page).

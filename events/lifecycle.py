@@ -10,6 +10,11 @@ or a claim.
   failed       tenant_status                            none             none          as it was
   deleted      none: a tombstone, invisible to reads    none             none          when deleted
 
+Every transition also says what it was (`last_op`, `last_op_at`, and its number: `ops`) in
+its own write, so the table's stream tells each event's story as it happened (activity/
+reads it there): a retry and a replay, or two extensions, look alike otherwise. `extensions` counts a lease's
+extensions, so its story keeps the first and the last only.
+
 The lease is `lease_id`, `lease_expires_at` and `leased_at`; the inbox is `inbox_tenant`
 and `inbox_key`; `tenant_status` is the status index's key. `type_key` (an event with a type
 of at most MAX_INDEXED_TYPE characters, from its ingest to its deletion) keys the indexes by
@@ -38,6 +43,9 @@ REPLAYABLE = (DELIVERED, FAILED)
 MAX_LEASE_SECONDS = 12 * 3600
 LEASE_ATTRIBUTES = (Event.lease_id, Event.lease_expires_at, Event.leased_at)
 INBOX_ATTRIBUTES = (Event.inbox_tenant, Event.inbox_key)
+# What each transition records as `last_op`.
+INGESTED, CLAIMED, EXTENDED, RELEASED, ACKED = "ingested", "claimed", "extended", "released", "acked"
+FAILED_OP, RETRIED, REPLAYED, DELETED_OP = "failed", "retried", "replayed", "deleted"
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,11 @@ def _removed(*attributes) -> list:
     return [attribute.remove() for attribute in attributes]
 
 
+def _op(op: str, at: int) -> list:
+    """What the transition was, and when: the stream's reader reads it, never infers it."""
+    return [Event.last_op.set(op), Event.last_op_at.set(at), Event.ops.add(1)]
+
+
 def type_key(tenant_id: str, event_type: str | None) -> str | None:
     """The key of the tenant's events of this type in the indexes by type; None for a type
     they do not hold."""
@@ -95,6 +108,9 @@ def new_event(tenant_id: str, event_id: str, payload: dict) -> Event:
         expires_at=as_datetime(created_at + settings.RETENTION_DAYS * DAY_MS),
         inbox_tenant=tenant_id,
         inbox_key=inbox_key(created_at, event_id),
+        last_op=INGESTED,
+        last_op_at=created_at,
+        ops=0,
     )
 
 
@@ -108,15 +124,21 @@ def claim(candidate: Event, *, now: int, lease_seconds: int, lease_id: str) -> T
             Event.lease_expires_at.set(lease_expires_at),
             Event.leased_at.set(now),
             Event.inbox_key.set(inbox_key(lease_expires_at, candidate.event_id)),
+            Event.extensions.set(0),
+            *_op(CLAIMED, now),
         ],
         Event.inbox_key == candidate.inbox_key,
     )
 
 
-def fail(candidate: Event) -> Transition:
+def fail(candidate: Event, *, now: int) -> Transition:
     """An event read from the inbox that has used up its attempts."""
     return Transition(
-        [*_status(candidate.tenant_id, FAILED), *_removed(*INBOX_ATTRIBUTES, *LEASE_ATTRIBUTES)],
+        [
+            *_status(candidate.tenant_id, FAILED),
+            *_removed(*INBOX_ATTRIBUTES, *LEASE_ATTRIBUTES, Event.extensions),
+            *_op(FAILED_OP, now),
+        ],
         Event.inbox_key == candidate.inbox_key,
     )
 
@@ -127,7 +149,8 @@ def ack(tenant_id: str, *, now: int) -> Transition:
             *_status(tenant_id, DELIVERED),
             Event.delivered_at.set(now),
             Event.expires_at.set(as_datetime(now + settings.DELIVERED_RETENTION_DAYS * DAY_MS)),
-            *_removed(*INBOX_ATTRIBUTES, *LEASE_ATTRIBUTES),
+            *_removed(*INBOX_ATTRIBUTES, *LEASE_ATTRIBUTES, Event.extensions),
+            *_op(ACKED, now),
         ],
         Event.status != DELIVERED,
     )
@@ -137,7 +160,12 @@ def release(tenant_id: str, event_id: str, *, now: int, delay_seconds: int, leas
     """Give the event back: claimable again after the delay. With a lease id, only that lease."""
     condition = Event.status == UNDELIVERED if lease_id is None else holds_lease(lease_id, now=now)
     return Transition(
-        [*_in_inbox(tenant_id, event_id, now + delay_seconds * 1000), *_removed(*LEASE_ATTRIBUTES)], condition
+        [
+            *_in_inbox(tenant_id, event_id, now + delay_seconds * 1000),
+            *_removed(*LEASE_ATTRIBUTES, Event.extensions),
+            *_op(RELEASED, now),
+        ],
+        condition,
     )
 
 
@@ -151,7 +179,12 @@ def extend(event_id: str, *, now: int, lease_seconds: int, lease_id: str) -> Tra
     and would not run past MAX_LEASE_SECONDS from its claim."""
     lease_expires_at = now + lease_seconds * 1000
     return Transition(
-        [Event.lease_expires_at.set(lease_expires_at), Event.inbox_key.set(inbox_key(lease_expires_at, event_id))],
+        [
+            Event.lease_expires_at.set(lease_expires_at),
+            Event.inbox_key.set(inbox_key(lease_expires_at, event_id)),
+            Event.extensions.add(1),
+            *_op(EXTENDED, now),
+        ],
         holds_lease(lease_id, now=now) & (Event.leased_at >= lease_expires_at - MAX_LEASE_SECONDS * 1000),
     )
 
@@ -159,7 +192,12 @@ def extend(event_id: str, *, now: int, lease_seconds: int, lease_id: str) -> Tra
 def retry(tenant_id: str, event_id: str, *, now: int) -> Transition:
     """A failed event back in the inbox, with a fresh count of attempts."""
     return Transition(
-        [*_status(tenant_id, UNDELIVERED), Event.attempts.set(0), *_in_inbox(tenant_id, event_id, now)],
+        [
+            *_status(tenant_id, UNDELIVERED),
+            Event.attempts.set(0),
+            *_in_inbox(tenant_id, event_id, now),
+            *_op(RETRIED, now),
+        ],
         Event.status == FAILED,
     )
 
@@ -173,7 +211,8 @@ def replay(tenant_id: str, event_id: str, *, now: int) -> Transition:
             Event.attempts.set(0),
             Event.expires_at.set(as_datetime(now + settings.RETENTION_DAYS * DAY_MS)),
             *_in_inbox(tenant_id, event_id, now),
-            *_removed(Event.delivered_at, *LEASE_ATTRIBUTES),
+            *_removed(Event.delivered_at, *LEASE_ATTRIBUTES, Event.extensions),
+            *_op(REPLAYED, now),
         ],
         Event.status.is_in(*REPLAYABLE),
     )
@@ -193,7 +232,9 @@ def delete(*, now: int) -> Transition:
                 Event.delivered_at,
                 *INBOX_ATTRIBUTES,
                 *LEASE_ATTRIBUTES,
+                Event.extensions,
             ),
+            *_op(DELETED_OP, now),
         ],
         Event.event_id.exists(),
     )

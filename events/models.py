@@ -45,10 +45,11 @@ class InboxIndex(GlobalSecondaryIndex["Event"]):
 class Event(Model):
     class Meta(StoreMeta):
         table_name = table_name("Events")
-        # The table's stream feeds push delivery (hooks.handler.handle_stream, on Lambda as
-        # the stream's event source, locally through `run_deliveries`): the handler needs
-        # each new event as written, not what it replaced.
-        stream_view_type = "NEW_IMAGE"
+        # The table's stream feeds push delivery and what a tenant sees of its events
+        # (hooks.handler.handle_stream, on Lambda as the stream's event source, locally
+        # through `run_deliveries`): fan-out needs each new event as written, the counters
+        # what a change replaced too (from which status an event moved, activity/).
+        stream_view_type = "NEW_AND_OLD_IMAGES"
 
     tenant_id = UnicodeAttribute(hash_key=True)
     event_id = UnicodeAttribute(range_key=True, attr_name="sk")
@@ -72,6 +73,13 @@ class Event(Model):
     # `tenant#event_type` while the event has a type of at most 255 characters: the key of
     # the indexes below, so that a filter by type is a key condition.
     type_key = UnicodeAttribute(null=True)
+    # What the last transition was and when (events/lifecycle.py): read from the stream.
+    last_op = UnicodeAttribute(null=True)
+    last_op_at = NumberAttribute(null=True)
+    # How many transitions it has had: orders its history's entries of one millisecond.
+    ops = NumberAttribute(null=True)
+    # How often the current lease was extended.
+    extensions = NumberAttribute(null=True)
     # The last write's token: how a retried write recognises its own first attempt.
     write_token = UnicodeAttribute(null=True)
 

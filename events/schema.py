@@ -5,6 +5,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers
 
+from activity.serializers import HistoryPageSerializer, HistoryQuerySerializer
 from events.serializers import (
     MAX_BATCH_EVENTS,
     AckedSerializer,
@@ -117,6 +118,15 @@ event_schema = extend_schema_view(
         description="Another tenant's event is 404, like a missing one. Scope `consume`.",
         parameters=[EVENT_ID],
         responses=api_responses({200: EventSerializer}, 404),
+    ),
+    history=extend_schema(
+        operation_id="events_history",
+        summary="What happened to an event",
+        description="Everything that happened to the event, oldest first: its transitions (claims, extensions: "
+        "the first and last of a lease, releases, acks, failures, retries, replays) and its webhook attempts, "
+        "each within 5 s. Kept as long as the event; a deleted event's history is 404. Scope `consume`.",
+        parameters=[EVENT_ID, HistoryQuerySerializer],
+        responses=api_responses({200: HistoryPageSerializer}, 400, 404),
     ),
     destroy=extend_schema(
         operation_id="events_delete",

@@ -4,6 +4,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from activity.history import history_page
+from activity.serializers import HistoryPageSerializer, HistoryQuerySerializer
 from events import selectors, services
 from events.schema import event_schema
 from events.serializers import (
@@ -92,6 +94,14 @@ class EventViewSet(PagedViewSetMixin, viewsets.ViewSet):
         if event is None:
             raise EventNotFound(event_id)
         return Response(EventSerializer(event).data)
+
+    @action(detail=True, methods=["get"])
+    def history(self, request, event_id: str):
+        if selectors.event_get(tenant_id=request.user.tenant_id, event_id=event_id) is None:
+            raise EventNotFound(event_id)
+        query = validated(HistoryQuerySerializer, request.query_params)
+        page = history_page(tenant_id=request.user.tenant_id, event_id=event_id, **query)
+        return self.paged(page, HistoryPageSerializer)
 
     def destroy(self, request, event_id: str):
         services.event_delete(tenant_id=request.user.tenant_id, event_id=event_id)

@@ -13,6 +13,7 @@ import logging
 
 from pynamodb.exceptions import DoesNotExist
 
+from activity import deliveries
 from events.lifecycle import Transition
 from events.selectors import event_get
 from hooks import lifecycle, vault
@@ -211,6 +212,7 @@ def delivery_retry(hook: Hook, delivery: Delivery) -> Delivery:
         raise DeliveryNotRetryable(current.status if current else FAILED) from None
     delivery.status, delivery.schedule_base, delivery.attempt_id = PENDING, delivery.attempts, token
     delivery.attempts += 1
+    deliveries.delivery_owed(tenant_id=hook.tenant_id, hook_id=hook.hook_id)
     try:
         settled = attempt(Claim(hook, delivery))
         if settled is None:
@@ -221,4 +223,6 @@ def delivery_retry(hook: Hook, delivery: Delivery) -> Delivery:
         # The retry is in the store and its attempt counted; if the outcome is not, the
         # claim runs out and the delivery goes on with its schedule.
         raise write_unavailable(maybe_applied=True) from None
+    finally:
+        deliveries.flush()
     return settled

@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 
+from activity import deliveries
 from hooks import lanes
 from hooks.dispatch import attempt, claim_due, claim_new, fits
 from hooks.fanout import LOGGER
@@ -110,6 +111,7 @@ class Dispatcher:
                 made = 0
             if not made:
                 stop.wait(idle_s)
+            deliveries.flush_due()
         self.wait()
         return self.attempted
 
@@ -122,7 +124,8 @@ class Dispatcher:
         return self.attempted
 
     def wait(self) -> None:
-        """Until the offers taken and the attempts started have ended."""
+        """Until the offers taken and the attempts started have ended (and their counts are
+        written)."""
         while True:
             with self._lock:
                 offers = list(self._offers)
@@ -134,6 +137,7 @@ class Dispatcher:
             running = list(self._running)
         for future in running:
             future.exception()
+        deliveries.flush()
 
     def _has_room(self, deadline_ms: int | None) -> bool:
         """An attempt started now ends before the deadline (a function that must stop)."""

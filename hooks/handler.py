@@ -23,8 +23,10 @@ Each writes its metrics (triggerapi/metrics.py) when it ends, and the dispatch f
 which runs for longer than a minute, every second as well."""
 
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 
+from activity.records import change_of, event_key
+from activity.stream import changes_apply
 from events.ids import EVENT_PREFIX
 from events.models import Event
 from hooks import fanout, lanes
@@ -67,26 +69,56 @@ def handle_stream(event: dict, context=None, *, offer=None) -> dict:
     """`offer(hook, [(delivery, event body), ...], lane version)`, where fan-out and a
     dispatcher share a process (`run_deliveries`), is handed the deliveries just created for
     each hook, so that their lane gets a turn at once (hooks/dispatcher.py `Dispatcher.offer`);
-    on Lambda the dispatch function's rounds find them."""
-    by_tenant: dict[str, list[tuple[str, Event]]] = defaultdict(list)
-    for sequence_number, new in new_events(event.get("Records") or []):
-        by_tenant[new.tenant_id].append((sequence_number, new))
+    on Lambda the dispatch function's rounds find them. Every record of an event, new or
+    changed, also goes to what the tenant sees of it (activity/stream.py)."""
+    records = event.get("Records") or []
+    by_tenant: dict[str, list[dict]] = defaultdict(list)
+    for record in records:
+        key = event_key(record)
+        if key is not None:
+            by_tenant[key[0]].append(record)
     failed: list[str] = []
     # Tenants side by side: one tenant's hooks and writes never wait behind another's.
-    for outcome in fanout.in_parallel(lambda pair: _fan_out(*pair, offer), list(by_tenant.items())):
+    for outcome in fanout.in_parallel(lambda pair: _tenant_records(*pair, offer), list(by_tenant.items())):
         if isinstance(outcome, BaseException):
             raise outcome
         failed += outcome
     return {"batchItemFailures": [{"itemIdentifier": s} for s in sorted(set(failed), key=lambda s: (len(s), s))]}
 
 
-def _fan_out(tenant_id: str, items: list[tuple[str, Event]], offer) -> list[str]:
+def _tenant_records(tenant_id: str, records: list[dict], offer) -> list[str]:
+    """One tenant's records: its new events fanned out, then every record applied to its
+    counts and histories; the sequence numbers to hand over again (all of them, if the
+    store failed: what was done is recognised when they come back)."""
+    items = new_events(records)
+    pending: dict[str, Counter] = {}
+    every = [record["dynamodb"].get("SequenceNumber", "") for record in records]
+    if items and _fan_out(tenant_id, items, offer, pending):
+        return every
+    changes = []
+    for record in records:
+        new = record["dynamodb"].get("NewImage") or {}
+        change = change_of(record, pending=pending.get(new.get("sk", {}).get("S")))
+        if change is not None:
+            changes.append(change)
+    try:
+        changes_apply(tenant_id, changes)
+    except StoreUnavailable as exc:
+        log.warning("activity not recorded", extra={"error": str(exc), "tenant": tenant_id})
+        return every
+    return []
+
+
+def _fan_out(tenant_id: str, items: list[tuple[str, Event]], offer, pending: dict) -> bool:
     """One tenant's new events made deliveries, and the lane of every hook they match marked
     ready (those made before, by an earlier try of these records, included: whatever failed
-    after they were made, they are found); the sequence numbers to hand over again."""
+    after they were made, they are found); `pending` gets the deliveries each event owes
+    per hook. True if the store failed (the records are handed over again)."""
     try:
         hooks = hooks_active(tenant_id=tenant_id)
         pairs = [(hook, new) for _, new in items for hook in hooks if fanout.matches(hook, new)]
+        for hook, new in pairs:
+            pending.setdefault(new.event_id, Counter())[hook.hook_id] += 1
         created = fanout.deliver_new_many(pairs)
         made: dict[str, list] = defaultdict(list)
         for delivery in created:
@@ -103,8 +135,8 @@ def _fan_out(tenant_id: str, items: list[tuple[str, Event]], offer) -> list[str]
     except StoreUnavailable as exc:
         # Handed over again: the deliveries made are recognised, their lanes marked then.
         log.warning("deliveries not created", extra={"error": str(exc), "tenant": tenant_id})
-        return [sequence_number for sequence_number, _ in items]
-    return []
+        return True
+    return False
 
 
 def dispatch(event: dict | None = None, context=None) -> dict:

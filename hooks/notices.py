@@ -26,6 +26,7 @@ costs the notice (logged), not the outcome."""
 import json
 import logging
 
+from activity import deliveries
 from events.ids import new_event_ids
 from events.lifecycle import new_event
 from events.selectors import event_get
@@ -118,16 +119,9 @@ def _deliver(hook: Hook, delivery: Delivery, *, about: str) -> None:
     except StoreUnavailable as exc:
         log.warning("notice not delivered", extra={**where, "error": str(exc)})
         return
-    _created(delivery)
+    deliveries.delivery_owed(tenant_id=delivery.tenant_id, hook_id=delivery.hook_id)
     try:
         lanes.lane_notify(tenant_id=delivery.tenant_id, hook_id=delivery.hook_id, due_ms=delivery.next_attempt_at)
     except StoreUnavailable as exc:
         # The delivery waits in its hook's queue until the lane is next marked (its next event).
         log.warning("lane not woken for a notice", extra={**where, "error": str(exc)})
-
-
-def _created(delivery: Delivery) -> None:
-    """THE place a notice's delivery is counted as owed, once per delivery made (the
-    per-hook pending counters: `activity.deliveries.delivery_owed(tenant_id=..., hook_id=...,
-    n=1)` goes here once that exists)."""
-    log.info("notice delivery made", extra={"hook_id": delivery.hook_id, "event_id": delivery.event_id})

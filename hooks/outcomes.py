@@ -11,6 +11,7 @@ scheduled attempt failed, are told to the tenant's hooks that ask (hooks/notices
 import logging
 from dataclasses import dataclass
 
+from activity import deliveries
 from events.ids import created_at_of, is_event_id
 from events.lifecycle import Transition
 from hooks import lanes, lifecycle, notices, schedule
@@ -101,6 +102,7 @@ def outcome_record(outcome: Outcome) -> Delivery | None:
     settled = lifecycle.settled_copy(delivery, ending)
     if settled.status == PENDING and settled.due_key:
         due_again(settled)
+    deliveries.attempt_counted(settled, succeeded=outcome.result is not None and outcome.result.succeeded)
     notices.delivery_ended(settled, ending, body=outcome.claim.body)
     return settled
 
@@ -124,6 +126,7 @@ def lapse_record(found: Delivery) -> Delivery | None:
     if not _settle_recorded(found, lifecycle.lapse(found, ending), record):
         return None
     lapsed = lifecycle.settled_copy(found, ending)
+    deliveries.attempt_counted(lapsed, succeeded=False)
     notices.delivery_ended(lapsed, ending, body=None)
     return lapsed
 

@@ -25,6 +25,14 @@ def hooks_list(*, tenant_id: str, limit: int = 50, cursor: str | None = None) ->
     )
 
 
+def hooks_all(*, tenant_id: str) -> list[Hook]:
+    """Every hook of the tenant (at most 100: one page), oldest first."""
+    return store.call(
+        lambda: list(Hook.query(tenant_id, Hook.sk.startswith(HOOK_PREFIX), consistent_read=True)),
+        what="Query hooks",
+    )
+
+
 def hooks_active(*, tenant_id: str) -> list[Hook]:
     """Every active hook of the tenant, read consistently: the fan-out asks once per tenant
     per stream batch, so a hook created before an event is always seen for it."""

@@ -6,6 +6,7 @@ from django.core.cache import cache
 from moto import mock_aws
 from rest_framework.test import APIClient
 
+from activity.deliveries import NOTES
 from limits.buckets import BUCKETS
 from tenants.models import SCOPES
 from tenants.services import api_key_issue
@@ -28,6 +29,15 @@ def store(request):
         tables_create()
         yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def delivery_counts():
+    """The delivery pipeline's counts waiting for their flush are the process's: a test
+    starts and ends with none (activity.deliveries)."""
+    NOTES.take()
+    yield
+    NOTES.take()
 
 
 @pytest.fixture(autouse=True)

@@ -98,6 +98,9 @@ def exercise_the_functions(key: str) -> None:
     client.get("/v1/events?event_type=a")
     client.get("/v1/events?event_type=a&status=undelivered")
     client.get(f"/v1/events/{created}")
+    client.get(f"/v1/events/{created}/history")
+    client.get("/v1/stats")
+    client.get("/v1/stats/series?metric=ingested&window=7d")
     client.post("/v1/events/claim", {"event_type": "none-such"}, format="json")
     claimed = [event["id"] for event in client.post("/v1/events/claim", {"limit": 2}, format="json").json()["events"]]
     client.post(f"/v1/events/{claimed[0]}/release")
@@ -114,8 +117,8 @@ def exercise_the_functions(key: str) -> None:
 def exercise_the_operator_commands(settings) -> set[tuple[str, str, str | None]]:
     """create_tables on a store whose events table predates its stream, and again, with the
     tables' protection on; index_event_types on an event stored before it; the key commands;
-    set_limits; the scope migration; and a SECRET_KEY rotation's reseal of a hook made
-    meanwhile (by the functions: not recorded)."""
+    set_limits; the scope migration; a SECRET_KEY rotation's reseal of a hook made meanwhile
+    (by the functions: not recorded); and the stream's catch-up after a switch."""
     settings.PROTECT_TABLES = True
     with recorded_calls() as calls:
         create_events_table_without_its_stream()
@@ -140,6 +143,7 @@ def exercise_the_operator_commands(settings) -> set[tuple[str, str, str | None]]
     settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a-new-key", [settings.SECRET_KEY]
     with recorded_calls() as more:
         call_command("reseal_hook_secrets", stdout=io.StringIO())
+        call_command("stream_catch_up", "--since", "0", "--until", str(2**41), stdout=io.StringIO())
         call_command("revoke_key", key)
     return calls | backfill | keys | more
 
@@ -171,7 +175,8 @@ def exercise_hooks(client) -> None:
         event_id = client.post("/v1/events", {"n": 1}, format="json").json()["id"]
         image = Event.get(client.tenant_id, event_id).serialize()
         record = {"eventName": "INSERT", "dynamodb": {"NewImage": image, "SequenceNumber": "1"}}
-        handler.handle_stream({"Records": [record]})
+        removed = {"eventName": "REMOVE", "dynamodb": {"OldImage": image, "SequenceNumber": "2"}}
+        handler.handle_stream({"Records": [record, third_extension(image), removed]})
         handler.run_due()
         receiver.answer = status(410)
         clock.shift(60)
@@ -182,6 +187,14 @@ def exercise_hooks(client) -> None:
         client.post(f"/v1/hooks/{hook}/deliveries/{delivery}/retry")
         client.delete(f"/v1/hooks/{hook}")
     ids._last = 0  # event ids made on the moved clock must not hold back the ids made after it
+
+
+def third_extension(image: dict) -> dict:
+    """The record of a lease's third extension: the second one's history entry goes."""
+    extended = {"last_op": {"S": "extended"}, "lease_id": {"S": "l1"}, "lease_expires_at": {"N": "9"}}
+    old = {**image, **extended, "last_op_at": {"N": "2"}, "extensions": {"N": "2"}}
+    new = {**image, **extended, "last_op_at": {"N": "3"}, "extensions": {"N": "3"}}
+    return {"eventName": "MODIFY", "dynamodb": {"OldImage": old, "NewImage": new, "SequenceNumber": "3"}}
 
 
 def browse_with(key: str) -> None:

@@ -41,6 +41,12 @@ HOOKS = {
     ("get", "/v1/hooks/{hook_id}/deliveries/{delivery_id}/attempts"),
     ("post", "/v1/hooks/{hook_id}/deliveries/{delivery_id}/retry"),
 }
+# What a tenant can see (OBSERVE.md).
+OBSERVE = {
+    ("get", "/v1/stats"),
+    ("get", "/v1/stats/series"),
+    ("get", "/v1/events/{event_id}/history"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +76,7 @@ def test_the_served_schema_has_every_route_the_code_serves_and_no_other(schema):
         if not issubclass(view.cls, docs)
     }
 
-    assert {(method, path) for method, path, _ in operations(schema)} == served == CONTRACT | HOOKS
+    assert {(method, path) for method, path, _ in operations(schema)} == served == CONTRACT | HOOKS | OBSERVE
 
 
 def test_every_v1_operation_takes_the_bearer_key_and_documents_the_auth_errors(schema):
@@ -85,7 +91,7 @@ def test_every_v1_operation_takes_the_bearer_key_and_documents_the_auth_errors(s
         }
     }
     assert {(method, path) for method, path, op in v1 if op["security"] == [{"bearerAuth": []}]} == (
-        CONTRACT | HOOKS
+        CONTRACT | HOOKS | OBSERVE
     ) - {
         ("get", "/health"),
         ("get", "/health/ready"),

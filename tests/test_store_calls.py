@@ -71,16 +71,17 @@ def receiver(settings):
         yield running
 
 
-def test_fan_out_is_one_transaction_per_batch_and_one_lane_notice_per_hook(warm, receiver):
+def test_fan_out_is_two_transactions_per_batch_and_one_lane_notice_per_hook(warm, receiver):
     """The tenant's hooks read, the deliveries made in one transaction, the hook's lane
-    marked ready; no attempt (the dispatcher makes them)."""
+    marked ready, the tenant's counts and the events' histories in one more transaction;
+    no attempt (the dispatcher makes them)."""
     warm.post("/v1/hooks", {"target_url": receiver.url("/in")}, format="json")
     records = stream_of("acme", 10)
 
     with store_calls() as calls:
         assert handler.handle_stream(records) == {"batchItemFailures": []}
 
-    assert dict(calls) == {"Query": 1, "TransactWriteItems": 1, "UpdateItem": 1}
+    assert dict(calls) == {"Query": 1, "TransactWriteItems": 2, "UpdateItem": 1}
     assert receiver.requests == []
 
 
@@ -90,7 +91,8 @@ def test_a_due_retry_through_the_dispatcher(warm, receiver, time_machine, monkey
     requeued, the claim (with the hook's check, the attempt counted), the claimed delivery and
     its event read, the outcome written with the attempt's record (one transaction), the lane
     told of the next retry (two writes: it was ready sooner already, so only its version
-    moves), the place given back. The limits'
+    moves), the place given back, the attempt's counts (one transaction for the tenant, as
+    the dispatcher ends). The limits'
     calls (the tenant's limits, a grant of tokens) are counted apart."""
     monkeypatch.setattr(ids, "_last", 0)
     time_machine.move_to(datetime(2027, 6, 1, tzinfo=UTC), tick=True)
@@ -102,7 +104,7 @@ def test_a_due_retry_through_the_dispatcher(warm, receiver, time_machine, monkey
     with store_calls() as calls:
         assert handler.run_due() == {"attempted": 1}
 
-    assert dict(calls) == {"Query": 9, "GetItem": 3, "TransactWriteItems": 2, "UpdateItem": 5}
+    assert dict(calls) == {"Query": 9, "GetItem": 3, "TransactWriteItems": 3, "UpdateItem": 5}
 
 
 def test_a_deliverys_attempts_are_its_hook_and_delivery_read_and_one_query(warm, receiver):

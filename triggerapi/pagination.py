@@ -173,8 +173,8 @@ def index_page_read(
     return Page(items, next_cursor, next_cursor is not None)
 
 
-def limit_field() -> StrictIntegerField:
-    return StrictIntegerField(required=False, default=50, min_value=1, max_value=MAX_LIMIT)
+def limit_field(default: int = 50) -> StrictIntegerField:
+    return StrictIntegerField(required=False, default=default, min_value=1, max_value=MAX_LIMIT)
 
 
 def cursor_field(help_text: str = "`next_cursor` from the previous page.") -> serializers.RegexField:

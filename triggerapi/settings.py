@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "browser",
     "hooks",
     "limits",
+    "activity",
 ]
 
 MIDDLEWARE = [

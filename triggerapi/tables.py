@@ -192,6 +192,7 @@ def _ensure_stream(model) -> str:
         raise StreamMismatch(
             f"{model.Meta.table_name} has a {spec.get('StreamViewType')} stream, and push delivery needs "
             f"{wanted}: disable the stream (update-table --stream-specification StreamEnabled=false), "
-            "run create_tables again, and point the stream function at the new ARN (docs/DEPLOY.md)."
+            "run create_tables again, point the stream function at the new ARN and hand over the events "
+            "made meanwhile with stream_catch_up (docs/DEPLOY.md, 'Switching an existing stream')."
         )
     return table["LatestStreamArn"]

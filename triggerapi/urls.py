@@ -2,6 +2,7 @@ from django.urls import include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.routers import SimpleRouter
 
+from activity.views import SeriesView, StatsView
 from browser.views import index
 from events.views import EventViewSet
 from hooks.views import HookViewSet
@@ -19,6 +20,8 @@ urlpatterns = [
     path("health", views.health, name="health"),
     path("health/ready", views.ready, name="health-ready"),
     re_path(r"^v1/me/?$", MeView.as_view(), name="me"),
+    re_path(r"^v1/stats/?$", StatsView.as_view(), name="stats"),
+    re_path(r"^v1/stats/series/?$", SeriesView.as_view(), name="stats-series"),
     *router.urls,
     re_path(r"^v1/schema/?$", views.SchemaView.as_view(), name="schema"),
     re_path(r"^v1/docs/?$", views.SwaggerUIView.as_view(url_name="schema"), name="swagger-ui"),

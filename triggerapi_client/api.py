@@ -6,7 +6,18 @@ from functools import partial
 import requests
 
 from triggerapi_client.hooks import Hooks
-from triggerapi_client.models import Acked, Event, LeasedEvent, Me, Page, Receipt
+from triggerapi_client.models import (
+    Acked,
+    Event,
+    HistoryEntry,
+    HistoryPage,
+    LeasedEvent,
+    Me,
+    Page,
+    Receipt,
+    Series,
+    Stats,
+)
 from triggerapi_client.transport import Transport, every, without_none
 
 
@@ -95,6 +106,23 @@ class Client(Transport):
             if not data["next_cursor"]:
                 return replayed
             body["cursor"] = data["next_cursor"]
+
+    def history(self, event_id: str, *, limit: int | None = None, cursor: str | None = None) -> HistoryPage:
+        params = without_none(limit=limit, cursor=cursor)
+        return HistoryPage.from_json(
+            self.call("GET", f"/v1/events/{event_id}/history", params=params, repeatable=True).json()
+        )
+
+    def event_history(self, event_id: str, *, page_size: int = 100) -> Iterator[HistoryEntry]:
+        """Everything that happened to the event, oldest first, page by page."""
+        return every(partial(self.history, event_id), "history", page_size)
+
+    def stats(self) -> Stats:
+        return Stats.from_json(self.call("GET", "/v1/stats", repeatable=True).json())
+
+    def series(self, metric: str, *, window: str = "1h", hook_id: str | None = None) -> Series:
+        params = without_none(metric=metric, window=window, hook_id=hook_id)
+        return Series.from_json(self.call("GET", "/v1/stats/series", params=params, repeatable=True).json())
 
     def _ingest(self, path: str, body, idempotency_key: str | None) -> requests.Response:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}

@@ -184,3 +184,67 @@ class TestResult(Model):
     status_code: int | None
     duration_ms: int
     error: str | None
+
+
+@dataclass(frozen=True)
+class EventStats(Model):
+    undelivered: int
+    failed: int
+    oldest_undelivered_age_ms: int | None
+    # by window: "1m", "1h", "24h"
+    ingested: dict[str, int]
+    delivered: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Latency(Model):
+    p50: int | None
+    p99: int | None
+
+
+@dataclass(frozen=True)
+class HookStats(Model):
+    id: str
+    status: str
+    pending: int
+    # by window: "1h", "24h"
+    succeeded: dict[str, int]
+    failed: dict[str, int]
+    latency_ms: Latency
+
+
+@dataclass(frozen=True)
+class Stats(Model):
+    as_of: int
+    events: EventStats
+    hooks: list[HookStats]
+
+
+@dataclass(frozen=True)
+class Series(Model):
+    metric: str
+    step_seconds: int
+    # [step start (epoch ms), count], oldest first
+    points: list[list[int]]
+
+
+@dataclass(frozen=True)
+class HistoryEntry(Model):
+    """`what` happened `at` (epoch ms); what else it says (a lease id, an attempt's status
+    code) is in `details`."""
+
+    at: int
+    what: str
+    details: dict[str, Any] = field(default_factory=dict, metadata=CLIENT_SIDE)
+
+    @classmethod
+    def from_json(cls, data: dict, **client_side) -> Self:
+        rest = {name: value for name, value in data.items() if name not in ("at", "what")}
+        return cls(at=data["at"], what=data["what"], details=rest)
+
+
+@dataclass(frozen=True)
+class HistoryPage(Model):
+    history: list[HistoryEntry]
+    next_cursor: str | None
+    has_more: bool

@@ -139,7 +139,7 @@ def _take(candidate: Event, now: int, lease_seconds: int) -> Event | StoreUnavai
     claim (or an ack) got there first, or if it failed."""
     exhausted = candidate.attempts >= settings.MAX_ATTEMPTS
     if exhausted:
-        move = lifecycle.fail(candidate)
+        move = lifecycle.fail(candidate, now=now)
     else:
         move = lifecycle.claim(candidate, now=now, lease_seconds=lease_seconds, lease_id=writes.new_token())
     try:

@@ -51,7 +51,7 @@ def test_create_tables_enables_the_stream_on_an_events_table_created_without_one
     again = [t for t in tables_create() if t.name == Event.Meta.table_name][0]
 
     table = store.client(Event).describe_table(TableName=Event.Meta.table_name)["Table"]
-    assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
+    assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
     assert events.stream_arn == again.stream_arn == table["LatestStreamArn"]
 
 
@@ -82,7 +82,7 @@ def test_records_have_lambdas_shape():
     assert record["eventSourceARN"] == reader.stream_arn and record["awsRegion"] == "us-east-1"
     assert isinstance(record["dynamodb"]["ApproximateCreationDateTime"], int)
     assert record["dynamodb"]["NewImage"]["payload"] == {"S": "{}"}
-    assert record["dynamodb"]["StreamViewType"] == "NEW_IMAGE"
+    assert record["dynamodb"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
 
 
 @pytest.mark.parametrize(

@@ -4,11 +4,14 @@ counts nothing new."""
 
 import pytest
 
+from events import ids
 from tests.emf import problems, total
 
 
 @pytest.fixture(autouse=True)
-def clock(time_machine):
+def clock(time_machine, monkeypatch):
+    # Ids made on the moved clock must not hold back the ids of the tests after this one.
+    monkeypatch.setattr(ids, "_last", 0)
     time_machine.move_to("2027-03-01 12:00:00+00:00", tick=False)
     return time_machine
 

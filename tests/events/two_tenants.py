@@ -29,6 +29,7 @@ from tests.events.lease_rules import LeaseRules
 from tests.events.model import TenantModel
 from tests.events.rate_rules import HIGH, RateRules
 from tests.events.sequences import EVENT_TYPES, KEYS, NOT_AN_ID, PAYLOADS, TENANT, TENANTS, walk
+from tests.events.stats_rules import StatsRules
 from triggerapi.store import now_ms
 from triggerapi.tables import table_models, tables_create
 
@@ -37,7 +38,7 @@ START = "2026-11-22 12:00:00+00:00"
 MAX_ATTEMPTS = 2
 
 
-class TwoTenants(LeaseRules, RateRules, RuleBasedStateMachine):
+class TwoTenants(LeaseRules, RateRules, StatsRules, RuleBasedStateMachine):
     """`self.clients[t]` talks to the API as tenant t; `self.models[t]` says what it should see."""
 
     events = Bundle("events")
@@ -52,6 +53,7 @@ class TwoTenants(LeaseRules, RateRules, RuleBasedStateMachine):
         tables_create()
         ids._last = 0
         clock.move_to(START, tick=False)
+        self.open_stream()  # on the moved clock: moto reads a stream from LATEST by time
         self.clock, self.now = clock, now_ms()
         self.start = self.now
         self.clients, self.models, self.sent, self.tenant_ids = {}, {}, [], {}
@@ -207,6 +209,7 @@ class TwoTenants(LeaseRules, RateRules, RuleBasedStateMachine):
 
     @invariant()
     def each_tenant_sees_exactly_its_own_events_as_the_model_has_them(self):
+        self.note_created()
         for tenant, model in self.models.items():
             seen = walk(
                 self.clients[tenant], {"limit": 100}, full=True, short_pages=model.pages_may_be_short(None, None)

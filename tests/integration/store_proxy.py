@@ -77,6 +77,8 @@ class StoreProxy:
         self.policy = policy
         self.down_seconds = 0.2
         self.counts: dict[str, int] = {}
+        # Called with (operation, request body, the store's answer) for every request passed on.
+        self.observe: Callable[[str, bytes, bytes], None] | None = None
         self._lock = threading.Lock()
         self._stopped = threading.Event()
         self._clients: set[socket.socket] = set()
@@ -171,6 +173,8 @@ class StoreProxy:
             _reset(client)
             return False
         response = self._forward(request)
+        if self.observe is not None and response is not None:
+            self.observe(_operation(request), request.split(b"\r\n\r\n", 1)[1], response.split(b"\r\n\r\n", 1)[1])
         if kind == "lost" or response is None:
             _reset(client)
             return False

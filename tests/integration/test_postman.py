@@ -1,5 +1,5 @@
-"""docs/postman_collection.json: it covers every endpoint of the contract, hooks included,
-and newman runs it, tests and all, against gunicorn on a moto server."""
+"""docs/postman_collection.json: it covers every endpoint of the contract, hooks and what a
+tenant sees included, and newman runs it, tests and all, against gunicorn on a moto server."""
 
 import json
 import re
@@ -9,7 +9,7 @@ import pytest
 
 from devstack.processes import ROOT, hooks_env, manage, start_api
 from tests.hooks.receiver import Receiver
-from tests.test_openapi import CONTRACT, HOOKS
+from tests.test_openapi import CONTRACT, HOOKS, OBSERVE
 
 COLLECTION = ROOT / "docs" / "postman_collection.json"
 NEWMAN = ROOT / "node_modules" / ".bin" / "newman"
@@ -49,8 +49,8 @@ def test_the_collection_covers_every_endpoint_with_tests_and_a_saved_example():
     items = collection_requests()
 
     # Beyond the contract, only the request that shows a 405.
-    assert {endpoint(item["request"]) for item in items} - (CONTRACT | HOOKS) == {("put", "/v1/events")}
-    assert {endpoint(item["request"]) for item in items} >= CONTRACT | HOOKS
+    assert {endpoint(item["request"]) for item in items} - (CONTRACT | HOOKS | OBSERVE) == {("put", "/v1/events")}
+    assert {endpoint(item["request"]) for item in items} >= CONTRACT | HOOKS | OBSERVE
     assert [item["name"] for item in items if not item["response"]] == []
     assert [item["name"] for item in items if "pm.response.to.have.status" not in json.dumps(item["event"])] == []
 

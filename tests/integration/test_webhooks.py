@@ -16,9 +16,12 @@ from devstack import processes
 from devstack.processes import Api, Child, hooks_env, manage, start_api
 from tests.emf import documents_in, problems, total, values
 from tests.hooks.receiver import Receiver, hang, hang_up, status
+from tests.integration.store_proxy import StoreProxy
 
 DEADLINE_SECONDS = 60
 TIMEOUT_SECONDS = 2
+# Claims of an event before the next one fails it (the stats test fails one).
+MAX_ATTEMPTS = 2
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +29,7 @@ def stack(dynamodb_url):
     """Tables of their own, the API, and a `run_deliveries` process, with local targets
     allowed and a short attempt timeout (so that the timeout case and a killed attempt's
     claim end quickly)."""
-    env = hooks_env(dynamodb_url, HOOKS_TIMEOUT_SECONDS=str(TIMEOUT_SECONDS))
+    env = hooks_env(dynamodb_url, HOOKS_TIMEOUT_SECONDS=str(TIMEOUT_SECONDS), MAX_ATTEMPTS=str(MAX_ATTEMPTS))
     manage(env, "create_tables")
     api, url = start_api(env)
     deliveries = start_deliveries(env)
@@ -127,6 +130,20 @@ def test_a_500_then_200_is_retried_and_succeeds(stack, receiver):
     ]
     assert [a["started_at"] // 1000 for a in kept] == [int(r.headers["webhook-timestamp"]) for r in (first, second)]
     assert kept[1]["started_at"] + kept[1]["duration_ms"] == done["succeeded_at"]
+    # and the event's history tells it, with its ingest
+    story = wait_for(lambda: history_with(api, event_id, "delivery_succeeded"), "the delivery in the history")
+    assert [(e["what"], e.get("status_code")) for e in story] == [
+        ("ingested", None),
+        ("delivery_attempt", 500),
+        ("delivery_attempt", 200),
+        ("delivery_succeeded", None),
+    ]
+    assert {e.get("delivery_id") for e in story[1:]} == {done["id"]}
+
+
+def history_with(api: Api, event_id: str, what: str) -> list[dict] | None:
+    entries = api.get(f"/v1/events/{event_id}/history").json()["history"]
+    return entries if what in [e["what"] for e in entries] else None
 
 
 def test_a_410_disables_the_hook_and_nothing_more_is_attempted(stack, receiver):
@@ -264,3 +281,99 @@ def test_both_processes_write_metrics_of_what_the_tenant_did(stack, receiver):
     assert total(mine, "DeliveryAttempts") == 8  # all succeeded at their first attempt
     latencies = values(mine, "DeliveryLatency", hook=hook["id"])
     assert len(latencies) == 8 and all(0 <= ms < DEADLINE_SECONDS * 1000 for ms in latencies), latencies
+
+
+# What a tenant sees (the events table's stream read by run_deliveries; OBSERVE.md): counts
+# correct within 5 s of what was done.
+STATS_SECONDS = 5
+
+
+def counts(api: Api) -> dict:
+    events = api.get("/v1/stats").json()["events"]
+    return {
+        "undelivered": events["undelivered"],
+        "failed": events["failed"],
+        "ingested": events["ingested"]["1h"],
+        "delivered": events["delivered"]["1h"],
+    }
+
+
+def settles_to(api: Api, expected: dict) -> None:
+    """The tenant's counts are `expected` within 5 s (the pytest diff says how not)."""
+    try:
+        processes.wait_for(lambda: counts(api) == expected, f"stats {expected}", STATS_SECONDS)
+    except AssertionError:
+        assert counts(api) == expected
+
+
+def claim_one(api: Api, **query) -> dict:
+    [leased] = api.post("/v1/events/claim", json={"limit": 1, **query}).json()["events"]
+    return leased
+
+
+def test_stats_move_by_exactly_what_was_done_within_5_seconds(stack):
+    api, other = tenant(stack), tenant(stack)
+    ids = ingest(api, *({"n": n} for n in range(4)), {"event_type": "doomed"})
+    ingest(other, {"n": 0}, {"n": 1})
+    claim_one(other)
+    acked = claim_one(api)
+    assert api.post(f"/v1/events/{acked['id']}/ack").status_code == 200
+    for _ in range(MAX_ATTEMPTS):  # the doomed event's attempts used up: the next claim fails it
+        leased = claim_one(api, event_type="doomed")
+        assert api.post(f"/v1/events/{leased['id']}/release", json={"lease_id": leased["lease_id"]}).ok
+    assert api.post("/v1/events/claim", json={"event_type": "doomed"}).json()["events"] == []
+    settles_to(api, {"undelivered": 3, "failed": 1, "ingested": 5, "delivered": 1})
+
+    failed = api.get("/v1/events", params={"status": "failed"}).json()["events"][0]["id"]
+    assert api.post(f"/v1/events/{failed}/retry").status_code == 200
+    assert api.delete(f"/v1/events/{ids[3]}").status_code == 204
+    assert api.post("/v1/events/replay", json={"since": 0, "until": 2**41, "statuses": ["delivered"]}).ok
+    settles_to(api, {"undelivered": 4, "failed": 0, "ingested": 5, "delivered": 1})
+    assert counts(other) == {"undelivered": 2, "failed": 0, "ingested": 2, "delivered": 0}
+
+
+def items_read(operation: str, answer: bytes) -> int:
+    """What the store read to answer: a query's ScannedCount (a filter's drops included),
+    the items a get returned."""
+    body = json.loads(answer or b"{}")
+    if operation in ("Query", "Scan"):
+        return body.get("ScannedCount", 0)
+    if operation == "BatchGetItem":
+        return sum(len(items) for items in body.get("Responses", {}).values())
+    return 1 if body.get("Item") else 0
+
+
+def test_stats_of_a_tenant_with_10000_events_read_no_event_but_the_oldest(stack, dynamodb_url):
+    """Three store calls and under a hundred items read, where a COUNT query over the
+    tenant's events would read all 10,000: the API here talks to the store through a proxy
+    that sees every answer. (The rate limiter's call, every request's, is left out.)"""
+    env, *_ = stack
+    name = f"big{time.monotonic_ns()}"
+    api = tenant(stack, name)
+    manage(env, "set_limits", name, "--rate", "100000", "--burst", "1000000")
+    for start in range(0, 10_000, 100):
+        batch = api.post("/v1/events/batch", json={"events": [{"n": n} for n in range(start, start + 100)]})
+        assert batch.status_code == 201, batch.text
+    wait_for(lambda: counts(api)["undelivered"] == 10_000, "10,000 events counted")
+    proxy = StoreProxy(dynamodb_url)
+    proxied, url = start_api({**env, "DYNAMODB_HOST": proxy.url}, workers=1, threads=4)
+    try:
+        seen = Api(url, api.session.headers["Authorization"].removeprefix("Bearer "))
+        assert seen.get("/v1/stats").status_code == 200  # the key read and cached
+        reads: list[tuple[str, int]] = []
+
+        def observe(operation: str, request: bytes, answer: bytes) -> None:
+            # The rate limiter's token (the Limits table) is every request's, not the stats'.
+            if not json.loads(request).get("TableName", "").endswith("-Limits"):
+                reads.append((operation, items_read(operation, answer)))
+
+        proxy.observe = observe
+        body = seen.get("/v1/stats").json()
+        proxy.observe = None
+    finally:
+        proxied.stop()
+        proxy.stop()
+
+    assert Counter(operation for operation, _ in reads) == {"BatchGetItem": 1, "Query": 2}
+    assert sum(n for _, n in reads) <= 1 + 60 + 24 + 10  # counters, minutes, hours, the oldest
+    assert body["events"]["undelivered"] == 10_000 and body["events"]["ingested"]["24h"] == 10_000
