@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from activity.selectors import SERIES_ATTRIBUTE, WINDOWS
 from triggerapi.pagination import PageSerializer, cursor_field, limit_field
-from triggerapi.serializers import QuerySerializer
+from triggerapi.serializers import ExactStringField, QuerySerializer
 
 Count = serializers.IntegerField
 Ms = serializers.IntegerField
@@ -46,19 +46,26 @@ class StatsSerializer(serializers.Serializer):
     hooks = HookStatsSerializer(many=True)
 
 
-class SeriesQuerySerializer(QuerySerializer):
+class StrictQuerySerializer(QuerySerializer):
+    """A parameter given empty (`?window=`) is refused: DRF reads a query string as a form,
+    where an empty optional value passes as no value at all (and its default applies)."""
+
+    def to_internal_value(self, data):
+        blank = [name for name in self.fields if hasattr(data, "get") and data.get(name) == ""]
+        if blank:
+            raise serializers.ValidationError({name: ["This field may not be blank."] for name in blank})
+        return super().to_internal_value(data)
+
+
+class SeriesQuerySerializer(StrictQuerySerializer):
     metric = serializers.ChoiceField(choices=tuple(SERIES_ATTRIBUTE))
     window = serializers.ChoiceField(choices=tuple(WINDOWS), default="1h", required=False)
-    hook_id = serializers.CharField(
-        required=False, max_length=64, help_text="Only this hook's attempts (attempt metrics only)."
+    hook_id = ExactStringField(
+        required=False,
+        min_length=1,
+        max_length=64,
+        help_text="Only this hook's attempts: with an attempt metric only (another metric with it is 400).",
     )
-
-    def validate(self, data):
-        if data.get("hook_id") and not data["metric"].startswith("attempts_"):
-            raise serializers.ValidationError(
-                {"hook_id": ["Only the attempt metrics (attempts_succeeded, attempts_failed) are counted per hook."]}
-            )
-        return data
 
 
 class SeriesSerializer(serializers.Serializer):
@@ -70,7 +77,7 @@ class SeriesSerializer(serializers.Serializer):
     )
 
 
-class HistoryQuerySerializer(QuerySerializer):
+class HistoryQuerySerializer(StrictQuerySerializer):
     limit = limit_field(default=100)
     cursor = cursor_field()
 

@@ -2,6 +2,7 @@
 action of the events' viewset (events/views.py)."""
 
 from drf_spectacular.utils import extend_schema
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -11,6 +12,7 @@ from hooks.services import hook_found
 from triggerapi.openapi import api_responses
 from triggerapi.serializers import validated
 
+PER_HOOK = "Only the attempt metrics (attempts_succeeded, attempts_failed) are counted per hook."
 STATS = (
     "What a tenant's events and hooks come to, counted as they happen (from the events table's stream and the "
     "delivery pipeline's outcomes), correct within 5 s, in at most 3 store calls however many events the tenant "
@@ -46,5 +48,8 @@ class SeriesView(APIView):
     def get(self, request):
         query = validated(SeriesQuerySerializer, request.query_params)
         if query.get("hook_id"):
+            # Whose hook comes first: another tenant's is 404 whatever else the query says.
             hook_found(tenant_id=request.user.tenant_id, hook_id=query["hook_id"])
+            if not query["metric"].startswith("attempts_"):
+                raise ValidationError({"hook_id": [PER_HOOK]})
         return Response(SeriesSerializer(selectors.series_get(tenant_id=request.user.tenant_id, **query)).data)

@@ -44,6 +44,7 @@ SOURCES = (
     "hooks",
     "browser",
     "limits",
+    "activity",
     "triggerapi_client",
     "zappa_settings.json",
     "docs/iam",

@@ -4,6 +4,7 @@ tests/integration/test_activity.py."""
 
 import pytest
 
+from activity.views import PER_HOOK
 from hooks import handler
 from tests.hooks.api.deliveries_stored import TARGET, sender, subscribe
 from tests.store_hooks import store_calls
@@ -135,7 +136,8 @@ def test_the_series_has_every_step_with_the_current_one_last(acme, create_event,
         ("", "metric"),
         ("metric=nope", "metric"),
         ("metric=ingested&window=2h", "window"),
-        ("metric=ingested&hook_id=hook_x", "hook_id"),
+        ("metric=failed&hook_id=", "hook_id"),
+        ("metric=ingested&window=", "window"),
     ],
 )
 def test_a_bad_series_query_is_400_naming_the_field(acme, query, field):
@@ -150,10 +152,20 @@ def test_another_tenants_hook_in_a_series_is_404(acme, globex):
     hook = globex.post("/v1/hooks", {"target_url": TARGET}, format="json")
     assert hook.status_code == 201, hook.content
 
-    response = acme.get(f"/v1/stats/series?metric=attempts_failed&hook_id={hook.json()['id']}")
+    for metric in ("attempts_failed", "ingested"):
+        response = acme.get(f"/v1/stats/series?metric={metric}&hook_id={hook.json()['id']}")
 
-    assert response.status_code == 404
-    assert response.json()["error"]["code"] == "not_found"
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "not_found"
+
+
+def test_a_hook_with_an_event_metric_is_400(acme):
+    hook = acme.post("/v1/hooks", {"target_url": TARGET}, format="json").json()["id"]
+
+    response = acme.get(f"/v1/stats/series?metric=ingested&hook_id={hook}")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["details"] == {"hook_id": [PER_HOOK]}
 
 
 def test_a_hooks_deliveries_are_counted_as_they_end(acme, create_event, pump, monkeypatch):

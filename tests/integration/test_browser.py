@@ -6,7 +6,7 @@ import re
 from playwright.sync_api import expect
 
 from devstack.processes import Api
-from tests.test_openapi import CONTRACT, HOOKS
+from tests.test_openapi import CONTRACT, HOOKS, OBSERVE
 
 
 def log_in(page, live_url: str, key: str) -> None:
@@ -98,7 +98,7 @@ def test_swagger_ui_renders_every_operation_without_leaving_the_site(page, live_
 
     page.goto(f"{live_url}/v1/docs/")
 
-    expect(page.locator(".opblock")).to_have_count(len(CONTRACT | HOOKS))
+    expect(page.locator(".opblock")).to_have_count(len(CONTRACT | HOOKS | OBSERVE))
     expect(page.locator(".opblock-summary-path", has_text="/v1/events/{event_id}/ack")).to_be_visible()
     expect(page.locator(".btn.authorize")).to_be_visible()
     assert requested_hosts == {live_url.split("/")[2]}

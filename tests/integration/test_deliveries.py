@@ -120,7 +120,7 @@ def test_records_come_in_lambdas_shape(stack):
             },
             "SequenceNumber": record["dynamodb"]["SequenceNumber"],
             "SizeBytes": record["dynamodb"]["SizeBytes"],
-            "StreamViewType": "NEW_IMAGE",
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
         },
         "eventSourceARN": stream_arn,
     }

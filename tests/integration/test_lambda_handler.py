@@ -154,13 +154,14 @@ def test_a_manage_event_runs_create_tables(handler, live_env, monkeypatch, capsy
     assert handler.handler({"manage": "create_tables"}, None) == {}
 
     assert (ApiKey.exists(), Event.exists()) == (True, True)
-    lines = capsys.readouterr().out.splitlines()[-5:]
+    lines = capsys.readouterr().out.splitlines()[-6:]
     assert lines[0] == f"{prefix}-TenantApiKeys: created"
     assert lines[1].startswith(f"{prefix}-Events: created, TTL on expires_at, stream arn:aws:dynamodb:")
     assert lines[2:] == [
         f"{prefix}-Sessions: created, TTL on expires_at",
         f"{prefix}-Hooks: created, TTL on expires_at, secret-key canary sealed under this SECRET_KEY",
         f"{prefix}-Limits: created",
+        f"{prefix}-Activity: created, TTL on expires_at",
     ]
 
 
