@@ -22,8 +22,10 @@ DEADLINE_MARGIN_MS before the function must stop.
 Each writes its metrics (triggerapi/metrics.py) when it ends, and the dispatch function,
 which runs for longer than a minute, every second as well."""
 
+import contextvars
 import logging
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 
 from activity.records import change_of, event_key
 from activity.stream import changes_apply
@@ -41,6 +43,8 @@ log = logging.getLogger(__name__)
 # What an invocation keeps back from its remaining time: to answer Lambda after the last
 # attempt it started has ended and been recorded.
 DEADLINE_MARGIN_MS = 2_000
+# The activity writes of a batch's tenants, each beside its tenant's fan-out.
+ACTIVITY = ThreadPoolExecutor(max_workers=8, thread_name_prefix="activity")
 
 
 def deadline_of(context) -> int | None:
@@ -87,38 +91,49 @@ def handle_stream(event: dict, context=None, *, offer=None) -> dict:
 
 
 def _tenant_records(tenant_id: str, records: list[dict], offer) -> list[str]:
-    """One tenant's records: its new events fanned out, then every record applied to its
-    counts and histories; the sequence numbers to hand over again (all of them, if the
-    store failed: what was done is recognised when they come back)."""
+    """One tenant's records: its new events fanned out and, beside that, every record
+    applied to its counts and histories (the activity write runs while the deliveries are
+    made and offered, not after them: the reader's turn lasts the longer of the two); the
+    sequence numbers to hand over again (all of them, if the store failed: what was done is
+    recognised when they come back)."""
     items = new_events(records)
-    pending: dict[str, Counter] = {}
     every = [record["dynamodb"].get("SequenceNumber", "") for record in records]
-    if items and _fan_out(tenant_id, items, offer, pending):
+    try:
+        pairs = _matches(tenant_id, items) if items else []
+    except StoreUnavailable as exc:
+        log.warning("deliveries not created", extra={"error": str(exc), "tenant": tenant_id})
         return every
+    pending: dict[str, Counter] = {}
+    for hook, new in pairs:
+        pending.setdefault(new.event_id, Counter())[hook.hook_id] += 1
     changes = []
     for record in records:
         new = record["dynamodb"].get("NewImage") or {}
         change = change_of(record, pending=pending.get(new.get("sk", {}).get("S")))
         if change is not None:
             changes.append(change)
+    activity = ACTIVITY.submit(contextvars.copy_context().run, changes_apply, tenant_id, changes)
+    failed = bool(items) and _fan_out(tenant_id, items, pairs, offer)
     try:
-        changes_apply(tenant_id, changes)
+        activity.result()
     except StoreUnavailable as exc:
         log.warning("activity not recorded", extra={"error": str(exc), "tenant": tenant_id})
-        return every
-    return []
+        failed = True
+    return every if failed else []
 
 
-def _fan_out(tenant_id: str, items: list[tuple[str, Event]], offer, pending: dict) -> bool:
+def _matches(tenant_id: str, items: list[tuple[str, Event]]) -> list:
+    """(hook, event) for each of the tenant's active hooks each new event matches."""
+    hooks = hooks_active(tenant_id=tenant_id)
+    return [(hook, new) for _, new in items for hook in hooks if fanout.matches(hook, new)]
+
+
+def _fan_out(tenant_id: str, items: list[tuple[str, Event]], pairs: list, offer) -> bool:
     """One tenant's new events made deliveries, and the lane of every hook they match marked
     ready (those made before, by an earlier try of these records, included: whatever failed
-    after they were made, they are found); `pending` gets the deliveries each event owes
-    per hook. True if the store failed (the records are handed over again)."""
+    after they were made, they are found). True if the store failed (the records are handed
+    over again)."""
     try:
-        hooks = hooks_active(tenant_id=tenant_id)
-        pairs = [(hook, new) for _, new in items for hook in hooks if fanout.matches(hook, new)]
-        for hook, new in pairs:
-            pending.setdefault(new.event_id, Counter())[hook.hook_id] += 1
         created = fanout.deliver_new_many(pairs)
         made: dict[str, list] = defaultdict(list)
         for delivery in created:
