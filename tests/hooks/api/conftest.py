@@ -1,10 +1,14 @@
+from datetime import UTC, datetime
+
 import pytest
 from django.core.cache import cache
 from moto import mock_aws
 
 from devstack import moto_patches
+from events import ids
 from events.models import Event
 from limits.buckets import BUCKETS
+from tests.hooks.api.deliveries_stored import sender
 from triggerapi.tables import tables_create
 
 
@@ -46,3 +50,17 @@ def stream_records():
         return {"Records": found}
 
     return records
+
+
+@pytest.fixture
+def clock(time_machine, monkeypatch):
+    """A stopped clock at 2027-06-01 12:00 UTC, ids drawn afresh from it: tests move it."""
+    monkeypatch.setattr(ids, "_last", 0)
+    time_machine.move_to(datetime(2027, 6, 1, 12, 0, tzinfo=UTC), tick=False)
+    return time_machine
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    """The webhook sender replaced by one that answers what the test sets."""
+    return sender(monkeypatch)

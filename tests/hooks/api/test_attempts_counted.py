@@ -6,9 +6,6 @@ that cannot end before the function running it must stop. In process, the clock 
 import time
 from datetime import UTC, datetime
 
-import pytest
-
-from events import ids
 from events.models import Event
 from hooks import dispatch, fanout, handler, lifecycle, outcomes
 from hooks.models import FAILED, PENDING, SUCCEEDED, Delivery
@@ -20,7 +17,6 @@ from tests.hooks.api.deliveries_stored import (
     deliveries_of,
     due_entries,
     problems,
-    sender,
     stream_of,
     subscribe,
 )
@@ -28,18 +24,6 @@ from tests.hooks.receiver import Receiver, hang
 from triggerapi.store import now_ms
 
 TENANT = "acme"
-
-
-@pytest.fixture
-def clock(time_machine, monkeypatch):
-    monkeypatch.setattr(ids, "_last", 0)
-    time_machine.move_to(datetime(2027, 6, 1, 12, 0, tzinfo=UTC), tick=False)
-    return time_machine
-
-
-@pytest.fixture
-def fake(monkeypatch):
-    return sender(monkeypatch)
 
 
 def one(hook_id: str) -> Delivery:

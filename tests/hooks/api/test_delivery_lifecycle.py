@@ -9,14 +9,12 @@ failed delivery retried by hand, the clock moved across the schedule's delays. A
 steps: 30 to 60 s on two shared cores."""
 
 import uuid
-from datetime import UTC, datetime
 
 import hypothesis
 import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
-from events import ids
 from hooks import dispatch, handler, lifecycle, outcomes
 from hooks.dispatch import DeliveryNotRetryable
 from hooks.models import ACTIVE, DISABLED, FAILED, Delivery, Hook
@@ -27,7 +25,6 @@ from tests.hooks.api.deliveries_stored import (
     owed,
     problems,
     recorded,
-    sender,
     stream_of,
     subscribe,
 )
@@ -131,19 +128,12 @@ class Deliveries(RuleBasedStateMachine):
             assert sent.get(event_id, 0) <= count, "a send not counted"
 
 
-def test_every_transition_keeps_the_invariants_of_a_stored_delivery(time_machine, monkeypatch, settings):
-    monkeypatch.setattr(ids, "_last", 0)
-    time_machine.move_to(datetime(2027, 6, 1, 12, 0, tzinfo=UTC), tick=False)
-    fake = sender(monkeypatch)
-
-    run_state_machine_as_test(lambda: Deliveries(time_machine, fake, settings), settings=RUNS)
+def test_every_transition_keeps_the_invariants_of_a_stored_delivery(clock, fake, settings):
+    run_state_machine_as_test(lambda: Deliveries(clock, fake, settings), settings=RUNS)
 
 
-def test_one_walk_through_every_transition_keeps_the_invariants(time_machine, monkeypatch, settings):
+def test_one_walk_through_every_transition_keeps_the_invariants(clock, fake, settings):
     """The random runs above may miss a transition; this walk takes each one at least once."""
-    monkeypatch.setattr(ids, "_last", 0)
-    time_machine.move_to(datetime(2027, 6, 1, 12, 0, tzinfo=UTC), tick=False)
-    fake = sender(monkeypatch)
     tenant = f"t{uuid.uuid4().hex[:10]}"
     kept, dropped = subscribe(fake, tenant, 0), subscribe(fake, tenant, 1)
 
@@ -153,7 +143,7 @@ def test_one_walk_through_every_transition_keeps_the_invariants(time_machine, mo
         assert {h: problems(d) for h, d in stored.items()} == {h: [] for h in stored}
 
     def later(seconds: float = 40_000) -> None:
-        time_machine.shift(seconds)
+        clock.shift(seconds)
 
     fake.answer = 500
     handler.handle_stream(stream_of(tenant))  # new, due
@@ -189,12 +179,9 @@ def as_stored(delivery: Delivery) -> dict:
 
 
 @pytest.mark.parametrize("answer", [200, 500, 410])
-def test_the_delivery_an_outcome_answers_is_the_one_it_stored(answer, time_machine, monkeypatch):
+def test_the_delivery_an_outcome_answers_is_the_one_it_stored(answer, clock, fake):
     """The transaction that records an outcome answers no item: the copy made instead
     (lifecycle.settled_copy) must be what the store holds."""
-    monkeypatch.setattr(ids, "_last", 0)
-    time_machine.move_to(datetime(2027, 6, 1, 12, 0, tzinfo=UTC), tick=False)
-    fake = sender(monkeypatch)
     tenant = f"t{uuid.uuid4().hex[:10]}"
     subscribe(fake, tenant)
     handler.handle_stream(stream_of(tenant))
@@ -207,16 +194,13 @@ def test_the_delivery_an_outcome_answers_is_the_one_it_stored(answer, time_machi
     assert as_stored(settled) == as_stored(Delivery.get(entry[0], entry[1], consistent_read=True))
 
 
-def test_the_delivery_a_lapse_answers_is_the_one_it_stored(time_machine, monkeypatch):
-    monkeypatch.setattr(ids, "_last", 0)
-    time_machine.move_to(datetime(2027, 6, 1, 12, 0, tzinfo=UTC), tick=False)
-    fake = sender(monkeypatch)
+def test_the_delivery_a_lapse_answers_is_the_one_it_stored(clock, fake):
     tenant = f"t{uuid.uuid4().hex[:10]}"
     subscribe(fake, tenant)
     handler.handle_stream(stream_of(tenant))
     [entry] = due_entries()
     dispatch.claim_due(*entry, {})
-    time_machine.shift(lifecycle.claim_ms() / 1000 + 1)
+    clock.shift(lifecycle.claim_ms() / 1000 + 1)
     found = Delivery.get(entry[0], entry[1], consistent_read=True)
 
     lapsed = outcomes.lapse_record(found)

@@ -2,29 +2,12 @@
 the attempts ends: each attempt by outcome, per tenant and per hook, and for a success the
 time from its event's ingest to the receiver's answer."""
 
-from datetime import UTC, datetime
-
-import pytest
-
-from events import ids
 from events.models import Event
 from hooks import handler
 from tests.emf import problems, total, values
-from tests.hooks.api.deliveries_stored import sender, stream_of, subscribe
+from tests.hooks.api.deliveries_stored import stream_of, subscribe
 
 TENANT = "acme"
-
-
-@pytest.fixture
-def clock(time_machine, monkeypatch):
-    monkeypatch.setattr(ids, "_last", 0)
-    time_machine.move_to(datetime(2027, 6, 1, 12, 0, tzinfo=UTC), tick=False)
-    return time_machine
-
-
-@pytest.fixture
-def fake(monkeypatch):
-    return sender(monkeypatch)
 
 
 def test_attempts_count_by_outcome_per_hook_and_successes_carry_their_latency(clock, fake, emitted):
