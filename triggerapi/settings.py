@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "hooks",
     "limits",
     "activity",
+    "console",
 ]
 
 MIDDLEWARE = [

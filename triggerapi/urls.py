@@ -26,6 +26,7 @@ urlpatterns = [
     re_path(r"^v1/schema/?$", views.SchemaView.as_view(), name="schema"),
     re_path(r"^v1/docs/?$", views.SwaggerUIView.as_view(url_name="schema"), name="swagger-ui"),
     path("auth/", include("browser.urls")),
+    path("console/", include("console.urls")),
     # Last: any other path is a JSON 404, also with DEBUG on, and for any method (so the CSRF
     # check, which guards the login form, must not turn a POST to nowhere into a 403 page).
     re_path(r"^", csrf_exempt(exceptions.not_found), name="not-found"),
