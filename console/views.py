@@ -2,22 +2,36 @@
 events' and hooks' selectors) as the tenant whose key the browser logged in with; the login
 is the browsable API's session (log in once for both)."""
 
+import json
 from functools import wraps
 
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+from rest_framework.exceptions import PermissionDenied
 
+from activity.history import history_page
 from activity.selectors import WINDOWS, series_get, stats_get
 from console.charts import HEIGHT, WIDTH, bars
+from events.models import STATUSES
+from events.selectors import event_get, event_list
+from events.serializers import ListQuerySerializer
+from events.services import event_delete, event_retry
+from events.services.common import EventNotFound
 from tenants.authentication import SESSION_KEY_HASH
 from tenants.selectors import tenant_get_by_api_key_hash
+from triggerapi.exceptions import exception_handler
+from triggerapi.serializers import validated
+from triggerapi.store import is_store_unavailable
 
 SERIES = ("ingested", "delivered", "failed")
 
 
 def console_page(view):
-    """The tenant of the session, or the login page; never cached."""
+    """The tenant of the session, or the login page; never cached. What the API would answer
+    with an error envelope (a 404, a 409, the store unavailable) is an error page saying the
+    same, with the same status."""
 
     @never_cache
     @wraps(view)
@@ -27,13 +41,22 @@ def console_page(view):
         if principal is None:
             return redirect(f"{reverse('rest_framework:login')}?next={request.path}")
         request.principal = principal
-        return view(request, *args, **kwargs)
+        try:
+            return view(request, *args, **kwargs)
+        except Exception as exc:  # the API's exception handler says what it is, or re-raises
+            answer = exception_handler(exc, {"request": request})
+            if answer is None or answer.status_code >= 500 and not is_store_unavailable(exc):
+                raise
+            error = answer.data["error"]
+            context = {"error": error, "status": answer.status_code, "tenant_id": principal.tenant_id}
+            return render(request, "console/error.html", context, status=answer.status_code)
 
     return page
 
 
 @console_page
 def overview(request):
+    require_scope(request, "consume")
     window = request.GET.get("window") if request.GET.get("window") in WINDOWS else "1h"
     tenant_id = request.principal.tenant_id
     charts = [
@@ -49,3 +72,58 @@ def overview(request):
         "tenant_id": tenant_id,
     }
     return render(request, "console/overview.html", context)
+
+
+@console_page
+def events(request):
+    require_scope(request, "consume")
+    status = request.GET.get("status") or None
+    event_type = request.GET.get("event_type") or None
+    query = validated(ListQuerySerializer, {k: v for k, v in request.GET.items() if v})
+    page = event_list(tenant_id=request.principal.tenant_id, **{**query, "limit": query.get("limit", 25)})
+    context = {
+        "page": page,
+        "status": status,
+        "event_type": event_type or "",
+        "statuses": STATUSES,
+        "tenant_id": request.principal.tenant_id,
+    }
+    return render(request, "console/events.html", context)
+
+
+@console_page
+def event(request, event_id: str):
+    require_scope(request, "consume")
+    tenant_id = request.principal.tenant_id
+    found = event_get(tenant_id=tenant_id, event_id=event_id)
+    if found is None:
+        raise EventNotFound(event_id)
+    context = {
+        "event": found,
+        "payload": json.dumps(found.payload_object(), indent=2, ensure_ascii=False),
+        "history": history_page(tenant_id=tenant_id, event_id=event_id).items,
+        "tenant_id": tenant_id,
+    }
+    return render(request, "console/event.html", context)
+
+
+@require_POST
+@console_page
+def event_retry_form(request, event_id: str):
+    require_scope(request, "consume")
+    event_retry(tenant_id=request.principal.tenant_id, event_id=event_id)
+    return redirect("console:event", event_id=event_id)
+
+
+@require_POST
+@console_page
+def event_delete_form(request, event_id: str):
+    require_scope(request, "consume")
+    event_delete(tenant_id=request.principal.tenant_id, event_id=event_id)
+    return redirect("console:events")
+
+
+def require_scope(request, scope: str) -> None:
+    """The same scopes as the API: a key without it is refused as the API refuses it."""
+    if not request.principal.has_scope(scope):
+        raise PermissionDenied(f"This key lacks the '{scope}' scope.")
