@@ -1,6 +1,6 @@
 from django.urls import path
 
-from console import views
+from console import hooks, views
 
 app_name = "console"
 
@@ -10,4 +10,11 @@ urlpatterns = [
     path("events/<str:event_id>", views.event, name="event"),
     path("events/<str:event_id>/retry", views.event_retry_form, name="event-retry"),
     path("events/<str:event_id>/delete", views.event_delete_form, name="event-delete"),
+    path("hooks", hooks.hooks, name="hooks"),
+    path("hooks/new", hooks.hook_create, name="hook-create"),
+    path("hooks/<str:hook_id>", hooks.hook, name="hook"),
+    path("hooks/<str:hook_id>/edit", hooks.hook_update, name="hook-update"),
+    path("hooks/<str:hook_id>/rotate", hooks.hook_rotate, name="hook-rotate"),
+    path("hooks/<str:hook_id>/test", hooks.hook_test, name="hook-test"),
+    path("hooks/<str:hook_id>/deliveries/<str:delivery_id>/retry", hooks.delivery_retry, name="delivery-retry"),
 ]

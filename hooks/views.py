@@ -54,6 +54,16 @@ class DeliveryNotFound(NotFound):
         super().__init__(f"Delivery {delivery_id[:64]} not found.")
 
 
+def delivery_retried(hook, delivery):
+    """The delivery attempted again now (a manual retry), or 409 saying why it cannot be."""
+    try:
+        return services.delivery_retry(hook=hook, delivery=delivery)
+    except dispatch.DeliveryNotRetryable as refused:
+        if refused.status is None:
+            raise Conflict("The hook is disabled: enable it to retry its deliveries.") from None
+        raise Conflict(f"Only a failed delivery can be retried; this one is {refused.status}.") from None
+
+
 def _delivery(request, hook_id: str, delivery_id: str):
     """The hook and its delivery, or 404 for either."""
     hook = _hook(request, hook_id)
@@ -209,10 +219,4 @@ class HookViewSet(PagedViewSetMixin, viewsets.ViewSet):
     @action(detail=True, methods=["post"], url_path=r"deliveries/(?P<delivery_id>[^/]+)/retry")
     def retry_delivery(self, request, hook_id: str, delivery_id: str):
         hook, delivery = _delivery(request, hook_id, delivery_id)
-        try:
-            delivery = services.delivery_retry(hook=hook, delivery=delivery)
-        except dispatch.DeliveryNotRetryable as refused:
-            if refused.status is None:
-                raise Conflict("The hook is disabled: enable it to retry its deliveries.") from None
-            raise Conflict(f"Only a failed delivery can be retried; this one is {refused.status}.") from None
-        return Response(DeliverySerializer(delivery).data)
+        return Response(DeliverySerializer(delivery_retried(hook, delivery)).data)

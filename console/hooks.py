@@ -1,0 +1,109 @@
+"""The console's hook pages: the list with each hook's status and success rate (from the
+stats), a hook with its deliveries and their attempts, and the forms that create, change,
+rotate, test and retry, each through the hooks' own services (scope `hooks`)."""
+
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from activity.selectors import stats_get
+from console.views import console_page, require_scope
+from hooks import selectors, services
+from hooks.attempts import attempts_of_delivery
+from hooks.serializers import HookCreateSerializer, HookUpdateSerializer
+from hooks.views import DeliveryNotFound, delivery_retried
+from triggerapi.serializers import validated
+
+
+def _form_body(request) -> dict:
+    """A form's fields as the API's JSON body: event types one a line, empty fields absent."""
+    body = {name: value.strip() for name, value in request.POST.items() if name != "csrfmiddlewaretoken"}
+    if "event_types" in body:
+        body["event_types"] = [line.strip() for line in body["event_types"].splitlines() if line.strip()]
+    if body.get("rate_limit"):
+        body["rate_limit"] = int(body["rate_limit"]) if body["rate_limit"].isdigit() else body["rate_limit"]
+    return {name: value for name, value in body.items() if value not in ("", None)}
+
+
+@console_page
+def hooks(request):
+    require_scope(request, "hooks")
+    tenant_id = request.principal.tenant_id
+    rates = {h["id"]: h for h in stats_get(tenant_id=tenant_id)["hooks"]}
+    listed = selectors.hooks_all(tenant_id=tenant_id)
+    rows = []
+    for hook in listed:
+        stats = rates.get(hook.hook_id, {})
+        ended = stats.get("succeeded", {}).get("24h", 0) + stats.get("failed", {}).get("24h", 0)
+        rate = round(100 * stats.get("succeeded", {}).get("24h", 0) / ended) if ended else None
+        rows.append({"hook": hook, "stats": stats, "success_rate": rate})
+    return render(request, "console/hooks.html", {"rows": rows, "tenant_id": tenant_id})
+
+
+@require_POST
+@console_page
+def hook_create(request):
+    require_scope(request, "hooks")
+    data = validated(HookCreateSerializer, _form_body(request))
+    created = services.hook_create(
+        tenant_id=request.principal.tenant_id,
+        target_url=data["target_url"],
+        event_types=data.get("event_types") or [],
+        description=data.get("description"),
+        created_by=request.principal.key_prefix,
+        rate_limit=data.get("rate_limit"),
+    )
+    # The secret is shown once, on this answer's page, and kept nowhere else.
+    context = {"hook": created.hook, "secret": created.secret, "tenant_id": request.principal.tenant_id}
+    return render(request, "console/secret.html", context)
+
+
+@console_page
+def hook(request, hook_id: str):
+    require_scope(request, "hooks")
+    tenant_id = request.principal.tenant_id
+    found = services.hook_found(tenant_id=tenant_id, hook_id=hook_id)
+    status = request.GET.get("status") or None
+    page = selectors.deliveries_list(tenant_id=tenant_id, hook_id=hook_id, status=status, limit=25)
+    rows = [(d, attempts_of_delivery(tenant_id=tenant_id, hook_id=hook_id, event_id=d.event_id)) for d in page.items]
+    context = {"hook": found, "rows": rows, "status": status, "tenant_id": tenant_id}
+    return render(request, "console/hook.html", context)
+
+
+@require_POST
+@console_page
+def hook_update(request, hook_id: str):
+    require_scope(request, "hooks")
+    changes = validated(HookUpdateSerializer, _form_body(request))
+    services.hook_update(tenant_id=request.principal.tenant_id, hook_id=hook_id, changes=changes)
+    return redirect("console:hook", hook_id=hook_id)
+
+
+@require_POST
+@console_page
+def hook_rotate(request, hook_id: str):
+    require_scope(request, "hooks")
+    secret = services.hook_rotate_secret(tenant_id=request.principal.tenant_id, hook_id=hook_id)
+    found = services.hook_found(tenant_id=request.principal.tenant_id, hook_id=hook_id)
+    return render(request, "console/secret.html", {"hook": found, "secret": secret, "tenant_id": found.tenant_id})
+
+
+@require_POST
+@console_page
+def hook_test(request, hook_id: str):
+    require_scope(request, "hooks")
+    result = services.hook_test(tenant_id=request.principal.tenant_id, hook_id=hook_id)
+    found = services.hook_found(tenant_id=request.principal.tenant_id, hook_id=hook_id)
+    return render(request, "console/tested.html", {"hook": found, "result": result, "tenant_id": found.tenant_id})
+
+
+@require_POST
+@console_page
+def delivery_retry(request, hook_id: str, delivery_id: str):
+    require_scope(request, "hooks")
+    tenant_id = request.principal.tenant_id
+    found = services.hook_found(tenant_id=tenant_id, hook_id=hook_id)
+    delivery = selectors.delivery_get(tenant_id=tenant_id, hook_id=hook_id, delivery_id=delivery_id)
+    if delivery is None:
+        raise DeliveryNotFound(delivery_id)
+    delivery_retried(found, delivery)
+    return redirect("console:hook", hook_id=hook_id)
