@@ -6,10 +6,13 @@ app_name = "console"
 
 urlpatterns = [
     path("", views.overview, name="overview"),
+    path("login", views.login, name="login"),
+    path("logout", views.logout, name="logout"),
     path("events", views.events, name="events"),
     path("events/<str:event_id>", views.event, name="event"),
     path("events/<str:event_id>/retry", views.event_retry_form, name="event-retry"),
     path("events/<str:event_id>/delete", views.event_delete_form, name="event-delete"),
+    path("replay", views.replay, name="replay"),
     path("hooks", hooks.hooks, name="hooks"),
     path("hooks/new", hooks.hook_create, name="hook-create"),
     path("hooks/<str:hook_id>", hooks.hook, name="hook"),

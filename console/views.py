@@ -3,21 +3,26 @@ events' and hooks' selectors) as the tenant whose key the browser logged in with
 is the browsable API's session (log in once for both)."""
 
 import json
+from datetime import UTC, datetime
 from functools import wraps
 
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
 from rest_framework.exceptions import PermissionDenied
 
 from activity.history import history_page
 from activity.selectors import WINDOWS, series_get, stats_get
+from browser.forms import ApiKeyLoginForm
 from console.charts import HEIGHT, WIDTH, bars
+from events.lifecycle import REPLAYABLE
 from events.models import STATUSES
 from events.selectors import event_get, event_list
-from events.serializers import ListQuerySerializer
-from events.services import event_delete, event_retry
+from events.serializers import ListQuerySerializer, ReplaySerializer
+from events.services import event_delete, event_replay, event_retry
 from events.services.common import EventNotFound
 from tenants.authentication import SESSION_KEY_HASH
 from tenants.selectors import tenant_get_by_api_key_hash
@@ -39,7 +44,7 @@ def console_page(view):
         key_hash = request.session.get(SESSION_KEY_HASH)
         principal = tenant_get_by_api_key_hash(key_hash=key_hash) if key_hash else None
         if principal is None:
-            return redirect(f"{reverse('rest_framework:login')}?next={request.path}")
+            return redirect(f"{reverse('console:login')}?next={request.path}")
         request.principal = principal
         try:
             return view(request, *args, **kwargs)
@@ -127,3 +132,65 @@ def require_scope(request, scope: str) -> None:
     """The same scopes as the API: a key without it is refused as the API refuses it."""
     if not request.principal.has_scope(scope):
         raise PermissionDenied(f"This key lacks the '{scope}' scope.")
+
+
+@console_page
+def replay(request):
+    """The replay form (a time range in UTC, a type, the statuses) and, posted, how many
+    events went back to undelivered: one page of the API's replay per post (its cursor in
+    the answer's form, to go on)."""
+    require_scope(request, "consume")
+    context = {"tenant_id": request.principal.tenant_id, "statuses": REPLAYABLE, "replayed": None}
+    if request.method == "POST":
+        body = {
+            "since": _epoch_ms(request.POST.get("since")),
+            "until": _epoch_ms(request.POST.get("until")),
+            "event_type": request.POST.get("event_type") or None,
+            "statuses": request.POST.getlist("statuses") or None,
+            "cursor": request.POST.get("cursor") or None,
+        }
+        data = validated(ReplaySerializer, {name: value for name, value in body.items() if value is not None})
+        replayed, cursor = event_replay(tenant_id=request.principal.tenant_id, **data)
+        context.update(replayed=replayed, cursor=cursor, form=request.POST)
+    return render(request, "console/replay.html", context)
+
+
+def _epoch_ms(text: str | None) -> int | str | None:
+    """A `datetime-local` field (UTC) as epoch ms; what is not one goes to the serializer,
+    which refuses it naming the field."""
+    if not text:
+        return None
+    try:
+        return int(datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp() * 1000)
+    except ValueError:
+        return text
+
+
+@sensitive_post_parameters("api_key")
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login(request):
+    """The browsable API's login, on the console's page: one session for both."""
+    form = ApiKeyLoginForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        request.session.cycle_key()
+        request.session[SESSION_KEY_HASH] = form.key_hash
+        return redirect(_next(request))
+    return render(request, "console/login.html", {"form": form, "next": _next(request)}, status=200)
+
+
+@never_cache
+@require_POST
+def logout(request):
+    """The session goes from the store: a copy of its cookie opens nothing more."""
+    request.session.flush()
+    return redirect("console:login")
+
+
+def _next(request) -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate.startswith("/console/") and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return reverse("console:overview")
