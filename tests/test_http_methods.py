@@ -66,8 +66,10 @@ def test_head_is_get_without_a_body_with_the_same_status_and_headers(client, rou
     assert head.status_code == get.status_code
     assert same_headers(head) == same_headers(get)
     assert head.content == b""
-    if get.status_code < 400:
+    if get.status_code < 300:
         assert int(head["Content-Length"]) == len(get.content) > 0
+    elif get.status_code < 400:  # a redirect (the console's pages without a session)
+        assert int(head["Content-Length"]) == len(get.content) == 0
 
 
 @pytest.mark.parametrize("route", ROUTES)
