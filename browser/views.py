@@ -12,7 +12,6 @@ from rest_framework.response import Response
 from browser.forms import ApiKeyLoginForm
 from browser.renderers import IndexPageRenderer
 from tenants.authentication import SESSION_KEY_HASH
-from triggerapi.exceptions import json_error
 from triggerapi.http_methods import require_methods
 
 # What the index links to: (label, URL name).
@@ -71,8 +70,3 @@ def logout(request):
     """Deletes the session from the store, so a copy of the cookie stops working too."""
     request.session.flush()
     return redirect(f"{reverse('rest_framework:login')}?{urlencode({'next': _next_url(request)})}")
-
-
-def csrf_failure(request, reason: str = ""):
-    """The login form posted without its CSRF token (or with a stale one)."""
-    return json_error(403, "permission_denied", f"CSRF check failed: {reason} Reload the page and try again.")

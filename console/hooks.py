@@ -2,16 +2,18 @@
 stats), a hook with its deliveries and their attempts, and the forms that create, change,
 rotate, test and retry, each through the hooks' own services (scope `hooks`)."""
 
-from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.shortcuts import redirect
 
 from activity.selectors import stats_get
-from console.views import console_page, require_scope
+from console.pages import console_page, page, require_scope
 from hooks import selectors, services
 from hooks.attempts import attempts_of_delivery
-from hooks.serializers import HookCreateSerializer, HookUpdateSerializer
+from hooks.models import DELIVERY_STATUSES
+from hooks.serializers import DeliveryQuerySerializer, HookCreateSerializer, HookUpdateSerializer
 from hooks.views import DeliveryNotFound, delivery_retried
 from triggerapi.serializers import validated
+
+PAGE_SIZE = 25
 
 
 def _form_body(request) -> dict:
@@ -24,7 +26,7 @@ def _form_body(request) -> dict:
     return {name: value for name, value in body.items() if value not in ("", None)}
 
 
-@console_page
+@console_page("GET")
 def hooks(request):
     require_scope(request, "hooks")
     tenant_id = request.principal.tenant_id
@@ -36,11 +38,10 @@ def hooks(request):
         ended = stats.get("succeeded", {}).get("24h", 0) + stats.get("failed", {}).get("24h", 0)
         rate = round(100 * stats.get("succeeded", {}).get("24h", 0) / ended) if ended else None
         rows.append({"hook": hook, "stats": stats, "success_rate": rate})
-    return render(request, "console/hooks.html", {"rows": rows, "tenant_id": tenant_id})
+    return page(request, "console/hooks.html", {"rows": rows})
 
 
-@require_POST
-@console_page
+@console_page("POST")
 def hook_create(request):
     require_scope(request, "hooks")
     data = validated(HookCreateSerializer, _form_body(request))
@@ -53,24 +54,23 @@ def hook_create(request):
         rate_limit=data.get("rate_limit"),
     )
     # The secret is shown once, on this answer's page, and kept nowhere else.
-    context = {"hook": created.hook, "secret": created.secret, "tenant_id": request.principal.tenant_id}
-    return render(request, "console/secret.html", context)
+    return page(request, "console/secret.html", {"hook": created.hook, "secret": created.secret})
 
 
-@console_page
+@console_page("GET")
 def hook(request, hook_id: str):
     require_scope(request, "hooks")
     tenant_id = request.principal.tenant_id
     found = services.hook_found(tenant_id=tenant_id, hook_id=hook_id)
-    status = request.GET.get("status") or None
-    page = selectors.deliveries_list(tenant_id=tenant_id, hook_id=hook_id, status=status, limit=25)
-    rows = [(d, attempts_of_delivery(tenant_id=tenant_id, hook_id=hook_id, event_id=d.event_id)) for d in page.items]
-    context = {"hook": found, "rows": rows, "status": status, "tenant_id": tenant_id}
-    return render(request, "console/hook.html", context)
+    query = validated(DeliveryQuerySerializer, {"limit": PAGE_SIZE, **{k: v for k, v in request.GET.items() if v}})
+    listed = selectors.deliveries_list(tenant_id=tenant_id, hook_id=hook_id, **query)
+    rows = [(d, attempts_of_delivery(tenant_id=tenant_id, hook_id=hook_id, event_id=d.event_id)) for d in listed.items]
+    status = query.get("status") or ""
+    context = {"hook": found, "rows": rows, "page": listed, "status": status, "statuses": DELIVERY_STATUSES}
+    return page(request, "console/hook.html", context)
 
 
-@require_POST
-@console_page
+@console_page("POST")
 def hook_update(request, hook_id: str):
     require_scope(request, "hooks")
     changes = validated(HookUpdateSerializer, _form_body(request))
@@ -78,26 +78,25 @@ def hook_update(request, hook_id: str):
     return redirect("console:hook", hook_id=hook_id)
 
 
-@require_POST
-@console_page
+@console_page("POST")
 def hook_rotate(request, hook_id: str):
     require_scope(request, "hooks")
     secret = services.hook_rotate_secret(tenant_id=request.principal.tenant_id, hook_id=hook_id)
     found = services.hook_found(tenant_id=request.principal.tenant_id, hook_id=hook_id)
-    return render(request, "console/secret.html", {"hook": found, "secret": secret, "tenant_id": found.tenant_id})
+    return page(request, "console/secret.html", {"hook": found, "secret": secret})
 
 
-@require_POST
-@console_page
+@console_page("POST")
 def hook_test(request, hook_id: str):
     require_scope(request, "hooks")
     result = services.hook_test(tenant_id=request.principal.tenant_id, hook_id=hook_id)
     found = services.hook_found(tenant_id=request.principal.tenant_id, hook_id=hook_id)
-    return render(request, "console/tested.html", {"hook": found, "result": result, "tenant_id": found.tenant_id})
+    # The first KiB of the answer, as an attempt's excerpt keeps it.
+    excerpt = result.body[:1024].decode("utf-8", "replace")
+    return page(request, "console/tested.html", {"hook": found, "result": result, "excerpt": excerpt})
 
 
-@require_POST
-@console_page
+@console_page("POST")
 def delivery_retry(request, hook_id: str, delivery_id: str):
     require_scope(request, "hooks")
     tenant_id = request.principal.tenant_id

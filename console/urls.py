@@ -1,13 +1,13 @@
 from django.urls import path
 
-from console import hooks, views
+from console import auth, hooks, views
 
 app_name = "console"
 
 urlpatterns = [
     path("", views.overview, name="overview"),
-    path("login", views.login, name="login"),
-    path("logout", views.logout, name="logout"),
+    path("login", auth.login, name="login"),
+    path("logout", auth.logout, name="logout"),
     path("events", views.events, name="events"),
     path("events/<str:event_id>", views.event, name="event"),
     path("events/<str:event_id>/retry", views.event_retry_form, name="event-retry"),

@@ -45,6 +45,7 @@ SOURCES = (
     "browser",
     "limits",
     "activity",
+    "console",
     "triggerapi_client",
     "zappa_settings.json",
     "docs/iam",

@@ -133,8 +133,9 @@ SESSION_COOKIE_SECURE = IS_LAMBDA
 # DRF's pages and Swagger UI take the token from the page, so scripts need not read the cookie.
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = IS_LAMBDA
-# The login form's CSRF failure is a 403 in the API's envelope, not Django's HTML page.
-CSRF_FAILURE_VIEW = "browser.views.csrf_failure"
+# A form posted without its CSRF token: a 403 in the API's envelope (a console page saying
+# it, to a browser on the console), not Django's own HTML page.
+CSRF_FAILURE_VIEW = "console.pages.csrf_failure"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

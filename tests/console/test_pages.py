@@ -5,38 +5,9 @@ In Chromium: tests/integration/test_console.py."""
 
 import re
 
-import pytest
-from django.test import Client, override_settings
+from django.test import Client
 
-from tests.hooks.receiver import Receiver, status
-
-FORMS = re.compile(r"<form[^>]*method=\"post\"[^>]*>(.*?)</form>", re.S)
-
-
-def token_of(page: str) -> str:
-    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-
-
-def logged_in(key: str) -> Client:
-    browser = Client(enforce_csrf_checks=True)
-    page = browser.get("/console/login").content.decode()
-    answer = browser.post("/console/login", {"api_key": key, "csrfmiddlewaretoken": token_of(page)})
-    assert answer.status_code == 302 and answer.headers["Location"] == "/console/"
-    return browser
-
-
-@pytest.fixture
-def receiver():
-    with Receiver() as running, override_settings(HOOKS_ALLOW_HTTP=True, HOOKS_ALLOW_PRIVATE_TARGETS=True):
-        running.answer = status(200)
-        yield running
-
-
-@pytest.fixture
-def hook_id(acme, receiver) -> str:
-    created = acme.post("/v1/hooks", {"target_url": receiver.url("/in")}, format="json")
-    assert created.status_code == 201, created.content
-    return created.json()["id"]
+from tests.console.session import FORMS, logged_in, token_of
 
 
 def test_a_page_without_a_session_goes_to_the_login(client):
@@ -129,3 +100,87 @@ def test_logging_out_ends_the_session_for_the_console_and_the_browsable_api(issu
 
     assert browser.get("/console/").status_code == 302
     assert browser.get("/v1/events", HTTP_ACCEPT="application/json").status_code == 401
+
+
+def test_console_pages_allow_no_inline_style_or_script(issue_key):
+    browser = logged_in(issue_key("acme"))
+
+    policy = browser.get("/console/").headers["Content-Security-Policy"]
+
+    assert "style-src 'self';" in policy and "script-src 'self';" in policy and "unsafe-inline" not in policy
+
+
+def test_the_navigation_shows_only_what_the_keys_scopes_allow(issue_key):
+    pages = {
+        scopes: logged_in(issue_key("acme", scopes)).get("/console/").content.decode()
+        for scopes in (("ingest", "consume", "hooks"), ("ingest", "consume"), ("hooks",), ("ingest",))
+    }
+
+    def links(page: str) -> list[str]:
+        nav = re.search(r'<nav aria-label="Console">(.*?)</nav>', page, re.S).group(1)
+        return re.findall(r'href="/console/([a-z]*)"', nav)
+
+    assert {scopes: links(page) for scopes, page in pages.items()} == {
+        ("ingest", "consume", "hooks"): ["", "events", "hooks", "replay"],
+        ("ingest", "consume"): ["", "events", "replay"],
+        ("hooks",): ["", "hooks"],
+        ("ingest",): [""],
+    }
+    assert "no <code>consume</code> scope" in pages["hooks",] and 'href="/console/hooks"' in pages["hooks",]
+
+
+def test_an_error_is_the_envelope_to_a_program_and_a_page_saying_it_to_a_browser(issue_key):
+    browser = logged_in(issue_key("acme"))
+    missing = "/console/events/evt_01JD7Z8X4Q2N3M5P6R7S8T9V0W"
+
+    as_json = browser.get(missing, HTTP_ACCEPT="application/json")
+    as_page = browser.get(missing, HTTP_ACCEPT="text/html,application/xhtml+xml,*/*;q=0.8")
+
+    assert (as_json.status_code, as_json.json()["error"]["code"]) == (404, "not_found")
+    assert as_page.status_code == 404 and as_page["Content-Type"].startswith("text/html")
+    assert as_json.json()["error"]["message"] in as_page.content.decode()
+
+
+def test_a_bad_filter_is_a_400_page_naming_the_field(issue_key):
+    browser = logged_in(issue_key("acme"))
+
+    answer = browser.get("/console/events?status=lost")
+
+    assert answer.status_code == 400 and "validation_error" in answer.content.decode()
+    assert "status" in answer.content.decode()
+
+
+def test_a_form_posted_without_its_csrf_token_is_a_403_page(issue_key, acme, create_event):
+    event_id = create_event(acme)
+    browser = logged_in(issue_key("acme"))
+
+    answer = browser.post(f"/console/events/{event_id}/delete", HTTP_ACCEPT="text/html")
+
+    assert answer.status_code == 403 and answer["Content-Type"].startswith("text/html")
+    assert "CSRF check failed" in answer.content.decode()
+    assert acme.get(f"/v1/events/{event_id}").status_code == 200
+
+
+def test_a_method_a_page_does_not_serve_is_a_405_naming_the_ones_it_does(issue_key, acme, create_event):
+    event_id = create_event(acme)
+    browser = logged_in(issue_key("acme"))
+
+    answer = browser.get(f"/console/events/{event_id}/delete")
+
+    assert (answer.status_code, answer["Allow"], answer.json()["error"]["code"]) == (405, "POST", "method_not_allowed")
+
+
+def test_the_events_list_is_newest_first_a_page_at_a_time_keeping_its_filters(issue_key, acme, create_event):
+    ids = [create_event(acme, {"event_type": "order.created", "n": n}) for n in range(27)]
+    create_event(acme, {"event_type": "other"})
+    browser = logged_in(issue_key("acme"))
+
+    first = browser.get("/console/events?event_type=order.created").content.decode()
+    older = re.search(r'class="next" href="([^"]+)"', first).group(1).replace("&amp;", "&")
+    second = browser.get(f"/console/events{older}").content.decode()
+
+    listed = re.findall(r'href="/console/events/(evt_\w+)"', first) + re.findall(
+        r'href="/console/events/(evt_\w+)"', second
+    )
+    assert listed == ids[::-1]
+    assert "event_type=order.created" in older and 'class="next"' not in second

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from devstack.processes import ROOT
@@ -54,3 +55,10 @@ def test_run_deliveries_without_the_development_package_says_it_is_for_local_dev
         "run_deliveries is a local-development command and needs the devstack package, which is not here "
         "(the Lambda zip leaves it out: on AWS the event source mapping reads the stream)."
     )
+
+
+def test_every_app_of_ours_the_settings_install_is_in_the_zip():
+    ours = {app.split(".")[0] for app in settings.INSTALLED_APPS if (ROOT / app.split(".")[0]).is_dir()}
+
+    assert ours - set(SOURCES) == set()
+    assert "console" in ours

@@ -22,6 +22,8 @@ PUBLIC = {
     "swagger-ui",
     "rest_framework:login",
     "rest_framework:logout",
+    "console:login",
+    "console:logout",
     "not-found",
 }
 
@@ -56,8 +58,32 @@ OPERATIONS = list(keyed_operations())
 SCOPED = [op for op in OPERATIONS if op.values[3] != ANY_SCOPE]
 
 
+def is_session_guarded(callback) -> bool:
+    """A console page: the session's key, checked by console.pages.console_page."""
+    return getattr(callback, "session_guarded", False)
+
+
 def test_the_routes_open_without_a_key_are_exactly_the_intended_ones():
-    assert {name for name, _, callback in routes() if not is_keyed(callback)} == PUBLIC
+    open_routes = {
+        name for name, _, callback in routes() if not is_keyed(callback) and not is_session_guarded(callback)
+    }
+    assert open_routes == PUBLIC
+
+
+@pytest.mark.parametrize(
+    "name, pattern",
+    [(name, pattern) for name, pattern, callback in routes() if is_session_guarded(callback)],
+    ids=lambda value: value if isinstance(value, str) else "",
+)
+def test_every_console_page_without_a_session_goes_to_the_login_whatever_the_key(issue_key, name, pattern):
+    url = reverse(name, kwargs={group: "evt_0" for group in pattern.regex.groupindex})
+    keyed = APIClient(HTTP_AUTHORIZATION=f"Bearer {issue_key('acme')}")
+
+    for client in (APIClient(), keyed):
+        answer = client.generic(
+            "POST" if url.endswith(("retry", "delete", "new", "edit", "rotate", "test")) else "GET", url
+        )
+        assert (answer.status_code, answer.headers["Location"]) == (302, f"/console/login?next={url}")
 
 
 def test_only_who_am_i_is_open_to_a_key_of_any_scope():

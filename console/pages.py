@@ -1,0 +1,100 @@
+"""What every console page shares: the session's tenant (or the login page), the scopes its
+key was issued with, the error page that says what the API's envelope would say, and a
+stricter Content-Security-Policy than the other pages (the console has no inline style)."""
+
+from functools import wraps
+
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from rest_framework.exceptions import PermissionDenied
+
+from tenants.authentication import SESSION_KEY_HASH
+from tenants.selectors import tenant_get_by_api_key_hash
+from triggerapi.exceptions import envelope, exception_handler, json_error
+from triggerapi.headers import PAGE_POLICY
+from triggerapi.http_methods import require_methods
+from triggerapi.store import is_store_unavailable
+
+CONSOLE_POLICY = PAGE_POLICY.replace("style-src 'self' 'unsafe-inline'", "style-src 'self'")
+
+
+def page(request, template: str, context: dict, status: int = 200) -> HttpResponse:
+    """A console page; `principal` (when logged in) names the tenant and what its key may do."""
+    principal = getattr(request, "principal", None)
+    if principal is not None:
+        context = {
+            "tenant_id": principal.tenant_id,
+            "scopes": principal.scopes,
+            "section": _section(request),
+            **context,
+        }
+    response = render(request, template, context, status=status)
+    response["Content-Security-Policy"] = CONSOLE_POLICY
+    return response
+
+
+def _section(request) -> str:
+    """The part of the console a page belongs to (the navigation marks it): `event-retry` is
+    under events, `delivery-retry` under hooks."""
+    name = (request.resolver_match.url_name if request.resolver_match else None) or ""
+    first = name.split("-")[0]
+    return {"event": "events", "hook": "hooks", "delivery": "hooks"}.get(first, first)
+
+
+def error_page(request, status: int, body: dict) -> HttpResponse:
+    """The envelope itself to a client that asks for JSON, a page saying it to a browser."""
+    if not request.accepts("text/html"):
+        return JsonResponse(body, status=status)
+    return page(request, "console/error.html", {"error": body["error"], "status": status}, status=status)
+
+
+def console_page(*methods: str):
+    """A page of the logged-in tenant, for these methods (405 otherwise, as the API says it),
+    never cached; without a session, the login page. What the API would answer with an error
+    envelope (a 404, a 409, a 403 for a scope, the store unavailable) is an error page saying
+    the same, with the same status. The marks `session_guarded` and `methods` let the route
+    tests find every such page and call it."""
+
+    def decorator(view):
+        @require_methods(*methods)
+        @never_cache
+        @wraps(view)
+        def guarded(request, *args, **kwargs):
+            key_hash = request.session.get(SESSION_KEY_HASH)
+            principal = tenant_get_by_api_key_hash(key_hash=key_hash) if key_hash else None
+            if principal is None:
+                return redirect(f"{reverse('console:login')}?next={request.path}")
+            request.principal = principal
+            try:
+                return view(request, *args, **kwargs)
+            except Exception as exc:  # the API's exception handler says what it is, or re-raises
+                answer = exception_handler(exc, {"request": request})
+                if answer is None or answer.status_code >= 500 and not is_store_unavailable(exc):
+                    raise
+                response = error_page(request, answer.status_code, answer.data)
+                for header in ("Retry-After", "Allow"):
+                    if header in answer:
+                        response[header] = answer[header]
+                return response
+
+        guarded.session_guarded, guarded.methods = True, methods
+        return guarded
+
+    return decorator
+
+
+def require_scope(request, scope: str) -> None:
+    """The same scopes as the API: a key without it is refused as the API refuses it."""
+    if not request.principal.has_scope(scope):
+        raise PermissionDenied(f"This key lacks the '{scope}' scope.")
+
+
+def csrf_failure(request, reason: str = "") -> HttpResponse:
+    """A form posted without its CSRF token (or with a stale one): on the console, a page
+    saying so; anywhere else, the envelope."""
+    message = f"CSRF check failed: {reason} Reload the page and try again."
+    if request.path.startswith("/console/"):
+        return error_page(request, 403, envelope("permission_denied", message))
+    return json_error(403, "permission_denied", message)

@@ -1,0 +1,134 @@
+"""The console's forms do what the API's routes do, through the same services: a hook
+edited, disabled, enabled, tested and rotated; a failed delivery and a failed event retried;
+a range replayed; and what the API refuses, refused on a page naming the field."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from devstack import moto_patches
+from events.services import event_claim
+from hooks import handler
+from tests.console.session import logged_in, token_of
+from tests.hooks.api.deliveries_stored import stream_of
+from tests.hooks.receiver import status
+
+SECRET = re.compile(r"whsec_[A-Za-z0-9+/=]+")
+
+
+@pytest.fixture
+def browser(issue_key):
+    return logged_in(issue_key("acme"))
+
+
+def post(browser, path: str, fields: dict | None = None, page: str = "/console/"):
+    token = token_of(browser.get(page).content.decode())
+    return browser.post(path, {**(fields or {}), "csrfmiddlewaretoken": token})
+
+
+def test_a_hook_is_edited_disabled_and_enabled_through_its_forms(browser, acme, hook_id, receiver):
+    edit = f"/console/hooks/{hook_id}/edit"
+    fields = {
+        "target_url": receiver.url("/new"),
+        "description": "orders",
+        "event_types": "order.paid\r\norder.created\r\n",
+        "rate_limit": "5",
+    }
+
+    edited = post(browser, edit, fields)
+    shown = acme.get(f"/v1/hooks/{hook_id}").json()
+    assert (edited.status_code, edited.headers["Location"]) == (302, f"/console/hooks/{hook_id}")
+    assert (shown["target_url"], shown["description"], shown["event_types"], shown["rate_limit"]) == (
+        receiver.url("/new"),
+        "orders",
+        ["order.paid", "order.created"],
+        5,
+    )
+
+    post(browser, edit, {"status": "disabled"})
+    assert acme.get(f"/v1/hooks/{hook_id}").json()["status"] == "disabled"
+    post(browser, edit, {"status": "active"})
+    assert acme.get(f"/v1/hooks/{hook_id}").json()["status"] == "active"
+
+
+def test_a_hooks_test_shows_the_receivers_answer(browser, hook_id, receiver):
+    receiver.answer = status(202, body=b'{"seen": true}')
+
+    page = post(browser, f"/console/hooks/{hook_id}/test").content.decode()
+
+    assert "answered <b>202</b>" in page and "{&quot;seen&quot;: true}" in page
+    [sent] = receiver.requests
+    assert sent.path == "/in" and b"triggerapi.test" in sent.body
+
+
+def test_rotating_shows_the_new_secret_once(browser, hook_id):
+    rotated = post(browser, f"/console/hooks/{hook_id}/rotate").content.decode()
+    secret = SECRET.search(rotated).group(0)
+
+    again = SECRET.search(post(browser, f"/console/hooks/{hook_id}/rotate").content.decode()).group(0)
+
+    assert secret != again
+    assert not SECRET.search(browser.get(f"/console/hooks/{hook_id}").content.decode())
+
+
+def test_a_hook_the_api_would_refuse_is_a_400_page_naming_the_field(browser):
+    answer = post(browser, "/console/hooks/new", {"target_url": "ftp://example.com/in"})
+
+    assert answer.status_code == 400
+    assert "validation_error" in answer.content.decode() and "target_url" in answer.content.decode()
+
+
+def test_a_failed_delivery_is_retried_from_the_hooks_page(browser, acme, hook_id, receiver):
+    receiver.answer = status(410)
+    with moto_patches.applied():
+        handler.handle_stream(stream_of("acme"))
+        handler.run_due()
+    [failed] = acme.get(f"/v1/hooks/{hook_id}/deliveries").json()["deliveries"]
+    assert failed["status"] == "failed"
+    page = browser.get(f"/console/hooks/{hook_id}?status=failed").content.decode()
+    assert f"/console/hooks/{hook_id}/deliveries/{failed['id']}/retry" in page
+    post(browser, f"/console/hooks/{hook_id}/edit", {"status": "active"})
+    receiver.answer = status(200)
+
+    retried = post(browser, f"/console/hooks/{hook_id}/deliveries/{failed['id']}/retry")
+
+    assert retried.status_code == 302
+    [done] = acme.get(f"/v1/hooks/{hook_id}/deliveries").json()["deliveries"]
+    assert (done["status"], done["attempts"]) == ("succeeded", 2)
+    again = post(browser, f"/console/hooks/{hook_id}/deliveries/{failed['id']}/retry")
+    assert again.status_code == 409 and "succeeded" in again.content.decode()
+
+
+def test_a_failed_event_is_retried_from_its_page(browser, acme, create_event, settings):
+    event_id = create_event(acme)
+    settings.MAX_ATTEMPTS = 0
+    event_claim(tenant_id="acme", limit=1)
+    assert acme.get(f"/v1/events/{event_id}").json()["status"] == "failed"
+
+    retried = post(browser, f"/console/events/{event_id}/retry")
+
+    assert (retried.status_code, retried.headers["Location"]) == (302, f"/console/events/{event_id}")
+    assert acme.get(f"/v1/events/{event_id}").json()["status"] == "undelivered"
+
+
+def test_the_replay_form_replays_the_range_and_says_how_many(browser, acme, create_event):
+    ids = [create_event(acme) for _ in range(2)]
+    claimed = acme.post("/v1/events/claim", {"limit": 2}, format="json").json()["events"]
+    assert acme.post("/v1/events/ack", {"ids": [e["id"] for e in claimed]}, format="json").status_code == 200
+    now = datetime.now(UTC).replace(tzinfo=None)
+    since, until = (
+        (now - timedelta(minutes=1)).isoformat("T", "seconds"),
+        (now + timedelta(minutes=1)).isoformat("T", "seconds"),
+    )
+
+    page = post(browser, "/console/replay", {"since": since, "until": until, "statuses": "delivered"}).content.decode()
+
+    assert re.search(r'<b id="replayed">2</b> events replayed', page)
+    assert {acme.get(f"/v1/events/{i}").json()["status"] for i in ids} == {"undelivered"}
+
+
+def test_a_replay_range_the_api_would_refuse_is_a_400_page(browser):
+    page = post(browser, "/console/replay", {"since": "2026-12-05T10:00:00", "until": "2026-12-05T09:00:00"})
+
+    assert page.status_code == 400 and "validation_error" in page.content.decode()
