@@ -1,5 +1,5 @@
 """`make run`: an embedded DynamoDB (unless DYNAMODB_HOST is set), the tables, the demo
-tenants (keys printed once), the API on http://127.0.0.1:8000, and push delivery
+tenants (keys printed once), the API on http://127.0.0.1:8000 (the console at /console/), and push delivery
 (`manage.py run_deliveries`, webhooks to http:// and 127.0.0.1 allowed, for receivers on
 this machine). Ctrl-C stops it all.
 
@@ -164,7 +164,8 @@ def run(children: list[subprocess.Popen]) -> int:
     allow_local_hooks()
     prepare_store()
     elapsed = time.monotonic() - started
-    print(f"\nStore ready in {elapsed:.1f}s; starting the API on http://{HOST}:{API_PORT} (Ctrl-C stops everything)\n")
+    print(f"\nStore ready in {elapsed:.1f}s; starting the API on http://{HOST}:{API_PORT} (Ctrl-C stops everything)")
+    print(f"  The console: http://{HOST}:{API_PORT}/console/ (log in with one of the keys above)\n")
     sys.stdout.flush()
     server = serve()
     children.append(server)
