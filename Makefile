@@ -74,6 +74,12 @@ BENCH_SECONDS ?= 10
 bench: $(DEPS)
 	BENCH_SECONDS=$(BENCH_SECONDS) $(PY) -m bench
 
+.PHONY: screenshots
+# The README's pictures of the console (docs/screenshots/console-*.png), taken in headless
+# Chromium from the stack `make run` started (run it in another shell first).
+screenshots: $(DEPS) $(CHROMIUM)
+	$(PY) -m scripts.screenshots
+
 # The Lambda zips, built from requirements.txt and the app's source only (docs/DEPLOY.md):
 # one per function of the stage (the API, the stream's fan-out, the dispatcher), since each
 # zip holds its function's own Zappa settings.

@@ -6,13 +6,14 @@ replay a range, log out."""
 
 import json
 import re
+import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
 
-from devstack.processes import Api, Child, hooks_env, manage, start_api, wait_for
+from devstack.processes import ROOT, Api, Child, hooks_env, manage, start_api, wait_for
 from tests.hooks.receiver import Receiver, status
 
 SECRET = re.compile(r"whsec_[A-Za-z0-9+/=]+")
@@ -132,3 +133,21 @@ def test_an_operator_finds_an_event_fixes_a_hook_retries_and_replays(page, stack
     old.goto(f"{url}/console/events")
     expect(old).to_have_url(re.compile(r"/console/login\?next=/console/events"))
     stolen.close()
+
+
+def test_make_screenshots_takes_the_consoles_pictures_from_a_running_stack(stack, tmp_path):
+    env, url = stack
+
+    done = subprocess.run(
+        [sys.executable, "-m", "scripts.screenshots"],
+        cwd=ROOT,
+        env={**env, "API": url, "SCREENSHOTS_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    taken = sorted(path.name for path in tmp_path.iterdir())
+    assert taken == ["console-event.png", "console-hook.png", "console-hooks.png", "console-overview.png"]
+    assert all(path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for path in tmp_path.iterdir())
