@@ -62,12 +62,13 @@ def console_page(*methods: str):
         @never_cache
         @wraps(view)
         def guarded(request, *args, **kwargs):
-            key_hash = request.session.get(SESSION_KEY_HASH)
-            principal = tenant_get_by_api_key_hash(key_hash=key_hash) if key_hash else None
-            if principal is None:
-                return redirect(f"{reverse('console:login')}?next={request.path}")
-            request.principal = principal
             try:
+                # The session and the key are read from the store: its failure is a 503 page too.
+                key_hash = request.session.get(SESSION_KEY_HASH)
+                principal = tenant_get_by_api_key_hash(key_hash=key_hash) if key_hash else None
+                if principal is None:
+                    return redirect(f"{reverse('console:login')}?next={request.path}")
+                request.principal = principal
                 return view(request, *args, **kwargs)
             except Exception as exc:  # the API's exception handler says what it is, or re-raises
                 answer = exception_handler(exc, {"request": request})

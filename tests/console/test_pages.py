@@ -5,9 +5,12 @@ In Chromium: tests/integration/test_console.py."""
 
 import re
 
+from django.core.cache import cache
 from django.test import Client
 
 from tests.console.session import FORMS, logged_in, token_of
+from tests.faults import inject
+from triggerapi import store
 
 
 def test_a_page_without_a_session_goes_to_the_login(client):
@@ -184,3 +187,15 @@ def test_the_events_list_is_newest_first_a_page_at_a_time_keeping_its_filters(is
     )
     assert listed == ids[::-1]
     assert "event_type=order.created" in older and 'class="next"' not in second
+
+
+def test_the_store_down_is_a_503_page_saying_when_to_try_again(issue_key, monkeypatch):
+    monkeypatch.setattr(store, "_backoff", lambda attempt: 0)
+    browser = logged_in(issue_key("acme"))
+    cache.clear()  # the session's key is read from the store again
+
+    with inject("refused", at=1, down=True):
+        answer = browser.get("/console/events", HTTP_ACCEPT="text/html")
+
+    assert answer.status_code == 503 and int(answer["Retry-After"]) > 0
+    assert "service_unavailable" in answer.content.decode()

@@ -2,7 +2,7 @@
 local store and `run_deliveries` (so the counts and histories come from the stream, as in
 production), with a webhook receiver in this process: log in with a key, read the overview's
 numbers and a chart, find an event and open it, create a hook, retry a failed delivery,
-replay a range, log out."""
+replay a range, log out; no page breaks its Content-Security-Policy."""
 
 import json
 import re
@@ -70,6 +70,8 @@ def test_an_operator_finds_an_event_fixes_a_hook_retries_and_replays(page, stack
     assert api.post(f"/v1/events/{acked['id']}/ack").status_code == 200
     counted(api, undelivered=2)
 
+    violations = []
+    page.on("console", lambda message: "Content Security Policy" in message.text and violations.append(message.text))
     log_in(page, url, key)
     expect(page.locator("#undelivered")).to_have_text("2")
     expect(page.locator("#ingested")).to_have_text("3")
@@ -124,6 +126,7 @@ def test_an_operator_finds_an_event_fixes_a_hook_retries_and_replays(page, stack
     expect(page.locator("#replayed")).to_have_text("1")
     assert api.get(f"/v1/events/{acked['id']}").json()["status"] == "undelivered"
 
+    assert violations == []  # every page above ran under the console's CSP (no inline style)
     cookies = page.context.cookies()
     page.get_by_role("button", name="Log out").click()
     expect(page).to_have_url(f"{url}/console/login")
