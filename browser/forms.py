@@ -1,5 +1,6 @@
 from django import forms
 
+from tenants.authentication import SESSION_KEY_HASH
 from tenants.keys import hash_key
 from tenants.selectors import tenant_get_by_api_key
 
@@ -23,3 +24,12 @@ class ApiKeyLoginForm(forms.Form):
     @property
     def key_hash(self) -> str:
         return hash_key(self.cleaned_data["api_key"])
+
+    def logged_in(self, request) -> bool:
+        """A valid key logs the session in: a new session id (none fixed before the login
+        survives it) holding the key's hash, never the key. False for a form with errors."""
+        if not self.is_valid():
+            return False
+        request.session.cycle_key()
+        request.session[SESSION_KEY_HASH] = self.key_hash
+        return True

@@ -11,7 +11,6 @@ from rest_framework.response import Response
 
 from browser.forms import ApiKeyLoginForm
 from browser.renderers import IndexPageRenderer
-from tenants.authentication import SESSION_KEY_HASH
 from triggerapi.http_methods import require_methods
 
 # What the index links to: (label, URL name).
@@ -57,9 +56,7 @@ def login(request):
     """A browser has no Authorization header to send, so it logs in once with its key and
     then carries a session cookie; the session itself is kept in DynamoDB (browser.sessions)."""
     form = ApiKeyLoginForm(request.POST if request.method == "POST" else None)
-    if form.is_valid():
-        request.session.cycle_key()
-        request.session[SESSION_KEY_HASH] = form.key_hash
+    if form.logged_in(request):
         return redirect(_next_url(request))
     return render(request, "browser/login.html", {"form": form, "next": _next_url(request)})
 

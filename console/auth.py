@@ -9,7 +9,6 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from browser.forms import ApiKeyLoginForm
 from console.pages import page
-from tenants.authentication import SESSION_KEY_HASH
 from triggerapi.http_methods import require_methods
 
 
@@ -18,9 +17,7 @@ from triggerapi.http_methods import require_methods
 @never_cache
 def login(request):
     form = ApiKeyLoginForm(request.POST if request.method == "POST" else None)
-    if form.is_valid():
-        request.session.cycle_key()
-        request.session[SESSION_KEY_HASH] = form.key_hash
+    if form.logged_in(request):
         return redirect(_next(request))
     return page(request, "console/login.html", {"form": form, "next": _next(request)})
 

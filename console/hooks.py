@@ -10,7 +10,7 @@ from hooks import selectors, services
 from hooks.attempts import attempts_of_delivery
 from hooks.models import DELIVERY_STATUSES
 from hooks.serializers import DeliveryQuerySerializer, HookCreateSerializer, HookUpdateSerializer
-from hooks.views import DeliveryNotFound, delivery_retried
+from hooks.views import DeliveryNotFound, delivery_retried, hook_created
 from triggerapi.serializers import validated
 
 PAGE_SIZE = 25
@@ -45,14 +45,7 @@ def hooks(request):
 def hook_create(request):
     require_scope(request, "hooks")
     data = validated(HookCreateSerializer, _form_body(request))
-    created = services.hook_create(
-        tenant_id=request.principal.tenant_id,
-        target_url=data["target_url"],
-        event_types=data.get("event_types") or [],
-        description=data.get("description"),
-        created_by=request.principal.key_prefix,
-        rate_limit=data.get("rate_limit"),
-    )
+    created = hook_created(request.principal, data)
     # The secret is shown once, on this answer's page, and kept nowhere else.
     return page(request, "console/secret.html", {"hook": created.hook, "secret": created.secret})
 

@@ -54,6 +54,19 @@ class DeliveryNotFound(NotFound):
         super().__init__(f"Delivery {delivery_id[:64]} not found.")
 
 
+def hook_created(principal, data: dict):
+    """A hook from a create request's validated fields, made by the key that asked (the API's
+    create and the console's form)."""
+    return services.hook_create(
+        tenant_id=principal.tenant_id,
+        target_url=data["target_url"],
+        event_types=data.get("event_types") or [],
+        description=data.get("description"),
+        created_by=principal.key_prefix,
+        rate_limit=data.get("rate_limit"),
+    )
+
+
 def delivery_retried(hook, delivery):
     """The delivery attempted again now (a manual retry), or 409 saying why it cannot be."""
     try:
@@ -158,14 +171,7 @@ class HookViewSet(PagedViewSetMixin, viewsets.ViewSet):
 
     def create(self, request):
         data = validated(HookCreateSerializer, request_json(request, max_bytes=MAX_HOOK_BYTES))
-        created = services.hook_create(
-            tenant_id=request.user.tenant_id,
-            target_url=data["target_url"],
-            event_types=data.get("event_types") or [],
-            description=data.get("description"),
-            created_by=request.user.key_prefix,
-            rate_limit=data.get("rate_limit"),
-        )
+        created = hook_created(request.user, data)
         return Response(CreatedHookSerializer(created).data, status=status.HTTP_201_CREATED)
 
     def list(self, request):

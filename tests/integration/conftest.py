@@ -2,13 +2,14 @@
 against it as a user would run them, and the app served by gunicorn over HTTP."""
 
 import json
+import sys
 import uuid
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from devstack.processes import ROOT, Api, manage, server_env, start_api, start_store
+from devstack.processes import ROOT, Api, Child, hooks_env, manage, server_env, start_api, start_store
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -104,3 +105,17 @@ def screenshot(page):
         page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
 
     return take
+
+
+@pytest.fixture(scope="module")
+def delivering_stack(dynamodb_url):
+    """Tables of the module's own, the API, and `run_deliveries` beside it, webhooks to this
+    machine allowed (as `make run` has them): (env, url, the deliveries process)."""
+    env = hooks_env(dynamodb_url)
+    manage(env, "create_tables")
+    api, url = start_api(env)
+    deliveries = Child([sys.executable, "manage.py", "run_deliveries"], env, r"Delivering from")
+    deliveries.wait_ready()
+    yield env, url, deliveries
+    deliveries.stop()
+    api.stop()

@@ -13,22 +13,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from devstack.processes import ROOT, Api, Child, hooks_env, manage, start_api, wait_for
+from devstack.processes import ROOT, Api, manage, wait_for
 from tests.hooks.receiver import Receiver, status
 
 SECRET = re.compile(r"whsec_[A-Za-z0-9+/=]+")
 
 
 @pytest.fixture(scope="module")
-def stack(dynamodb_url):
-    env = hooks_env(dynamodb_url)
-    manage(env, "create_tables")
-    api, url = start_api(env)
-    deliveries = Child([sys.executable, "manage.py", "run_deliveries"], env, r"Delivering from")
-    deliveries.wait_ready()
-    yield env, url
-    deliveries.stop()
-    api.stop()
+def stack(delivering_stack):
+    env, url, _ = delivering_stack
+    return env, url
 
 
 @pytest.fixture

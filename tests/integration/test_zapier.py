@@ -8,12 +8,11 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 import time
 
 import pytest
 
-from devstack.processes import ROOT, Child, hooks_env, manage, start_api
+from devstack.processes import ROOT, manage
 
 INTEGRATION = ROOT / "integrations" / "zapier"
 # Every top-level `test(...)` of the integration's test files: all must run and pass.
@@ -23,15 +22,8 @@ NODE_TESTS = sum(
 
 
 @pytest.fixture(scope="module")
-def stack(dynamodb_url):
-    env = hooks_env(dynamodb_url)
-    manage(env, "create_tables")
-    api, url = start_api(env)
-    deliveries = Child([sys.executable, "manage.py", "run_deliveries"], env, r"Delivering from")
-    deliveries.wait_ready()
-    yield env, url, deliveries
-    deliveries.stop()
-    api.stop()
+def stack(delivering_stack):
+    return delivering_stack
 
 
 def issue(env: dict, tenant: str) -> str:
