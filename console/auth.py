@@ -34,7 +34,8 @@ def _next(request) -> str:
     """Where to go once logged in: the console page that sent the browser here, or the
     overview (never another site, nor a page outside the console)."""
     candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate.startswith("/console/") and url_has_allowed_host_and_scheme(
+    # The console's root with the script prefix: /prod/console/ behind API Gateway's stage.
+    if candidate.startswith(reverse("console:overview")) and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return candidate

@@ -54,3 +54,33 @@ def test_logging_in_on_the_prod_stage_sets_secure_httponly_cookies_and_lands_und
     for cookie in (cookies(page)["csrftoken"], cookies(login)["sessionid"]):
         assert {"Secure", "HttpOnly", "SameSite=Lax"} <= {part.strip() for part in cookie.split(";")}
     assert (listing["statusCode"], listing["body"]) == (200, '{"events":[],"next_cursor":null,"has_more":false}')
+
+
+def test_the_console_on_the_prod_stage_keeps_the_stage_in_every_link_and_redirect(send, new_key):
+    _, key = new_key()
+    bounced = send("GET", "/console/events")
+    page = send("GET", "/console/login")
+    csrf = value(cookies(page)["csrftoken"])
+    form = urlencode({"api_key": key, "csrfmiddlewaretoken": csrf, "next": "/prod/console/events"})
+    login = send(
+        "POST",
+        "/console/login",
+        body=form,
+        headers={
+            "Cookie": f"csrftoken={csrf}",
+            "Origin": f"https://{HOST}",
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+    )
+    session = value(cookies(login)["sessionid"])
+    events = send("GET", "/console/events", headers={"Cookie": f"sessionid={session}", "Accept": "text/html"})
+    stylesheet = send("GET", "/static/console/console.css")
+
+    assert (bounced["statusCode"], bounced["headers"]["Location"]) == (
+        302,
+        "/prod/console/login?next=/prod/console/events",
+    )
+    assert (login["statusCode"], login["headers"]["Location"]) == (302, "/prod/console/events")
+    assert events["statusCode"] == 200 and 'href="/prod/static/console/console.css"' in events["body"]
+    assert 'href="/prod/console/hooks"' in events["body"] and 'action="/prod/console/logout"' in events["body"]
+    assert stylesheet["statusCode"] == 200 and ".bar" in stylesheet["body"]
