@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from rest_framework.exceptions import PermissionDenied
 
+from limits.requests import refusal, request_token_take
 from tenants.authentication import SESSION_KEY_HASH
 from tenants.selectors import tenant_get_by_api_key_hash
 from triggerapi.exceptions import envelope, exception_handler, json_error
@@ -52,8 +53,9 @@ def error_page(request, status: int, body: dict) -> HttpResponse:
 
 def console_page(*methods: str):
     """A page of the logged-in tenant, for these methods (405 otherwise, as the API says it),
-    never cached; without a session, the login page. What the API would answer with an error
-    envelope (a 404, a 409, a 403 for a scope, the store unavailable) is an error page saying
+    never cached; without a session, the login page. Each takes a token of the tenant's
+    request rate, as an API request does. What the API would answer with an error envelope
+    (a 404, a 409, a 403 for a scope, a 429, the store unavailable) is an error page saying
     the same, with the same status. The marks `session_guarded` and `methods` let the route
     tests find every such page and call it."""
 
@@ -69,6 +71,10 @@ def console_page(*methods: str):
                 if principal is None:
                     return redirect(f"{reverse('console:login')}?next={request.path}")
                 request.principal = principal
+                # A page is a request of the tenant's like any other: it takes its token.
+                answer = request_token_take(tenant_id=principal.tenant_id)
+                if not answer.allowed:
+                    raise refusal(answer)
                 return view(request, *args, **kwargs)
             except Exception as exc:  # the API's exception handler says what it is, or re-raises
                 answer = exception_handler(exc, {"request": request})

@@ -8,6 +8,7 @@ import re
 from django.core.cache import cache
 from django.test import Client
 
+from limits.services import tenant_limits_set
 from tests.console.session import FORMS, logged_in, token_of
 from tests.faults import inject
 from triggerapi import store
@@ -199,3 +200,17 @@ def test_the_store_down_is_a_503_page_saying_when_to_try_again(issue_key, monkey
 
     assert answer.status_code == 503 and int(answer["Retry-After"]) > 0
     assert "service_unavailable" in answer.content.decode()
+
+
+def test_a_page_takes_a_token_of_the_tenants_request_rate_as_an_api_request_does(issue_key, acme, time_machine):
+    time_machine.move_to("2026-11-22 12:00:00+00:00", tick=False)
+    browser = logged_in(issue_key("acme"))
+    tenant_limits_set(tenant_id="acme", changes={"rate": 1, "burst": 3})
+
+    statuses = [browser.get("/console/events").status_code for _ in range(3)]
+    refused = browser.get("/console/events", HTTP_ACCEPT="text/html")
+    api = acme.get("/v1/events")
+
+    assert statuses == [200, 200, 200]
+    assert (refused.status_code, refused["Retry-After"], api.status_code) == (429, "1", 429)
+    assert "rate_limited" in refused.content.decode() and refused["RateLimit"] == '"tenant";r=0;t=3'
