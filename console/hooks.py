@@ -13,7 +13,8 @@ from hooks.serializers import DeliveryQuerySerializer, HookCreateSerializer, Hoo
 from hooks.views import DeliveryNotFound, delivery_retried, hook_created
 from triggerapi.serializers import validated
 
-PAGE_SIZE = 25
+# Deliveries a page: each one's attempts are a query of their own (an event's partition).
+PAGE_SIZE = 10
 
 
 def _form_body(request) -> dict:
