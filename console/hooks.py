@@ -23,7 +23,7 @@ def _form_body(request) -> dict:
     if "event_types" in body:
         body["event_types"] = [line.strip() for line in body["event_types"].splitlines() if line.strip()]
     if body.get("rate_limit"):
-        body["rate_limit"] = int(body["rate_limit"]) if body["rate_limit"].isdigit() else body["rate_limit"]
+        body["rate_limit"] = int(body["rate_limit"]) if body["rate_limit"].isdecimal() else body["rate_limit"]
     return {name: value for name, value in body.items() if value not in ("", None)}
 
 

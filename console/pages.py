@@ -2,6 +2,7 @@
 key was issued with, the error page that says what the API's envelope would say, and a
 stricter Content-Security-Policy than the other pages (the console has no inline style)."""
 
+import json
 from functools import wraps
 
 from django.http import HttpResponse, JsonResponse
@@ -16,7 +17,6 @@ from tenants.selectors import tenant_get_by_api_key_hash
 from triggerapi.exceptions import envelope, exception_handler, json_error
 from triggerapi.headers import PAGE_POLICY
 from triggerapi.http_methods import require_methods
-from triggerapi.store import is_store_unavailable
 
 CONSOLE_POLICY = PAGE_POLICY.replace("style-src 'self' 'unsafe-inline'", "style-src 'self'")
 
@@ -48,7 +48,11 @@ def error_page(request, status: int, body: dict) -> HttpResponse:
     """The envelope itself to a client that asks for JSON, a page saying it to a browser."""
     if not request.accepts("text/html"):
         return JsonResponse(body, status=status)
-    return page(request, "console/error.html", {"error": body["error"], "status": status}, status=status)
+    # Each detail as the envelope's JSON says it (`["Must not be before since."]`), not as
+    # Python prints DRF's ErrorDetail objects.
+    details = [(name, json.dumps(value, ensure_ascii=False)) for name, value in body["error"]["details"].items()]
+    context = {"error": body["error"], "details": details, "status": status}
+    return page(request, "console/error.html", context, status=status)
 
 
 def console_page(*methods: str):
@@ -76,9 +80,11 @@ def console_page(*methods: str):
                 if not answer.allowed:
                     raise refusal(answer)
                 return view(request, *args, **kwargs)
-            except Exception as exc:  # the API's exception handler says what it is, or re-raises
+            except Exception as exc:  # the API's exception handler says what it is
                 answer = exception_handler(exc, {"request": request})
-                if answer is None or answer.status_code >= 500 and not is_store_unavailable(exc):
+                # Only a bug (the handler's 500) goes on to Django's last resort: a 503 the
+                # services raise themselves (a write the store did not confirm) is a page.
+                if answer.status_code == 500:
                     raise
                 response = error_page(request, answer.status_code, answer.data)
                 for header in ("Retry-After", "Allow"):

@@ -11,8 +11,10 @@ from devstack import moto_patches
 from events.services import event_claim
 from hooks import handler
 from tests.console.session import logged_in, token_of
+from tests.faults import inject
 from tests.hooks.api.deliveries_stored import stream_of
 from tests.hooks.receiver import status
+from triggerapi import store
 
 SECRET = re.compile(r"whsec_[A-Za-z0-9+/=]+")
 
@@ -128,7 +130,32 @@ def test_the_replay_form_replays_the_range_and_says_how_many(browser, acme, crea
     assert {acme.get(f"/v1/events/{i}").json()["status"] for i in ids} == {"undelivered"}
 
 
-def test_a_replay_range_the_api_would_refuse_is_a_400_page(browser):
+def test_a_replay_range_the_api_would_refuse_is_a_400_page_saying_what_the_envelope_says(browser):
     page = post(browser, "/console/replay", {"since": "2026-12-05T10:00:00", "until": "2026-12-05T09:00:00"})
 
-    assert page.status_code == 400 and "validation_error" in page.content.decode()
+    shown = page.content.decode()
+    assert page.status_code == 400 and "validation_error" in shown
+    assert "<dt>until</dt><dd><code>[&quot;Must not be before since.&quot;]</code></dd>" in shown
+    assert "ErrorDetail" not in shown
+
+
+def test_a_replay_the_store_did_not_confirm_is_a_503_page_as_the_api_answers(browser, acme, create_event, monkeypatch):
+    monkeypatch.setattr(store, "_backoff", lambda attempt: 0)
+    create_event(acme)
+    claimed = acme.post("/v1/events/claim", {"limit": 1}, format="json").json()["events"]
+    assert acme.post("/v1/events/ack", {"ids": [e["id"] for e in claimed]}, format="json").status_code == 200
+    fields = {"since": "2000-01-01T00:00:00", "until": "2099-01-01T00:00:00", "statuses": "delivered"}
+    token = token_of(browser.get("/console/replay").content.decode())
+
+    with inject("refused", at=1, down=True, operation="UpdateItem"):
+        answer = browser.post("/console/replay", {**fields, "csrfmiddlewaretoken": token}, HTTP_ACCEPT="text/html")
+
+    shown = answer.content.decode()
+    assert (answer.status_code, answer["Retry-After"]) == (503, "1")
+    assert "service_unavailable" in shown and "<dt>write</dt>" in shown
+
+
+def test_a_rate_limit_that_is_no_number_is_a_400_page_naming_the_field(browser, receiver):
+    answer = post(browser, "/console/hooks/new", {"target_url": receiver.url("/in"), "rate_limit": "\u00b2"})
+
+    assert answer.status_code == 400 and "<dt>rate_limit</dt>" in answer.content.decode()
