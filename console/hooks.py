@@ -13,8 +13,7 @@ from hooks.serializers import DeliveryQuerySerializer, HookCreateSerializer, Hoo
 from hooks.views import DeliveryNotFound, delivery_retried, hook_created
 from triggerapi.serializers import validated
 
-# Deliveries a page: each one's attempts are a query of their own (an event's partition).
-PAGE_SIZE = 10
+PAGE_SIZE = 25
 
 
 def _form_body(request) -> dict:
@@ -75,16 +74,18 @@ def hook_update(request, hook_id: str):
 @console_page("POST")
 def hook_rotate(request, hook_id: str):
     require_scope(request, "hooks")
-    secret = services.hook_rotate_secret(tenant_id=request.principal.tenant_id, hook_id=hook_id)
+    # Read before the write: a store failure after the rotation would lose the only copy of
+    # the new secret (and a second rotation then drops the one the receiver still checks).
     found = services.hook_found(tenant_id=request.principal.tenant_id, hook_id=hook_id)
+    secret = services.hook_rotate_secret(tenant_id=request.principal.tenant_id, hook_id=hook_id)
     return page(request, "console/secret.html", {"hook": found, "secret": secret})
 
 
 @console_page("POST")
 def hook_test(request, hook_id: str):
     require_scope(request, "hooks")
-    result = services.hook_test(tenant_id=request.principal.tenant_id, hook_id=hook_id)
     found = services.hook_found(tenant_id=request.principal.tenant_id, hook_id=hook_id)
+    result = services.hook_test(tenant_id=request.principal.tenant_id, hook_id=hook_id)
     # The first KiB of the answer, as an attempt's excerpt keeps it.
     excerpt = result.body[:1024].decode("utf-8", "replace")
     return page(request, "console/tested.html", {"hook": found, "result": result, "excerpt": excerpt})

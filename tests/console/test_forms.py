@@ -11,7 +11,7 @@ from devstack import moto_patches
 from events.services import event_claim
 from hooks import handler
 from tests.console.session import logged_in, token_of
-from tests.faults import inject
+from tests.faults import inject, recording
 from tests.hooks.api.deliveries_stored import stream_of
 from tests.hooks.receiver import status
 from triggerapi import store
@@ -159,3 +159,19 @@ def test_a_rate_limit_that_is_no_number_is_a_400_page_naming_the_field(browser, 
     answer = post(browser, "/console/hooks/new", {"target_url": receiver.url("/in"), "rate_limit": "\u00b2"})
 
     assert answer.status_code == 400 and "<dt>rate_limit</dt>" in answer.content.decode()
+
+
+def test_a_rotation_whose_secret_could_not_be_shown_is_not_made(browser, acme, hook_id, monkeypatch):
+    monkeypatch.setattr(store, "_backoff", lambda attempt: 0)
+    rotate = f"/console/hooks/{hook_id}/rotate"
+    with recording() as counted:
+        assert post(browser, rotate).status_code == 200
+    reads = counted.requests.count("GetItem") - 1  # less the page post() took its token from
+    before = acme.get(f"/v1/hooks/{hook_id}").json()["updated_at"]
+    token = token_of(browser.get("/console/").content.decode())
+
+    with inject("refused", at=reads, down=True, operation="GetItem"):
+        answer = browser.post(rotate, {"csrfmiddlewaretoken": token}, HTTP_ACCEPT="text/html")
+
+    assert answer.status_code == 503 and not SECRET.search(answer.content.decode())
+    assert acme.get(f"/v1/hooks/{hook_id}").json()["updated_at"] == before
