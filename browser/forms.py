@@ -1,4 +1,5 @@
 from django import forms
+from django.middleware.csrf import rotate_token
 
 from tenants.authentication import SESSION_KEY_HASH
 from tenants.keys import hash_key
@@ -32,4 +33,5 @@ class ApiKeyLoginForm(forms.Form):
             return False
         request.session.cycle_key()
         request.session[SESSION_KEY_HASH] = self.key_hash
+        rotate_token(request)  # as Django's own login does: no CSRF token outlives it
         return True

@@ -1,6 +1,8 @@
 """Logging in to the console with an API key, and out: the browsable API's session (log in
 once for both, log out of both), kept in the store (browser/sessions.py)."""
 
+from urllib.parse import urlsplit
+
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -34,9 +36,16 @@ def _next(request) -> str:
     """Where to go once logged in: the console page that sent the browser here, or the
     overview (never another site, nor a page outside the console)."""
     candidate = request.POST.get("next") or request.GET.get("next") or ""
-    # The console's root with the script prefix: /prod/console/ behind API Gateway's stage.
-    if candidate.startswith(reverse("console:overview")) and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    path = urlsplit(candidate).path
+    # The console's root with the script prefix (/prod/console/ behind API Gateway's stage),
+    # and no step out of it (`..`, an empty segment).
+    inside = path.startswith(reverse("console:overview")) and not {"..", "."} & set(path.split("/"))
+    if (
+        inside
+        and "//" not in path
+        and url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return candidate
     return reverse("console:overview")

@@ -6,31 +6,39 @@ from django.shortcuts import redirect
 
 from activity.selectors import stats_get
 from console.pages import console_page, page, require_scope
-from hooks import selectors, services
+from hooks import selectors, services, vault
 from hooks.attempts import attempts_of_delivery
 from hooks.models import DELIVERY_STATUSES
 from hooks.serializers import DeliveryQuerySerializer, HookCreateSerializer, HookUpdateSerializer
 from hooks.views import DeliveryNotFound, delivery_retried, hook_created
 from triggerapi.serializers import validated
 
-PAGE_SIZE = 25
+SHOW_SECRET = "console_show_secret"
+# Deliveries a page: each one's attempts are a query of their own (an event's partition).
+PAGE_SIZE = 10
 
 
-def _form_body(request) -> dict:
-    """A form's fields as the API's JSON body: event types one a line, empty fields absent."""
+def _form_body(request, *, blank_clears: bool = False) -> dict:
+    """A form's fields as the API's JSON body: event types one a line. A field left empty is
+    absent on create; on edit (`blank_clears`) it is null, which clears a description or a
+    rate limit as the API's PATCH does. A field the form does not send stays as it is."""
     body = {name: value.strip() for name, value in request.POST.items() if name != "csrfmiddlewaretoken"}
     if "event_types" in body:
         body["event_types"] = [line.strip() for line in body["event_types"].splitlines() if line.strip()]
     if body.get("rate_limit"):
         body["rate_limit"] = int(body["rate_limit"]) if body["rate_limit"].isdecimal() else body["rate_limit"]
-    return {name: value for name, value in body.items() if value not in ("", None)}
+    if blank_clears:
+        return {name: (None if value == "" else value) for name, value in body.items()}
+    return {name: value for name, value in body.items() if value != ""}
 
 
 @console_page("GET")
 def hooks(request):
     require_scope(request, "hooks")
     tenant_id = request.principal.tenant_id
-    rates = {h["id"]: h for h in stats_get(tenant_id=tenant_id)["hooks"]}
+    # Their counts are the stats', which need `consume` as /v1/stats does.
+    counted = request.principal.has_scope("consume")
+    rates = {h["id"]: h for h in stats_get(tenant_id=tenant_id)["hooks"]} if counted else {}
     listed = selectors.hooks_all(tenant_id=tenant_id)
     rows = []
     for hook in listed:
@@ -46,8 +54,7 @@ def hook_create(request):
     require_scope(request, "hooks")
     data = validated(HookCreateSerializer, _form_body(request))
     created = hook_created(request.principal, data)
-    # The secret is shown once, on this answer's page, and kept nowhere else.
-    return page(request, "console/secret.html", {"hook": created.hook, "secret": created.secret})
+    return _secret_once(request, created.hook.hook_id)
 
 
 @console_page("GET")
@@ -66,7 +73,7 @@ def hook(request, hook_id: str):
 @console_page("POST")
 def hook_update(request, hook_id: str):
     require_scope(request, "hooks")
-    changes = validated(HookUpdateSerializer, _form_body(request))
+    changes = validated(HookUpdateSerializer, _form_body(request, blank_clears=True))
     services.hook_update(tenant_id=request.principal.tenant_id, hook_id=hook_id, changes=changes)
     return redirect("console:hook", hook_id=hook_id)
 
@@ -74,10 +81,28 @@ def hook_update(request, hook_id: str):
 @console_page("POST")
 def hook_rotate(request, hook_id: str):
     require_scope(request, "hooks")
-    # Read before the write: a store failure after the rotation would lose the only copy of
-    # the new secret (and a second rotation then drops the one the receiver still checks).
+    services.hook_rotate_secret(tenant_id=request.principal.tenant_id, hook_id=hook_id)
+    return _secret_once(request, hook_id)
+
+
+def _secret_once(request, hook_id: str):
+    """After a create or a rotation, the secret's page, once: the session holds which hook's
+    secret may be shown (never the secret), and the page reads it from the hook, so a store
+    failure before it is shown loses nothing (reload the page). Reloading it once shown shows
+    it no more, and the form's answer being a redirect, nothing is posted again: no second
+    hook, no second rotation dropping the secret the receiver still checks."""
+    request.session[SHOW_SECRET] = hook_id
+    return redirect("console:hook-secret", hook_id=hook_id)
+
+
+@console_page("GET")
+def hook_secret(request, hook_id: str):
+    require_scope(request, "hooks")
     found = services.hook_found(tenant_id=request.principal.tenant_id, hook_id=hook_id)
-    secret = services.hook_rotate_secret(tenant_id=request.principal.tenant_id, hook_id=hook_id)
+    shown = request.session.get(SHOW_SECRET) == hook_id
+    if shown:
+        del request.session[SHOW_SECRET]
+    secret = vault.unseal(found.secret) if shown else None
     return page(request, "console/secret.html", {"hook": found, "secret": secret})
 
 

@@ -4,6 +4,7 @@ stricter Content-Security-Policy than the other pages (the console has no inline
 
 import json
 from functools import wraps
+from urllib.parse import quote
 
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -73,7 +74,7 @@ def console_page(*methods: str):
                 key_hash = request.session.get(SESSION_KEY_HASH)
                 principal = tenant_get_by_api_key_hash(key_hash=key_hash) if key_hash else None
                 if principal is None:
-                    return redirect(f"{reverse('console:login')}?next={request.path}")
+                    return redirect(_login_for(request))
                 request.principal = principal
                 # A page is a request of the tenant's like any other: it takes its token.
                 answer = request_token_take(tenant_id=principal.tenant_id)
@@ -98,16 +99,23 @@ def console_page(*methods: str):
     return decorator
 
 
+def _login_for(request) -> str:
+    """The login page, to come back to this page with its query (a form's target, which only
+    takes a POST, sends the browser to the overview instead)."""
+    back = request.get_full_path() if request.method in ("GET", "HEAD") else reverse("console:overview")
+    return f"{reverse('console:login')}?next={quote(back, safe='/')}"
+
+
 def require_scope(request, scope: str) -> None:
     """The same scopes as the API: a key without it is refused as the API refuses it."""
     if not request.principal.has_scope(scope):
-        raise PermissionDenied(f"This key lacks the '{scope}' scope.")
+        raise PermissionDenied(f"This API key does not have the '{scope}' scope.")
 
 
 def csrf_failure(request, reason: str = "") -> HttpResponse:
     """A form posted without its CSRF token (or with a stale one): on the console, a page
     saying so; anywhere else, the envelope."""
     message = f"CSRF check failed: {reason} Reload the page and try again."
-    if request.path.startswith("/console/"):
+    if request.path_info.startswith("/console/"):
         return error_page(request, 403, envelope("permission_denied", message))
     return json_error(403, "permission_denied", message)

@@ -18,6 +18,7 @@ urlpatterns = [
     path("hooks/<str:hook_id>", hooks.hook, name="hook"),
     path("hooks/<str:hook_id>/edit", hooks.hook_update, name="hook-update"),
     path("hooks/<str:hook_id>/rotate", hooks.hook_rotate, name="hook-rotate"),
+    path("hooks/<str:hook_id>/secret", hooks.hook_secret, name="hook-secret"),
     path("hooks/<str:hook_id>/test", hooks.hook_test, name="hook-test"),
     path("hooks/<str:hook_id>/deliveries/<str:delivery_id>/retry", hooks.delivery_retry, name="delivery-retry"),
 ]

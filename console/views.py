@@ -10,6 +10,7 @@ from django.shortcuts import redirect
 
 from activity.history import history_page
 from activity.selectors import WINDOWS, series_get, stats_get
+from activity.serializers import HistoryQuerySerializer
 from console.charts import HEIGHT, WIDTH, drawn
 from console.pages import console_page, page, require_scope
 from events.lifecycle import REPLAYABLE
@@ -66,15 +67,17 @@ def events(request):
 
 @console_page("GET")
 def event(request, event_id: str):
+    """The event and its history, 100 entries a page (`?cursor=`, the history's own)."""
     require_scope(request, "consume")
     tenant_id = request.principal.tenant_id
     found = event_get(tenant_id=tenant_id, event_id=event_id)
     if found is None:
         raise EventNotFound(event_id)
+    query = validated(HistoryQuerySerializer, {k: v for k, v in request.GET.items() if v})
     context = {
         "event": found,
         "payload": json.dumps(found.payload_object(), indent=2, ensure_ascii=False),
-        "history": history_page(tenant_id=tenant_id, event_id=event_id).items,
+        "history": history_page(tenant_id=tenant_id, event_id=event_id, **query),
     }
     return page(request, "console/event.html", context)
 
@@ -105,7 +108,8 @@ def replay(request):
             "since": _epoch_ms(request.POST.get("since")),
             "until": _epoch_ms(request.POST.get("until")),
             "event_type": request.POST.get("event_type") or None,
-            "statuses": request.POST.getlist("statuses") or None,
+            # None ticked is a choice the API refuses (400), not "both".
+            "statuses": request.POST.getlist("statuses"),
             "cursor": request.POST.get("cursor") or None,
         }
         data = validated(ReplaySerializer, {name: value for name, value in body.items() if value is not None})
@@ -116,11 +120,13 @@ def replay(request):
 
 
 def _epoch_ms(text: str | None) -> int | str | None:
-    """A `datetime-local` field (UTC) as epoch ms; what is not one goes to the serializer,
-    which refuses it naming the field."""
+    """A `datetime-local` field as epoch ms: UTC unless the text names its offset; what is not
+    a time goes to the serializer, which refuses it naming the field."""
     if not text:
         return None
     try:
-        return int(datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp() * 1000)
+        when = datetime.fromisoformat(text)
     except ValueError:
         return text
+    when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return int(when.timestamp() * 1000)

@@ -63,23 +63,27 @@ def wait_for(condition, what: str, seconds: float = 30):
     sys.exit(f"make screenshots: no {what} within {seconds} s (is run_deliveries running in make run?)")
 
 
-def fill(api: requests.Session, receiver: str) -> dict:
-    """The tenant's events and hooks; what the pictures open."""
-    orders = api.post(f"{API}/v1/hooks", json={"target_url": f"{receiver}/ok", "description": "Order fulfilment"})
-    crm = api.post(
-        f"{API}/v1/hooks",
-        json={"target_url": f"{receiver}/flaky", "event_types": ["customer.created"], "description": "CRM sync"},
-    )
+def hook(api: requests.Session, made: list[str], **body) -> str:
+    answer = api.post(f"{API}/v1/hooks", json=body)
+    answer.raise_for_status()
+    made.append(answer.json()["id"])
+    return made[-1]
+
+
+def fill(api: requests.Session, receiver: str, hooks: list[str]) -> dict:
+    """The tenant's events and hooks (their ids into `hooks` as they are made); what the
+    pictures open."""
+    hook(api, hooks, target_url=f"{receiver}/ok", description="Order fulfilment")
+    crm_id = hook(api, hooks, target_url=f"{receiver}/flaky", event_types=["customer.created"], description="CRM sync")
     payloads = [{"event_type": "order.created", "order_id": f"ord_{1000 + n}", "total": 1999 + n} for n in range(24)]
     payloads += [{"event_type": "customer.created", "email": f"user{n}@example.com", "plan": "pro"} for n in range(6)]
     api.post(f"{API}/v1/events/batch", json={"events": payloads}).raise_for_status()
     claimed = api.post(f"{API}/v1/events/claim", json={"limit": 18}).json()["events"]
     api.post(f"{API}/v1/events/ack", json={"ids": [e["id"] for e in claimed]}).raise_for_status()
     wait_for(lambda: api.get(f"{API}/v1/stats").json()["events"]["ingested"]["1h"] == 30, "counts")
-    crm_id = crm.json()["id"]
     wait_for(lambda: api.get(f"{API}/v1/hooks/{crm_id}/deliveries").json()["deliveries"], "deliveries")
     newest = api.get(f"{API}/v1/events", params={"event_type": "customer.created", "limit": 1}).json()["events"][0]
-    return {"orders": orders.json()["id"], "crm": crm_id, "event": newest["id"]}
+    return {"crm": crm_id, "event": newest["id"]}
 
 
 def shoot(key: str, made: dict) -> None:
@@ -114,12 +118,12 @@ def main() -> None:
     key = issue_key(f"demo-{datetime.now(UTC):%H%M%S}")
     api = requests.Session()
     api.headers["Authorization"] = f"Bearer {key}"
-    made = fill(api, receiver)
+    hooks: list[str] = []
     try:
-        shoot(key, made)
-    finally:
-        for hook in (made["orders"], made["crm"]):
-            api.patch(f"{API}/v1/hooks/{hook}", json={"status": "disabled"})
+        shoot(key, fill(api, receiver, hooks))
+    finally:  # whatever happened, the stack stops calling a receiver that is gone
+        for hook_id in hooks:
+            api.patch(f"{API}/v1/hooks/{hook_id}", json={"status": "disabled"})
         server.shutdown()
 
 

@@ -1,9 +1,9 @@
 """Security headers for an API that also serves a few pages (the browsable API, the login
-page, Swagger UI), and the CORS decision: there is no CORS.
+page, Swagger UI, the console), and the CORS decision: there is no CORS.
 
 Django's SecurityMiddleware sends nosniff, Referrer-Policy and, on Lambda, HSTS (settings);
 this adds a Content-Security-Policy to every response, `Cache-Control: no-store` to every
-/v1/ answer, and answers CORS preflights."""
+/v1/ and /console/ answer, and answers CORS preflights."""
 
 from triggerapi.exceptions import json_error
 
@@ -28,7 +28,8 @@ PAGE_POLICY = "; ".join(
 API_POLICY = "default-src 'none'; frame-ancestors 'none'"
 
 # Payloads and hook secrets must not be kept by a cache between the API and its client (a
-# proxy, the browser's back button): every /v1/ answer says so, errors and 401s included.
+# proxy, the browser's back button): every /v1/ answer says so, errors and 401s included,
+# and every console page (they show the same), its redirects, 405s and error pages too.
 API_CACHE_CONTROL = "no-store"
 
 NO_CORS = (
@@ -39,6 +40,10 @@ NO_CORS = (
 
 def _is_api(request) -> bool:
     return request.path_info == "/v1" or request.path_info.startswith("/v1/")
+
+
+def _is_console(request) -> bool:
+    return request.path_info.startswith("/console/")
 
 
 def _is_preflight(request) -> bool:
@@ -64,6 +69,6 @@ class SecurityHeadersMiddleware:
             response = self.get_response(request)
         is_page = response.get("Content-Type", "").startswith("text/html")
         response.setdefault("Content-Security-Policy", PAGE_POLICY if is_page else API_POLICY)
-        if _is_api(request):
+        if _is_api(request) or _is_console(request):
             response["Cache-Control"] = API_CACHE_CONTROL
         return response

@@ -3,6 +3,7 @@
 import pytest
 from django.test import override_settings
 
+from tests.activity.conftest import pump  # noqa: F401 (the stream, handed on as run_deliveries does)
 from tests.hooks.receiver import Receiver, status
 
 

@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from console.views import _epoch_ms
 from devstack import moto_patches
 from events.services import event_claim
 from hooks import handler
 from tests.console.session import logged_in, token_of
-from tests.faults import inject, recording
+from tests.faults import inject
 from tests.hooks.api.deliveries_stored import stream_of
 from tests.hooks.receiver import status
 from triggerapi import store
@@ -64,12 +65,20 @@ def test_a_hooks_test_shows_the_receivers_answer(browser, hook_id, receiver):
     assert sent.path == "/in" and b"triggerapi.test" in sent.body
 
 
+def rotated(browser, hook_id: str) -> str:
+    """The secret's page after a rotation: a redirect, then the page that shows it once."""
+    answer = post(browser, f"/console/hooks/{hook_id}/rotate")
+    assert (answer.status_code, answer.headers["Location"]) == (302, f"/console/hooks/{hook_id}/secret")
+    return browser.get(answer.headers["Location"]).content.decode()
+
+
 def test_rotating_shows_the_new_secret_once(browser, hook_id):
-    rotated = post(browser, f"/console/hooks/{hook_id}/rotate").content.decode()
-    secret = SECRET.search(rotated).group(0)
+    secret = SECRET.search(rotated(browser, hook_id)).group(0)
+    reloaded = browser.get(f"/console/hooks/{hook_id}/secret").content.decode()
 
-    again = SECRET.search(post(browser, f"/console/hooks/{hook_id}/rotate").content.decode()).group(0)
+    again = SECRET.search(rotated(browser, hook_id)).group(0)
 
+    assert not SECRET.search(reloaded) and "was shown already" in reloaded
     assert secret != again
     assert not SECRET.search(browser.get(f"/console/hooks/{hook_id}").content.decode())
 
@@ -131,7 +140,8 @@ def test_the_replay_form_replays_the_range_and_says_how_many(browser, acme, crea
 
 
 def test_a_replay_range_the_api_would_refuse_is_a_400_page_saying_what_the_envelope_says(browser):
-    page = post(browser, "/console/replay", {"since": "2026-12-05T10:00:00", "until": "2026-12-05T09:00:00"})
+    range_ = {"since": "2026-12-05T10:00:00", "until": "2026-12-05T09:00:00", "statuses": "delivered"}
+    page = post(browser, "/console/replay", range_)
 
     shown = page.content.decode()
     assert page.status_code == 400 and "validation_error" in shown
@@ -161,17 +171,52 @@ def test_a_rate_limit_that_is_no_number_is_a_400_page_naming_the_field(browser, 
     assert answer.status_code == 400 and "<dt>rate_limit</dt>" in answer.content.decode()
 
 
-def test_a_rotation_whose_secret_could_not_be_shown_is_not_made(browser, acme, hook_id, monkeypatch):
+def test_a_secret_page_the_store_could_not_serve_shows_the_secret_on_reload(browser, hook_id, monkeypatch):
+    """The rotation is written before its page is drawn: a page that fails must not lose the
+    only chance to see the new secret."""
     monkeypatch.setattr(store, "_backoff", lambda attempt: 0)
-    rotate = f"/console/hooks/{hook_id}/rotate"
-    with recording() as counted:
-        assert post(browser, rotate).status_code == 200
-    reads = counted.requests.count("GetItem") - 1  # less the page post() took its token from
-    before = acme.get(f"/v1/hooks/{hook_id}").json()["updated_at"]
-    token = token_of(browser.get("/console/").content.decode())
+    answer = post(browser, f"/console/hooks/{hook_id}/rotate")
 
-    with inject("refused", at=reads, down=True, operation="GetItem"):
-        answer = browser.post(rotate, {"csrfmiddlewaretoken": token}, HTTP_ACCEPT="text/html")
+    with inject("refused", at=1, down=True, operation="GetItem"):
+        failed = browser.get(answer.headers["Location"], HTTP_ACCEPT="text/html")
+    shown = browser.get(answer.headers["Location"]).content.decode()
 
-    assert answer.status_code == 503 and not SECRET.search(answer.content.decode())
-    assert acme.get(f"/v1/hooks/{hook_id}").json()["updated_at"] == before
+    assert failed.status_code == 503 and not SECRET.search(failed.content.decode())
+    assert SECRET.search(shown)
+
+
+def test_an_edit_left_blank_clears_the_description_and_the_rate_limit_as_the_apis_null_does(browser, acme, hook_id):
+    acme.patch(f"/v1/hooks/{hook_id}", {"description": "orders", "rate_limit": 5}, format="json")
+    target = acme.get(f"/v1/hooks/{hook_id}").json()["target_url"]
+
+    post(
+        browser,
+        f"/console/hooks/{hook_id}/edit",
+        {"target_url": target, "description": "", "rate_limit": "", "event_types": ""},
+    )
+    post(browser, f"/console/hooks/{hook_id}/edit", {"status": "disabled"})  # a form without them changes neither
+
+    shown = acme.get(f"/v1/hooks/{hook_id}").json()
+    assert (shown["description"], shown["rate_limit"], shown["status"]) == (None, None, "disabled")
+
+
+def test_a_replay_with_no_status_ticked_is_refused_as_the_api_refuses_an_empty_list(browser, acme, create_event):
+    create_event(acme)
+    fields = {"since": "2026-12-05T09:00:00", "until": "2026-12-05T10:00:00"}
+
+    answer = post(browser, "/console/replay", fields)
+
+    assert answer.status_code == 400 and "<dt>statuses</dt>" in answer.content.decode()
+
+
+@pytest.mark.parametrize(
+    "typed, ms",
+    [
+        ("2026-01-01T00:00:00", 1767225600000),  # a datetime-local field: UTC, as the form says
+        ("2026-01-01T02:00:00+02:00", 1767225600000),  # an offset named is kept
+        ("2026-01-01T00:00", 1767225600000),
+        ("yesterday", "yesterday"),  # left for the serializer to refuse, naming the field
+    ],
+)
+def test_the_replay_forms_times_are_utc_unless_they_name_their_offset(typed, ms):
+    assert _epoch_ms(typed) == ms

@@ -5,12 +5,18 @@ In Chromium: tests/integration/test_console.py."""
 
 import re
 
+import pytest
 from django.core.cache import cache
 from django.test import Client
 
+from devstack import moto_patches
+from hooks import handler, vault
+from hooks.models import Hook
 from limits.services import tenant_limits_set
 from tests.console.session import FORMS, logged_in, token_of
 from tests.faults import inject
+from tests.hooks.api.deliveries_stored import stream_of
+from tests.hooks.receiver import status
 from triggerapi import store
 
 
@@ -51,14 +57,29 @@ def test_every_page_renders_never_cached_with_csrf_on_every_form(issue_key, acme
         assert "<script" not in page, path
 
 
-def test_another_tenants_event_and_hook_are_404_pages(issue_key, globex, create_event, hook_id):
-    other_event = create_event(globex)
+def test_another_tenants_event_and_hook_are_404_pages_to_every_page_and_form(issue_key, acme, create_event, hook_id):
+    event_id = create_event(acme)
+    delivery_id = "dlv_" + event_id.removeprefix("evt_") + hook_id.removeprefix("hook_")[:8]
     browser = logged_in(issue_key("globex"))
+    token = token_of(browser.get("/console/").content.decode())
+    hook_before = acme.get(f"/v1/hooks/{hook_id}").json()
 
-    for path in (f"/console/hooks/{hook_id}", "/console/events/evt_01JD7Z8X4Q2N3M5P6R7S8T9V0W"):
-        answer = browser.get(path)
-        assert answer.status_code == 404 and "not_found" in answer.content.decode(), path
-    assert browser.get(f"/console/events/{other_event}").status_code == 200
+    pages = [f"/console/events/{event_id}", f"/console/hooks/{hook_id}", f"/console/hooks/{hook_id}/secret"]
+    forms = [
+        f"/console/events/{event_id}/retry",
+        f"/console/events/{event_id}/delete",
+        f"/console/hooks/{hook_id}/edit",
+        f"/console/hooks/{hook_id}/rotate",
+        f"/console/hooks/{hook_id}/test",
+        f"/console/hooks/{hook_id}/deliveries/{delivery_id}/retry",
+    ]
+    answers = {path: browser.get(path) for path in pages}
+    answers |= {path: browser.post(path, {"csrfmiddlewaretoken": token, "status": "disabled"}) for path in forms}
+
+    assert {path: a.status_code for path, a in answers.items()} == dict.fromkeys(pages + forms, 404)
+    assert all("not_found" in a.content.decode() for a in answers.values())
+    assert acme.get(f"/v1/events/{event_id}").json()["status"] == "undelivered"
+    assert acme.get(f"/v1/hooks/{hook_id}").json() == hook_before
 
 
 def test_a_key_without_hooks_sees_no_hook_forms(issue_key, acme, hook_id):
@@ -84,16 +105,25 @@ def test_deleting_an_event_from_its_page_is_the_apis_delete(issue_key, acme, cre
     assert acme.get(f"/v1/events/{event_id}").status_code == 404
 
 
+def acme_signs_with(hook_id: str, secret: str) -> bool:
+    """The secret shown is the one the hook's deliveries are signed with."""
+    return vault.unseal(Hook.get("acme", Hook.key_for(hook_id)).secret) == secret
+
+
 def test_a_hooks_secret_is_shown_once_on_create(issue_key, receiver):
     browser = logged_in(issue_key("acme"))
     token = token_of(browser.get("/console/hooks").content.decode())
 
     created = browser.post("/console/hooks/new", {"target_url": receiver.url("/in"), "csrfmiddlewaretoken": token})
-    secret = re.search(r"whsec_[A-Za-z0-9+/=]+", created.content.decode()).group(0)
-    hook_id = re.search(r"hook_[0-9A-Z]{26}", created.content.decode()).group(0)
+    hook_id = re.fullmatch(r"/console/hooks/(hook_[0-9A-Z]{26})/secret", created.headers["Location"]).group(1)
+    shown = browser.get(created.headers["Location"]).content.decode()
+    secret = re.search(r"whsec_[A-Za-z0-9+/=]+", shown).group(0)
 
+    assert created.status_code == 302 and "whsec_" not in created.content.decode()
+    assert "whsec_" not in browser.get(created.headers["Location"]).content.decode()  # once only
     assert secret not in browser.get(f"/console/hooks/{hook_id}").content.decode()
     assert secret not in browser.get("/console/hooks").content.decode()
+    assert acme_signs_with(hook_id, secret)
 
 
 def test_logging_out_ends_the_session_for_the_console_and_the_browsable_api(issue_key):
@@ -214,3 +244,80 @@ def test_a_page_takes_a_token_of_the_tenants_request_rate_as_an_api_request_does
     assert statuses == [200, 200, 200]
     assert (refused.status_code, refused["Retry-After"], api.status_code) == (429, "1", 429)
     assert "rate_limited" in refused.content.decode() and refused["RateLimit"] == '"tenant";r=0;t=3'
+
+
+def test_every_console_answer_is_no_store_redirects_405s_and_csrf_failures_included(issue_key, acme, create_event):
+    event_id = create_event(acme)
+    browser = logged_in(issue_key("acme"))
+
+    answers = {
+        "redirect": Client().get("/console/events"),
+        "405": browser.get(f"/console/events/{event_id}/delete"),
+        "csrf": browser.post(f"/console/events/{event_id}/delete", HTTP_ACCEPT="text/html"),
+        "unknown": browser.get("/console/nowhere"),
+        "login": Client().get("/console/login"),
+    }
+
+    assert {name: a["Cache-Control"] for name, a in answers.items()} == dict.fromkeys(answers, "no-store")
+
+
+def test_a_key_with_hooks_only_sees_no_stats_and_no_event_links(issue_key, acme, hook_id, receiver):
+    receiver.answer = status(500)
+    with moto_patches.applied():
+        handler.handle_stream(stream_of("acme"))
+        handler.run_due()
+    browser = logged_in(issue_key("acme", ("hooks",)))
+
+    hooks = browser.get("/console/hooks").content.decode()
+    hook = browser.get(f"/console/hooks/{hook_id}").content.decode()
+
+    assert "success, 24 h" not in hooks and "a key with the <code>consume</code> scope shows them" in hooks
+    assert "answered <b>500</b>" in hook and 'href="/console/events/' not in hook
+
+
+def test_the_login_brings_the_browser_back_to_the_page_and_query_it_asked_for(issue_key):
+    browser = Client(enforce_csrf_checks=True)
+    bounced = browser.get("/console/events?status=failed")
+    login = browser.get(bounced.headers["Location"]).content.decode()
+    before = browser.cookies["csrftoken"].value
+
+    answer = browser.post(
+        bounced.headers["Location"],
+        {"api_key": issue_key("acme"), "csrfmiddlewaretoken": token_of(login), "next": "/console/events?status=failed"},
+    )
+
+    assert bounced.headers["Location"] == "/console/login?next=/console/events%3Fstatus%3Dfailed"
+    assert (answer.status_code, answer.headers["Location"]) == (302, "/console/events?status=failed")
+    assert browser.cookies["csrftoken"].value != before  # the login rotates the CSRF token
+
+
+@pytest.mark.parametrize(
+    "elsewhere", ["/console/../v1/events", "/console//evil.example/", "https://evil.example/console/", "/v1/events"]
+)
+def test_the_login_sends_the_browser_nowhere_outside_the_console(issue_key, elsewhere):
+    browser = Client(enforce_csrf_checks=True)
+    token = token_of(browser.get("/console/login").content.decode())
+
+    answer = browser.post(
+        "/console/login", {"api_key": issue_key("acme"), "csrfmiddlewaretoken": token, "next": elsewhere}
+    )
+
+    assert (answer.status_code, answer.headers["Location"]) == (302, "/console/")
+
+
+def test_an_events_history_pages_with_its_own_cursor(issue_key, acme, create_event, pump):
+    event_id = create_event(acme)
+    [claimed] = acme.post("/v1/events/claim", {"limit": 1}, format="json").json()["events"]
+    assert acme.post(f"/v1/events/{claimed['id']}/ack").status_code == 200
+    pump()
+    browser = logged_in(issue_key("acme"))
+
+    first = browser.get(f"/console/events/{event_id}?limit=2").content.decode()
+    later = re.search(r'class="next" href="([^"]+)"', first).group(1).replace("&amp;", "&")
+    second = browser.get(f"/console/events/{event_id}{later}&limit=2").content.decode()
+
+    def what(page: str) -> list[str]:
+        return re.findall(r"</time>\s*<b>(\w+)</b>", page)
+
+    assert (what(first), what(second)) == (["ingested", "claimed"], ["acked"])
+    assert 'class="next"' not in second
