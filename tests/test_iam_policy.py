@@ -29,7 +29,7 @@ from hooks.services import hook_create
 from tenants.services import api_key_issue
 from tests.hooks.receiver import Receiver, status
 from tests.store_hooks import create_events_table_without_its_stream, hooked
-from tests.test_zappa_settings import stage_config
+from tests.test_zappa_settings import ACCOUNT, STAGES, function_arn, integrations, stage_config, zappa_cli
 from triggerapi import store
 from triggerapi.tables import table_models
 
@@ -286,3 +286,39 @@ def test_the_stream_function_may_read_the_events_tables_stream(stage):
     config = stage_config(stage)
 
     assert {_with_region(grant, config) for grant in STREAM_READING} <= grants(stage_policy(config))
+
+
+def role_may(cli, action: str, resource: str) -> bool:
+    """Whether the role Zappa makes for the stage's function (its one policy: attach_policy,
+    as Zappa reads it) allows `action` on `resource`."""
+    statements = json.loads(cli.zappa.attach_policy)["Statement"]
+    return any(
+        action in st["Action"] and any(fnmatch(resource, granted) for granted in st["Resource"]) for st in statements
+    )
+
+
+@pytest.mark.parametrize("api", ["prod", "dev"])
+def test_api_gateway_may_invoke_the_snapstart_alias_as_the_role_and_nothing_else(api):
+    """Zappa's REST integration calls Lambda with the function's role (its Credentials), and
+    that role has only the policy we attach: without lambda:InvokeFunction on exactly the ARN
+    the integration names, every request would be API Gateway's 500."""
+    cli = zappa_cli(api, load=True)
+    (uri, credentials), *others = integrations(cli, lambda_arn=function_arn(cli))
+    invoked = uri.split("/functions/")[1].removesuffix("/invocations")
+    elsewhere = [function_arn(cli), f"{function_arn(cli)}:7", f"{function_arn(cli)}-stream:snapstart"]
+
+    assert (credentials, others) == (cli.zappa.credentials_arn, [])
+    assert role_may(cli, "lambda:InvokeFunction", invoked)
+    assert [arn for arn in elsewhere if role_may(cli, "lambda:InvokeFunction", arn)] == []
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_every_function_may_write_its_own_log_group(stage):
+    """Lambda logs with the function's role, into /aws/lambda/ and the function's name as
+    Zappa makes it (`triggerapi-prod-stream`: the stage's name slugified)."""
+    cli = zappa_cli(stage, load=True)
+    group = f"arn:aws:logs:{cli.zappa.aws_region}:{ACCOUNT}:log-group:/aws/lambda/{cli.lambda_name}"
+
+    assert role_may(cli, "logs:CreateLogGroup", group)
+    assert role_may(cli, "logs:CreateLogStream", f"{group}:log-stream:2026/01/01/[$LATEST]abc")
+    assert role_may(cli, "logs:PutLogEvents", f"{group}:log-stream:2026/01/01/[$LATEST]abc")
