@@ -26,7 +26,7 @@ from activity.models import (
     series_pk,
 )
 from events.ids import created_at_of
-from triggerapi import writes
+from triggerapi import thaw, writes
 from triggerapi.store import StoreUnavailable, now_ms
 
 log = logging.getLogger(__name__)
@@ -126,6 +126,13 @@ def flush() -> None:
             _flush_tenant(tenant_id, writes_of, items)
     finally:
         NOTES._flushing.release()
+
+
+# Counts noted before a SnapStart snapshot go to the store once, from the process that noted
+# them; what the store did not take then is dropped in each restored copy rather than added
+# once per copy (triggerapi/thaw.py).
+thaw.before_snapshot(flush)
+thaw.after_restore(NOTES.take)
 
 
 def _flush_tenant(tenant_id: str, writes_of: list, items: dict) -> None:

@@ -18,7 +18,6 @@ attempt counted as failed."""
 
 import contextvars
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from events.models import Event
@@ -26,14 +25,14 @@ from events.serializers import EventSerializer
 from hooks import lifecycle
 from hooks.attempt import body_encode
 from hooks.models import ACTIVE, Delivery, Hook
-from triggerapi import writes
+from triggerapi import thaw, writes
 from triggerapi.store import TransactionCanceled, now_ms
 
 # The delivery modules log under the one name their lines have always had.
 LOGGER = "hooks.deliveries"
 # First attempts and due retries run side by side: a slow receiver does not hold the others.
 ATTEMPT_WORKERS = 32
-_pool = ThreadPoolExecutor(max_workers=ATTEMPT_WORKERS, thread_name_prefix="attempt")
+_pool = thaw.Pool(workers=ATTEMPT_WORKERS, name="attempt")
 # DynamoDB's limit on a transaction's items.
 TRANSACTION_ITEMS = 100
 

@@ -25,7 +25,6 @@ which runs for longer than a minute, every second as well."""
 import contextvars
 import logging
 from collections import Counter, defaultdict
-from concurrent.futures import ThreadPoolExecutor
 
 from activity.records import change_of, event_key
 from activity.stream import changes_apply
@@ -35,7 +34,7 @@ from hooks import fanout, lanes
 from hooks.dispatcher import Dispatcher
 from hooks.queues import legacy_due_rekey
 from hooks.selectors import hooks_active
-from triggerapi import metrics
+from triggerapi import metrics, thaw
 from triggerapi.store import StoreUnavailable, now_ms
 
 log = logging.getLogger(__name__)
@@ -44,7 +43,7 @@ log = logging.getLogger(__name__)
 # attempt it started has ended and been recorded.
 DEADLINE_MARGIN_MS = 2_000
 # The activity writes of a batch's tenants, each beside its tenant's fan-out.
-ACTIVITY = ThreadPoolExecutor(max_workers=8, thread_name_prefix="activity")
+ACTIVITY = thaw.Pool(workers=8, name="activity")
 
 
 def deadline_of(context) -> int | None:

@@ -6,21 +6,27 @@ GetItem under its hook. The tag makes the id unique: two hooks' deliveries of on
 differ in it."""
 
 import hashlib
+import secrets
 
 from ulid import ULID
 
 from events.ids import EVENT_PREFIX, is_event_id
+from triggerapi.store import now_ms
 
 HOOK_PREFIX = "hook_"
 DELIVERY_PREFIX = "dlv_"
 ULID_LENGTH = 26
+RANDOM_BITS = 80
 # Crockford's base32, as ULIDs are written: the tag reads as part of the id.
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 TAG_LENGTH = 8
 
 
 def new_hook_id() -> str:
-    return HOOK_PREFIX + str(ULID())
+    """The time and 80 bits from the kernel, and no state: python-ulid's `ULID()` keeps the
+    last id's time and bits to stay monotonic, state that a SnapStart snapshot would hand to
+    every copy restored from it (triggerapi/thaw.py)."""
+    return HOOK_PREFIX + str(ULID.from_int((now_ms() << RANDOM_BITS) | secrets.randbits(RANDOM_BITS)))
 
 
 def is_hook_id(value: str) -> bool:

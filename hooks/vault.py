@@ -14,6 +14,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 
+from triggerapi import thaw
+
 _INFO = b"triggerapi hook secrets v1"
 UNREADABLE = "a hook secret was sealed with a SECRET_KEY that is neither current nor a fallback"
 
@@ -31,6 +33,12 @@ def _keys(secret_key: str, fallbacks: tuple[str, ...]) -> MultiFernet:
 @cache
 def _current(secret_key: str) -> Fernet:
     return _fernet(secret_key)
+
+
+# Keys derived before a SnapStart snapshot are not used after it: each restored copy derives
+# its own, as it verifies API keys again (triggerapi/thaw.py).
+thaw.after_restore(_keys.cache_clear)
+thaw.after_restore(_current.cache_clear)
 
 
 def _multi() -> MultiFernet:

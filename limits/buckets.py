@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from limits.gcra import US, Shape
 from limits.grants import grant_take
 from limits.models import Bucket
+from triggerapi import thaw
 from triggerapi.store import StoreUnavailable
 
 logger = logging.getLogger(__name__)
@@ -202,5 +203,8 @@ class SharedBuckets:
             self._buckets.clear()
 
 
-# The process's one view of the buckets it draws on.
+# The process's one view of the buckets it draws on. Forgotten in each instance restored from
+# a SnapStart snapshot (triggerapi/thaw.py): every copy would spend the tokens granted before
+# it, and the bucket would give out their number once per copy.
 BUCKETS = SharedBuckets()
+thaw.after_restore(BUCKETS.forget)

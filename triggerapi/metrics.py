@@ -26,6 +26,8 @@ from functools import wraps
 
 from django.conf import settings
 
+from triggerapi import thaw
+
 NAMESPACE = "triggerapi"
 # EMF takes at most 100 values of one metric in one line (what AWS's own EMF libraries
 # split at); the rest go on further lines.
@@ -143,6 +145,11 @@ def flush(collector: Collector = PROCESS) -> list[dict]:
     for document in documents:
         log.info(json.dumps(document, separators=(",", ":")))
     return documents
+
+
+# What was counted outside a request before a SnapStart snapshot is written once, by the
+# process that counted it, not again by every copy restored from it (triggerapi/thaw.py).
+thaw.before_snapshot(flush)
 
 
 @contextmanager

@@ -12,12 +12,13 @@ import logging
 import os
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from botocore import exceptions as boto
 from django.conf import settings
 from pynamodb.exceptions import DoesNotExist, PynamoDBException
+from pynamodb.models import Model
 
 from triggerapi.context import note_store_call, time_left
 
@@ -89,6 +90,25 @@ def client(model):
     methods keep only the code of a failed condition, not the item the store sends back with
     it, which `writes` needs (so `writes` sends what PynamoDB's public builders make here)."""
     return model._get_connection().connection.client
+
+
+def reconnect(models: Iterable[type[Model]]) -> None:
+    """A new botocore client, with a new HTTP pool, for each model that has one (the old pool's
+    sockets closed), after a SnapStart restore (triggerapi/thaw.py). Reaches PynamoDB's
+    private `_connection` and `_client`, which it offers no public way to renew. The botocore
+    session under them is kept: it holds what a client is made from (DynamoDB's API, parsed:
+    about 50 ms to load again per model, 3 ms for a client made from it) and the credential
+    chain, which fetches credentials again when those it holds run out (on SnapStart Lambda
+    gives them through its container endpoint, not as environment variables)."""
+    for model in models:
+        table = vars(model).get("_connection")
+        if table is None:
+            continue
+        old, table.connection._client = table.connection._client, None
+        if old is not None:
+            old.close()
+            # Made now from this thread's session: a pool thread would load one of its own.
+            client(model)
 
 
 class StoreUnavailable(Exception):

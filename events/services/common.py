@@ -2,19 +2,18 @@
 
 import contextvars
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 
 from rest_framework.exceptions import NotFound
 
 from events.ids import is_event_id
 from events.lifecycle import Transition, as_datetime, live
 from events.models import Event
-from triggerapi import writes
+from triggerapi import thaw, writes
 from triggerapi.store import ConditionFailed
 
 # DynamoDB has no multi-item conditional update; independent single-item writes go out
 # side by side so a batch costs about one round trip, not a hundred.
-_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="store")
+_pool = thaw.Pool(workers=8, name="store")
 
 
 class EventNotFound(NotFound):

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from devstack.processes import ROOT
-from scripts.package import SOURCES
+from scripts.package import SOURCES, runtime_requirements
 
 DEVELOPMENT = ("devstack", "bench", "tests", "scripts")
 
@@ -55,6 +55,16 @@ def test_run_deliveries_without_the_development_package_says_it_is_for_local_dev
         "run_deliveries is a local-development command and needs the devstack package, which is not here "
         "(the Lambda zip leaves it out: on AWS the event source mapping reads the stream)."
     )
+
+
+def test_the_zip_leaves_out_the_snapshot_hooks_package_that_lambdas_runtime_provides():
+    """A copy in the zip would come first on the path, and hooks registered with it might not
+    be the ones the runtime runs (triggerapi/thaw.py)."""
+    pinned = {line.split("==")[0].lower() for line in runtime_requirements()}
+    developed = (ROOT / "requirements-dev.txt").read_text().splitlines()
+
+    assert "snapshot-restore-py" not in pinned
+    assert any(line.startswith("snapshot-restore-py==") for line in developed)
 
 
 def test_every_app_of_ours_the_settings_install_is_in_the_zip():
