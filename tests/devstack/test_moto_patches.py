@@ -2,8 +2,12 @@
 patch does what it says, the store refuses a moto it was not written for, and what moto
 does without the patches (so the tests say when upstream no longer needs them)."""
 
+import json
+
 import pytest
 from moto.core.exceptions import JsonRESTError
+from moto.core.serialize import XFormedAttributePicker, get_serializer_class
+from moto.core.utils import get_service_model
 from moto.dynamodb.exceptions import MultipleTransactionsException, TransactionCanceledException
 from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend
@@ -138,15 +142,77 @@ def test_without_the_patch_moto_keeps_every_shard_iterator():
     assert len(streams.shard_iterators) == 21
 
 
+# Every kind of attribute value, binary ones as moto's request parser stores them (bytes).
+EVERY_TYPE = {
+    **{"s": {"S": 'é\u2028"<>&'}, "empty": {"S": ""}, "n": {"N": "1.50"}, "b": {"B": b"\x00\x01hi"}},
+    **{"yes": {"BOOL": True}, "null": {"NULL": True}, "ss": {"SS": ["a", "b"]}, "ns": {"NS": ["1", "2.5"]}},
+    **{"bs": {"BS": [b"a", b"\xff"]}, "none": {"L": []}, "nothing": {"M": {}}},
+    "m": {"M": {"l": {"L": [{"S": "y"}, {"N": "2"}, {"B": b"\x00"}, {"BS": [b"c"]}, {"M": {"t": {"BOOL": False}}}]}}},
+}
+
+
+def every_kind_of_record() -> dict:
+    """GetRecords' result (not yet serialised) over an INSERT, a MODIFY and a REMOVE of an
+    item holding every type, on a stream of new and old images."""
+    dynamodb = dynamodb_backends[ACCOUNT][REGION]
+    dynamodb.create_table(
+        "Images",
+        schema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        throughput=None,
+        attr=[{"AttributeName": "pk", "AttributeType": "S"}],
+        global_indexes=None,
+        indexes=None,
+        streams={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        billing_mode="PAY_PER_REQUEST",
+        sse_specification=None,
+        tags=[],
+        deletion_protection_enabled=None,
+        warm_throughput=None,
+    )
+    dynamodb.put_item("Images", {"pk": {"S": "a"}, **EVERY_TYPE})
+    dynamodb.put_item("Images", {"pk": {"S": "a"}, **EVERY_TYPE, "n": {"N": "2"}})
+    dynamodb.delete_item("Images", {"pk": {"S": "a"}})
+    streams = DynamoDBStreamsBackend(REGION, ACCOUNT)
+    [stream] = streams.list_streams("Images")
+    shard_id = streams.describe_stream(stream["StreamArn"])["Shards"][0]["ShardId"]
+    return streams.get_records(streams.get_shard_iterator(stream["StreamArn"], shard_id, "TRIM_HORIZON").arn, 100)
+
+
+def test_stream_records_are_dumped_as_motos_serializer_writes_them():
+    result = every_kind_of_record()
+    operation = get_service_model("dynamodbstreams").operation_model("GetRecords")
+    serializer = get_serializer_class("dynamodbstreams", "json")(
+        operation_model=operation, value_picker=XFormedAttributePicker()
+    )
+
+    serialized = json.loads(serializer.serialize(result)["body"])
+
+    assert [r["eventName"] for r in serialized["Records"]] == ["INSERT", "MODIFY", "REMOVE"]
+    assert serialized["Records"][1]["dynamodb"]["OldImage"]["b"] == {"B": "AAFoaQ=="}
+    assert json.loads(moto_patches.records_body(result)) == serialized
+
+
 def test_applied_puts_moto_back_as_it_was():
     import moto.dynamodb.models as models
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
-    before = (DynamoDBStreamsBackend.__init__, DynamoDBBackend.transact_write_items, models.copy)
+    before = (
+        DynamoDBStreamsBackend.__init__,
+        DynamoDBBackend.transact_write_items,
+        DynamoDBStreamsHandler.get_records,
+        models.copy,
+    )
 
     with moto_patches.applied():
         assert DynamoDBBackend.transact_write_items is not before[1]
+        assert DynamoDBStreamsHandler.get_records is not before[2]
 
-    assert (DynamoDBStreamsBackend.__init__, DynamoDBBackend.transact_write_items, models.copy) == before
+    assert (
+        DynamoDBStreamsBackend.__init__,
+        DynamoDBBackend.transact_write_items,
+        DynamoDBStreamsHandler.get_records,
+        models.copy,
+    ) == before
 
 
 def test_the_local_store_refuses_a_moto_it_was_not_written_for_in_one_line_and_patches_nothing(monkeypatch):
