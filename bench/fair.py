@@ -15,7 +15,6 @@ the outcome recorded, for a batch of events to one hook, as `run_deliveries` mak
     .venv/bin/python -m bench.fair --calls    (the in-process part only)
 """
 
-import json
 import logging
 import os
 import subprocess
@@ -24,9 +23,9 @@ import time
 from collections import Counter
 from contextlib import contextmanager
 
-from bench.harness import SMOKE, Stack, percentile, running_stack
+from bench.harness import SMOKE, Stack, app_in_process, key_for, percentile, running_stack
 from bench.webhooks import receiving
-from devstack.processes import ROOT, Api, Child, manage, wait_for
+from devstack.processes import ROOT, Api, Child, wait_for
 
 HANGING = 20 if SMOKE else 100
 QUIET = 10 if SMOKE else 40
@@ -37,7 +36,7 @@ CALLS_EVENTS = 20
 
 
 def subscribed(stack: Stack, tenant: str, target: str) -> Api:
-    api = Api(stack.url, json.loads(manage(stack.env, "issue_key", tenant, "--json"))["key"])
+    api = Api(stack.url, key_for(tenant))
     api.post("/v1/hooks", json={"target_url": target}).raise_for_status()
     return api
 
@@ -202,4 +201,5 @@ if __name__ == "__main__":
         calls()
     else:
         with running_stack() as stack:
+            app_in_process(stack)
             section(stack)

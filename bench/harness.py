@@ -74,6 +74,16 @@ def app_in_process(stack: Stack) -> None:
     django.setup()
 
 
+def key_for(tenant: str) -> str:
+    """A key of every scope for `tenant` (created if new), issued in this process after
+    app_in_process: `manage.py issue_key` is an interpreter and Django starting, about a
+    second each, and fair.py alone issued twelve."""
+    from tenants.models import SCOPES
+    from tenants.services import api_key_issue
+
+    return api_key_issue(tenant_id=tenant, scopes=SCOPES)[1]
+
+
 @dataclass
 class Measured:
     """`units` per second (events, or requests), requests' latencies in ms."""
