@@ -75,8 +75,8 @@ class Server(Child):
     """gunicorn, stopped with SIGQUIT, its quick shutdown: on SIGTERM each worker keeps a
     connection kept alive in the last 2 s open for up to 2 s more (gthread's
     STOP_KEEPALIVE_LINGER), and a test's or benchmark's client always holds one, so every stop
-    cost 2 s. Either way the workers end with sys.exit, their output flushed and their
-    coverage saved."""
+    cost 2 s. Its workers then leave without joining their idle threads
+    (devstack/gunicorn_quick_exit.py), their output flushed and their coverage saved."""
 
     stop_signal = signal.SIGQUIT
 
@@ -141,6 +141,8 @@ def start_api(env: dict, workers: int = 2, threads: int = API_THREADS) -> tuple[
         str(threads),
         # gunicorn's control socket is one path per user (~/.gunicorn): servers must not share it.
         "--no-control-socket",
+        "--config",
+        "python:devstack.gunicorn_quick_exit",
         # The longest list URL the schema allows (a 255-character event_type, percent-encoded
         # UTF-8, and its cursor) is about 5 KB; gunicorn's default refuses request lines over
         # 4,094 bytes with an HTML 414 the app never sees. 8,190 is gunicorn's own maximum.
