@@ -2,11 +2,10 @@
 status 1 if any request failed. bench/__init__.py says what each section measures."""
 
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 from bench import activity, coldstart, cpu, drain, fair, limits, longpoll, typed, webhooks
 from bench.floor import Floor
-from bench.harness import CONCURRENCY, SECONDS, SMOKE, THREADS, WORKERS, app_in_process, running_stack
+from bench.harness import CONCURRENCY, SECONDS, SMOKE, THREADS, WORKERS, app_in_process, running_stack, start_early
 from bench.report import print_results
 from bench.scenarios import Scenarios
 from bench.store_calls import store_calls
@@ -21,6 +20,12 @@ def main() -> int:
     extra: list[str] = []
     with running_stack() as stack:
         app_in_process(stack)
+        if SMOKE:
+            # The smoke run (`make test`) starts two parts that need no stack (moto in process,
+            # an interpreter each) now, beside the sections before them, and reads them where
+            # `make bench` runs each alone: what they print are counts.
+            for args in (fair.CALLS, activity.WRITES):
+                start_early(*args)
         scenarios = Scenarios(stack.url, Floor(stack.store_url))
         # 5. Webhooks first, while the stream holds nothing else: run_deliveries reads every
         # tenant's records, and left running it would compete for the store during the rest.
@@ -51,13 +56,11 @@ def main() -> int:
         print("\n7. request rate across two API processes", flush=True)
         extra += limits.section(stack)
     print("\n3b. app CPU per request, store in process (bench/cpu.py)", flush=True)
-    with ThreadPoolExecutor(1) as beside:
-        # The smoke run (`make test`) starts bench.typed's interpreter beside bench.cpu's, which
-        # measures CPU time, not wall time; `make bench` runs each alone.
-        typed_lines = beside.submit(typed.section) if SMOKE else None
-        cpu_lines = cpu.section()
-        extra += coldstart.section()
-        extra += typed_lines.result() if typed_lines else typed.section()
+    if SMOKE:  # typed beside cpu, which measures CPU time, not wall time
+        start_early(*typed.ARGS)
+    cpu_lines = cpu.section()
+    extra += coldstart.section()
+    extra += typed.section()
     print_results(scenarios.rows, health, single, calls, cpu_lines, extra)
     if scenarios.errors:
         print(f"\n{len(scenarios.errors)} requests failed; the first: {scenarios.errors[:3]}")

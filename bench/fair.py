@@ -17,15 +17,14 @@ the outcome recorded, for a batch of events to one hook, as `run_deliveries` mak
 
 import logging
 import os
-import subprocess
 import sys
 import time
 from collections import Counter
 from contextlib import contextmanager
 
-from bench.harness import SMOKE, Stack, app_in_process, key_for, percentile, running_stack
+from bench.harness import SMOKE, Stack, app_in_process, key_for, percentile, run_module, running_stack
 from bench.webhooks import receiving
-from devstack.processes import ROOT, Api, Child, wait_for
+from devstack.processes import Api, Child, wait_for
 
 HANGING = 20 if SMOKE else 100
 QUIET = 10 if SMOKE else 40
@@ -106,8 +105,11 @@ def section(stack: Stack) -> list[str]:
     return lines
 
 
+CALLS = ("bench.fair", "--calls")
+
+
 def calls_section() -> list[str]:
-    result = subprocess.run([sys.executable, "-m", "bench.fair", "--calls"], cwd=ROOT, capture_output=True, text=True)
+    result = run_module(*CALLS)
     if result.returncode != 0:
         return [f"   store calls per delivery: not measured ({result.stderr.strip().splitlines()[-1:]})"]
     return [f"   {line}" for line in result.stdout.splitlines()]
