@@ -14,6 +14,8 @@ from pathlib import Path
 
 import requests
 
+from devstack import forked_commands
+
 ROOT = Path(__file__).resolve().parents[1]
 STARTUP_SECONDS = 60
 
@@ -106,7 +108,9 @@ def hooks_env(dynamodb_url: str, **extra: str) -> dict:
 
 
 def manage(env: dict, *args: str) -> str:
-    result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True)
+    """`python manage.py *args`'s output, which must succeed: a process each, forked from a
+    server that has Django set up already (devstack/forked_commands.py)."""
+    result = forked_commands.run(env, args)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
