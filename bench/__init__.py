@@ -37,7 +37,9 @@ tests) and measures, printing one table:
 Every scenario gets fresh tenants, with request rates far above what they send (the limiter
 runs, its calls per request are in 3). BENCH_SECONDS (10) is each timed scenario's length;
 `make bench BENCH_SECONDS=1` is the smoke run `make test` does (tests/integration/
-test_bench_smoke.py). Exit status 1 if any request failed. Sections 3b to 8 also run alone:
+test_bench_smoke.py), which also starts the parts that need no stack (fair's store calls,
+the activity writes, typed) ahead, beside the sections before them, where `make bench` runs
+each alone. Exit status 1 if any request failed. Sections 3b to 8 also run alone:
 `python -m bench.cpu`, `bench.typed` and `bench.coldstart ZIP` need no stack; `bench.longpoll`,
 `bench.webhooks`, `bench.drain`, `bench.limits`, `bench.fair` and `bench.activity` start one of their
 own (`bench.activity_writes` needs none).

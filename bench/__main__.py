@@ -5,7 +5,7 @@ import sys
 
 from bench import activity, coldstart, cpu, drain, fair, limits, longpoll, typed, webhooks
 from bench.floor import Floor
-from bench.harness import CONCURRENCY, SECONDS, THREADS, WORKERS, app_in_process, running_stack
+from bench.harness import CONCURRENCY, SECONDS, SMOKE, THREADS, WORKERS, app_in_process, running_stack, start_early
 from bench.report import print_results
 from bench.scenarios import Scenarios
 from bench.store_calls import store_calls
@@ -20,6 +20,12 @@ def main() -> int:
     extra: list[str] = []
     with running_stack() as stack:
         app_in_process(stack)
+        if SMOKE:
+            # The smoke run (`make test`) starts two parts that need no stack (moto in process,
+            # an interpreter each) now, beside the sections before them, and reads them where
+            # `make bench` runs each alone: what they print are counts.
+            for args in (fair.CALLS, activity.WRITES):
+                start_early(*args)
         scenarios = Scenarios(stack.url, Floor(stack.store_url))
         # 5. Webhooks first, while the stream holds nothing else: run_deliveries reads every
         # tenant's records, and left running it would compete for the store during the rest.
@@ -50,6 +56,8 @@ def main() -> int:
         print("\n7. request rate across two API processes", flush=True)
         extra += limits.section(stack)
     print("\n3b. app CPU per request, store in process (bench/cpu.py)", flush=True)
+    if SMOKE:  # typed beside cpu, which measures CPU time, not wall time
+        start_early(*typed.ARGS)
     cpu_lines = cpu.section()
     extra += coldstart.section()
     extra += typed.section()

@@ -22,22 +22,19 @@ and ack, and the delivery pipeline's flushes.
 
 import json
 import statistics
-import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
 
 import requests
 
-from bench.harness import SMOKE, Stack, app_in_process, percentile, running_stack
-from devstack.processes import ROOT
+from bench.harness import SMOKE, Stack, app_in_process, percentile, run_module, running_stack
 
 SMALL = 10
 BIG = 100_000
 REAL = 5  # the big tenant's real events (the oldest undelivered among them)
 REQUESTS = 10 if SMOKE else 50
-WRITES = ["--events", "100", "--settled", "20", "--flush-events", "1"] if SMOKE else []
+WRITES = ("bench.activity_writes", *(("--events", "100", "--settled", "20", "--flush-events", "1") if SMOKE else ()))
 
 
 def tenant(stack: Stack, events: int) -> tuple[str, requests.Session]:
@@ -141,9 +138,7 @@ def stats_reads(stack: Stack) -> list[str]:
 def writes() -> list[str]:
     """bench/activity_writes.py's lines, from an interpreter of its own (mock_aws patches the
     process)."""
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.activity_writes", *WRITES], cwd=ROOT, capture_output=True, text=True
-    )
+    result = run_module(*WRITES)
     if result.returncode:
         raise RuntimeError("bench.activity_writes failed:\n" + result.stderr[-3000:])
     return result.stdout.splitlines()

@@ -18,12 +18,9 @@ import json
 import logging
 import os
 import pstats
-import subprocess
-import sys
 import time
 
-from bench.harness import HIGH_LIMITS, SMOKE
-from devstack.processes import ROOT
+from bench.harness import HIGH_LIMITS, SMOKE, run_module
 
 # The in-process mock, fake credentials, no endpoint (a developer's .env must not name one).
 MOCK_ENV = {
@@ -172,12 +169,12 @@ def profile(what: str, run) -> None:
         print("\n".join(line for line in out.getvalue().splitlines() if line.strip())[:20000])
 
 
+ARGS = ("bench.cpu", "--requests", "100" if SMOKE else "1000")
+
+
 def section() -> list[str]:
     """This module's table, from an interpreter of its own."""
-    count = "100" if SMOKE else "1000"
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.cpu", "--requests", count], cwd=ROOT, capture_output=True, text=True
-    )
+    result = run_module(*ARGS)
     if result.returncode:
         raise RuntimeError("bench.cpu failed:\n" + result.stderr[-3000:])
     return result.stdout.splitlines()

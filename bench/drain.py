@@ -4,15 +4,14 @@ stack (the worker as a process, against the API under gunicorn), with the store'
     python -m bench.drain     (a stack of its own; `make bench` runs it as section 6)
 """
 
-import json
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from bench.harness import SMOKE, Stack, running_stack
-from devstack.processes import ROOT, Api, manage
+from bench.harness import SMOKE, Stack, app_in_process, running_stack
+from devstack.processes import ROOT, Api
 
 PER_TENANT = 30 if SMOKE else 300
 BATCH = 100
@@ -51,8 +50,9 @@ def drain(env: dict, url: str, keys: dict, store_pid: int) -> tuple[int, float, 
 
 
 def section(stack: Stack) -> list[str]:
-    tenants = json.loads(manage(stack.env, "seed_tenants", "--json"))["tenants"]
-    keys = {t["tenant"]: t["key"] for t in tenants}
+    from tenants.services import tenants_seed  # as `manage.py seed_tenants` does, in process
+
+    keys = {seeded.tenant_id: seeded.key for seeded in tenants_seed(rotate=False) if seeded.key}
     post_events(stack.url, keys, PER_TENANT)
     acked, elapsed, store_cpu = drain(stack.env, stack.url, keys, stack.store.process.pid)
     lines = [
@@ -66,4 +66,5 @@ def section(stack: Stack) -> list[str]:
 
 if __name__ == "__main__":
     with running_stack() as stack:
+        app_in_process(stack)
         section(stack)

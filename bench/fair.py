@@ -15,18 +15,16 @@ the outcome recorded, for a batch of events to one hook, as `run_deliveries` mak
     .venv/bin/python -m bench.fair --calls    (the in-process part only)
 """
 
-import json
 import logging
 import os
-import subprocess
 import sys
 import time
 from collections import Counter
 from contextlib import contextmanager
 
-from bench.harness import SMOKE, Stack, percentile, running_stack
+from bench.harness import SMOKE, Stack, app_in_process, key_for, percentile, run_module, running_stack
 from bench.webhooks import receiving
-from devstack.processes import ROOT, Api, Child, manage, wait_for
+from devstack.processes import Api, Child, wait_for
 
 HANGING = 20 if SMOKE else 100
 QUIET = 10 if SMOKE else 40
@@ -37,7 +35,7 @@ CALLS_EVENTS = 20
 
 
 def subscribed(stack: Stack, tenant: str, target: str) -> Api:
-    api = Api(stack.url, json.loads(manage(stack.env, "issue_key", tenant, "--json"))["key"])
+    api = Api(stack.url, key_for(tenant))
     api.post("/v1/hooks", json={"target_url": target}).raise_for_status()
     return api
 
@@ -107,8 +105,11 @@ def section(stack: Stack) -> list[str]:
     return lines
 
 
+CALLS = ("bench.fair", "--calls")
+
+
 def calls_section() -> list[str]:
-    result = subprocess.run([sys.executable, "-m", "bench.fair", "--calls"], cwd=ROOT, capture_output=True, text=True)
+    result = run_module(*CALLS)
     if result.returncode != 0:
         return [f"   store calls per delivery: not measured ({result.stderr.strip().splitlines()[-1:]})"]
     return [f"   {line}" for line in result.stdout.splitlines()]
@@ -202,4 +203,5 @@ if __name__ == "__main__":
         calls()
     else:
         with running_stack() as stack:
+            app_in_process(stack)
             section(stack)

@@ -2,6 +2,8 @@
 generator and how its latencies are summed up."""
 
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -72,6 +74,37 @@ def app_in_process(stack: Stack) -> None:
     import django
 
     django.setup()
+
+
+# Interpreters started ahead of the section that reads them (start_early), by their arguments.
+_EARLY: dict[tuple[str, ...], subprocess.Popen] = {}
+
+
+def start_early(*args: str) -> None:
+    """Starts `python -m *args` now, for run_module to collect later: the smoke run starts
+    the sections that need no stack (moto in process) at its beginning, beside the rest."""
+    _EARLY[args] = subprocess.Popen(
+        [sys.executable, "-m", *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def run_module(*args: str) -> subprocess.CompletedProcess:
+    """`python -m *args` in an interpreter of its own (mock_aws patches the process it runs
+    in): the one start_early started, or one started now."""
+    if (started := _EARLY.pop(args, None)) is None:
+        return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True)
+    out, err = started.communicate()
+    return subprocess.CompletedProcess(started.args, started.returncode, out, err)
+
+
+def key_for(tenant: str) -> str:
+    """A key of every scope for `tenant` (created if new), issued in this process after
+    app_in_process: `manage.py issue_key` is an interpreter and Django starting, about a
+    second each, and fair.py alone issued twelve."""
+    from tenants.models import SCOPES
+    from tenants.services import api_key_issue
+
+    return api_key_issue(tenant_id=tenant, scopes=SCOPES)[1]
 
 
 @dataclass

@@ -20,9 +20,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from bench.harness import SECONDS, Stack, percentile, running_stack
+from bench.harness import SECONDS, Stack, app_in_process, key_for, percentile, running_stack
 from devstack.load import paced
-from devstack.processes import manage, start_api
+from devstack.processes import start_api
 
 RATE, BURST = 20, 20
 QUIET = 20
@@ -44,11 +44,14 @@ class Timed:
         return response.status_code, (time.perf_counter() - started) * 1000
 
 
-def tenant(env: dict, *limits: str) -> tuple[str, str]:
+def tenant(**limits: int) -> tuple[str, str]:
+    """A new tenant, its key and its own `limits` (as `set_limits` sets them), in process."""
+    from limits.services import tenant_limits_set
+
     name = f"bench-rate-{uuid.uuid4().hex[:6]}"
-    key = json.loads(manage(env, "issue_key", name, "--json"))["key"]
+    key = key_for(name)
     if limits:
-        manage(env, "set_limits", name, *limits)
+        tenant_limits_set(tenant_id=name, changes=limits)
     return name, key
 
 
@@ -67,9 +70,9 @@ def section(stack: Stack) -> list[str]:
     started = [start_api(stack.env, workers=1, threads=8) for _ in range(2)]
     servers, urls = [server for server, _ in started], [url for _, url in started]
     try:
-        noisy, noisy_key = tenant(stack.env, "--rate", str(RATE), "--burst", str(BURST))
-        _, quiet_key = tenant(stack.env)
-        _, warm_key = tenant(stack.env)
+        noisy, noisy_key = tenant(rate=RATE, burst=BURST)
+        _, quiet_key = tenant()
+        _, warm_key = tenant()
         with ThreadPoolExecutor(16) as pool:  # each server thread's first requests open its connections
             list(pool.map(Timed(warm_key, urls, lambda i: i % 2), range(32)))
         quiet = Timed(quiet_key, urls, lambda i: i % 2)
@@ -112,4 +115,5 @@ def _lines(noisy, alone, beside, calls: int, sent: int) -> list[str]:
 
 if __name__ == "__main__":
     with running_stack() as stack:
+        app_in_process(stack)
         section(stack)

@@ -12,8 +12,8 @@ import threading
 import time
 import uuid
 
-from bench.harness import SECONDS, SMOKE, Stack, percentile, running_stack
-from devstack.processes import Api, Child, manage
+from bench.harness import SECONDS, SMOKE, Stack, app_in_process, key_for, percentile, running_stack
+from devstack.processes import Api, Child
 
 EVENTS = 6 if SMOKE else int(SECONDS * 4)
 WAIT_SECONDS = 2 if SMOKE else 5
@@ -54,7 +54,7 @@ def queries_per_waited_second(api: Api, server: Child, wait: int) -> float:
 
 
 def section(stack: Stack) -> list[str]:
-    key = json.loads(manage(stack.env, "issue_key", f"bench-longpoll-{uuid.uuid4().hex[:6]}", "--json"))["key"]
+    key = key_for(f"bench-longpoll-{uuid.uuid4().hex[:6]}")
     api = Api(stack.url, key)
     api.get("/v1/me")  # warm: the key cache
     latencies = wake_up_latencies(stack.url, key, EVENTS)
@@ -72,4 +72,5 @@ def section(stack: Stack) -> list[str]:
 
 if __name__ == "__main__":
     with running_stack() as stack:
+        app_in_process(stack)
         section(stack)

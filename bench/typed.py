@@ -11,13 +11,10 @@ a key condition, none of them reads the 10,000. In process, on moto's in-process
 import argparse
 import logging
 import os
-import subprocess
-import sys
 from contextlib import contextmanager
 
 from bench.cpu import MOCK_ENV
-from bench.harness import SMOKE
-from devstack.processes import ROOT
+from bench.harness import SMOKE, run_module
 
 
 @contextmanager
@@ -130,15 +127,16 @@ def main() -> None:
         print(f"| replay by type ({moved['replayed']} moved) | {describe(replayed)} | reads only that type |")
 
 
+OTHERS = "1000" if SMOKE else "10000"
+ARGS = ("bench.typed", "--others", OTHERS)
+
+
 def section() -> list[str]:
     """This module's table, from an interpreter of its own (mock_aws patches the process)."""
-    others = "1000" if SMOKE else "10000"
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.typed", "--others", others], cwd=ROOT, capture_output=True, text=True
-    )
+    result = run_module(*ARGS)
     if result.returncode:
         raise RuntimeError("bench.typed failed:\n" + result.stderr[-3000:])
-    return ["", f"8. reads by type (bench/typed.py, in process, {others} others)", *result.stdout.splitlines()]
+    return ["", f"8. reads by type (bench/typed.py, in process, {OTHERS} others)", *result.stdout.splitlines()]
 
 
 if __name__ == "__main__":

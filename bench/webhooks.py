@@ -6,7 +6,6 @@ hook, for a burst sent as fast as 8 clients can.
     python -m bench.webhooks     (a stack of its own; `make bench` runs it as section 5)
 """
 
-import json
 import os
 import sys
 import threading
@@ -16,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from bench.harness import SECONDS, SMOKE, Stack, percentile, running_stack
-from devstack.processes import Api, Child, manage
+from bench.harness import SECONDS, SMOKE, Stack, app_in_process, key_for, percentile, running_stack
+from devstack.processes import Api, Child
 
 # 20/s: about 6 store requests a delivery, moto answering one request at a time, give one
 # hook about 30 deliveries/s through the local store (README, "How fast").
@@ -79,7 +78,7 @@ def pushing_to_a_receiver(env: dict, url: str, tenant: str):
     deliveries.wait_ready()
     try:
         with receiving() as (base, arrived, _, _):
-            api = Api(url, json.loads(manage(env, "issue_key", tenant, "--json"))["key"])
+            api = Api(url, key_for(tenant))
             api.post("/v1/hooks", json={"target_url": f"{base}{PATH}"}).raise_for_status()
 
             def send() -> str:
@@ -137,4 +136,5 @@ def section(stack: Stack) -> list[str]:
 
 if __name__ == "__main__":
     with running_stack() as stack:
+        app_in_process(stack)
         section(stack)

@@ -2,8 +2,15 @@
 patch does what it says, the store refuses a moto it was not written for, and what moto
 does without the patches (so the tests say when upstream no longer needs them)."""
 
+import copy
+import json
+
+import boto3
 import pytest
 from moto.core.exceptions import JsonRESTError
+from moto.core.responses import ActionContext, ActionResult
+from moto.core.serialize import get_serializer_class
+from moto.core.utils import get_service_model
 from moto.dynamodb.exceptions import MultipleTransactionsException, TransactionCanceledException
 from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend
@@ -138,15 +145,150 @@ def test_without_the_patch_moto_keeps_every_shard_iterator():
     assert len(streams.shard_iterators) == 21
 
 
+# Every kind of attribute value, binary ones as moto's request parser stores them (bytes).
+EVERY_TYPE = {
+    **{"s": {"S": 'é\u2028"<>&'}, "empty": {"S": ""}, "n": {"N": "1.50"}, "b": {"B": b"\x00\x01hi"}},
+    **{"yes": {"BOOL": True}, "null": {"NULL": True}, "ss": {"SS": ["a", "b"]}, "ns": {"NS": ["1", "2.5"]}},
+    **{"bs": {"BS": [b"a", b"\xff"]}, "none": {"L": []}, "nothing": {"M": {}}},
+    "m": {"M": {"l": {"L": [{"S": "y"}, {"N": "2"}, {"B": b"\x00"}, {"BS": [b"c"]}, {"M": {"t": {"BOOL": False}}}]}}},
+}
+
+
+def every_kind_of_record() -> dict:
+    """GetRecords' result (not yet serialised) over an INSERT, a MODIFY and a REMOVE of an
+    item holding every type, on a stream of new and old images."""
+    dynamodb = dynamodb_backends[ACCOUNT][REGION]
+    dynamodb.create_table(
+        "Images",
+        schema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        throughput=None,
+        attr=[{"AttributeName": "pk", "AttributeType": "S"}],
+        global_indexes=None,
+        indexes=None,
+        streams={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        billing_mode="PAY_PER_REQUEST",
+        sse_specification=None,
+        tags=[],
+        deletion_protection_enabled=None,
+        warm_throughput=None,
+    )
+    dynamodb.put_item("Images", {"pk": {"S": "a"}, **EVERY_TYPE})
+    dynamodb.put_item("Images", {"pk": {"S": "a"}, **EVERY_TYPE, "n": {"N": "2"}})
+    dynamodb.delete_item("Images", {"pk": {"S": "a"}})
+    streams = DynamoDBStreamsBackend(REGION, ACCOUNT)
+    [stream] = streams.list_streams("Images")
+    shard_id = streams.describe_stream(stream["StreamArn"])["Shards"][0]["ShardId"]
+    return streams.get_records(streams.get_shard_iterator(stream["StreamArn"], shard_id, "TRIM_HORIZON").arn, 100)
+
+
+def written_both_ways(monkeypatch) -> list[tuple[tuple[str, str], dict, dict]]:
+    """From here on, every answer moto writes, as (service, operation), as its serializer
+    writes it and as answers_dumped does (moto answering with the serializer's)."""
+    [(owner, name, dumped)] = moto_patches.answers_dumped()
+    original = vars(owner)[name]
+    both = []
+
+    def write(self, context):
+        written = original(self, context)
+        operation = (context.service_model.service_name, context.operation_model.name)
+        both.append((operation, json.loads(written[2] or "{}"), json.loads(dumped(self, context)[2] or "{}")))
+        return written
+
+    monkeypatch.setattr(owner, name, write)
+    return both
+
+
+def test_stream_records_are_dumped_as_motos_serializer_writes_them(monkeypatch):
+    both = written_both_ways(monkeypatch)
+    result = every_kind_of_record()
+    service = get_service_model("dynamodbstreams")
+    operation = service.operation_model("GetRecords")
+
+    ActionResult(result).execute_result(
+        ActionContext(service, operation, get_serializer_class("dynamodbstreams", "json"), None)
+    )
+
+    [(_, serialized, dumped)] = both
+    assert [r["eventName"] for r in serialized["Records"]] == ["INSERT", "MODIFY", "REMOVE"]
+    assert serialized["Records"][1]["dynamodb"]["OldImage"]["b"] == {"B": "AAFoaQ=="}
+    assert dumped == serialized
+
+
+def test_answers_holding_items_are_dumped_as_motos_serializer_writes_them(monkeypatch):
+    both = written_both_ways(monkeypatch)
+    db = boto3.client("dynamodb", region_name=REGION)
+    key = {"pk": {"S": "p"}, "sk": {"S": "1"}}
+    db.create_table(
+        TableName="Items",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk", "g")],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "g-index",
+                "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for n in range(4):
+        db.put_item(TableName="Items", Item={"pk": {"S": "p"}, "sk": {"S": str(n)}, "g": {"S": "x"}, **EVERY_TYPE})
+    db.put_item(TableName="Items", Item={**key, "g": {"S": "x"}, **EVERY_TYPE}, ReturnValues="ALL_OLD")
+    db.get_item(TableName="Items", Key=key, ProjectionExpression="m.l[2], b", ReturnConsumedCapacity="TOTAL")
+    db.get_item(TableName="Items", Key={**key, "sk": {"S": "none-such"}})
+    p = {":p": {"S": "p"}}
+    db.query(TableName="Items", KeyConditionExpression="pk = :p", ExpressionAttributeValues=p, Limit=2)
+    db.query(TableName="Items", KeyConditionExpression="pk = :p", ExpressionAttributeValues=p, Select="COUNT")
+    db.query(
+        TableName="Items",
+        KeyConditionExpression="pk = :p",
+        ExpressionAttributeValues={**p, ":z": {"N": "9"}},
+        FilterExpression="n > :z",
+    )
+    x = {":x": {"S": "x"}}
+    db.query(
+        TableName="Items",
+        IndexName="g-index",
+        KeyConditionExpression="g = :x",
+        ExpressionAttributeValues=x,
+        ReturnConsumedCapacity="INDEXES",
+    )
+    db.scan(TableName="Items", Limit=3)
+    db.batch_get_item(RequestItems={"Items": {"Keys": [key, {**key, "sk": {"S": "none-such"}}]}})
+    db.transact_get_items(TransactItems=[{"Get": {"TableName": "Items", "Key": key}}])
+    for returned in ("ALL_NEW", "UPDATED_OLD", "NONE"):
+        db.update_item(
+            TableName="Items",
+            Key=key,
+            UpdateExpression="SET n = :n",
+            ExpressionAttributeValues={":n": {"N": "3"}},
+            ReturnValues=returned,
+        )
+    db.delete_item(TableName="Items", Key=key, ReturnValues="ALL_OLD")
+
+    dumped_ones = {operation for operation, _, _ in both if operation in moto_patches.DUMPED}
+    assert dumped_ones == moto_patches.DUMPED - {("dynamodbstreams", "GetRecords")}
+    assert [(operation, dumped) for operation, serialized, dumped in both if dumped != serialized] == []
+    queries = [serialized for operation, serialized, _ in both if operation == ("dynamodb", "Query")]
+    assert [(q["Count"], len(q.get("Items", []))) for q in queries] == [(2, 2), (4, 0), (0, 0), (4, 4)]
+
+
 def test_applied_puts_moto_back_as_it_was():
     import moto.dynamodb.models as models
 
-    before = (DynamoDBStreamsBackend.__init__, DynamoDBBackend.transact_write_items, models.copy)
+    before = (DynamoDBStreamsBackend.__init__, DynamoDBBackend.transact_write_items, ActionResult.execute_result)
 
     with moto_patches.applied():
         assert DynamoDBBackend.transact_write_items is not before[1]
+        assert ActionResult.execute_result is not before[2]
+        assert models.copy is not copy
 
-    assert (DynamoDBStreamsBackend.__init__, DynamoDBBackend.transact_write_items, models.copy) == before
+    assert (
+        DynamoDBStreamsBackend.__init__,
+        DynamoDBBackend.transact_write_items,
+        ActionResult.execute_result,
+    ) == before
+    assert models.copy is copy
 
 
 def test_the_local_store_refuses_a_moto_it_was_not_written_for_in_one_line_and_patches_nothing(monkeypatch):

@@ -33,11 +33,18 @@ const appTester = zapier.createAppTester(App);
 
 const authData = (apiKey) => ({ api_url: env().apiUrl, api_key: apiKey });
 
-// The API called directly, as the outside world does: to ingest and to check.
+// The API called directly, as the outside world does: to ingest and to check. A connection
+// each: fetch keeps an idle one for 4 s and gunicorn closes it after 2, so a call made about
+// 2 s after the last could go out on a connection the server is closing ("other side closed").
 const api = async (apiKey, method, path, { body, headers } = {}) => {
   const response = await fetch(`${env().apiUrl}${path}`, {
     method,
-    headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json', ...(headers || {}) },
+    headers: {
+      Authorization: `Bearer ${apiKey}`,
+      'Content-Type': 'application/json',
+      Connection: 'close',
+      ...(headers || {}),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
