@@ -7,6 +7,7 @@ import requests
 from django.test import Client as DjangoClient
 from requests.structures import CaseInsensitiveDict
 
+from devstack import moto_patches
 from tenants.models import SCOPES
 from tests.hooks.api.conftest import stream_records  # noqa: F401 (a fixture these tests use)
 from tests.hooks.receiver import Receiver
@@ -14,6 +15,15 @@ from triggerapi_client import Client
 
 BASE_URL = "http://testserver"
 BODY_HEADERS = ("content-type", "content-length")
+
+
+@pytest.fixture(autouse=True)
+def one_store_request_at_a_time():
+    """moto as the local store runs it (devstack/moto_patches.py): the dispatcher attempts two
+    hooks' deliveries side by side, and moto in process is not safe for two transactions at
+    once (a "dictionary changed size during iteration" in one of them)."""
+    with moto_patches.applied():
+        yield
 
 
 class InProcess(requests.adapters.BaseAdapter):
