@@ -136,20 +136,30 @@ def _hook_stats(hook, counters: Buckets, hour: Buckets, day: Buckets) -> dict:
 
 def series_get(*, tenant_id: str, metric: str, window: str, hook_id: str | None = None) -> dict:
     """`hook_id` (an attempt metric only) must be the tenant's: the view checks it."""
+    [series] = series_of(tenant_id=tenant_id, metrics=[metric], window=window, hook_id=hook_id)
+    return series
+
+
+def series_of(*, tenant_id: str, metrics: list[str], window: str, hook_id: str | None = None) -> list[dict]:
+    """Several metrics' series over one window from one query: a bucket holds every count of
+    its step (the console's overview draws three)."""
     step, count = WINDOWS[window]
-    name = SERIES_ATTRIBUTE[metric] + (f"#{hook_id}" if hook_id else "")
-    now = now_ms()
-    starts = _starts(step, count, now)
-    counts = _bucket_counts(series_pk(tenant_id), step, starts[0], starts[-1], name)
-    return {
-        "metric": metric,
-        "step_seconds": STEP_MS[step] // 1000,
-        "points": [[start, counts.get(start, 0)] for start in starts],
-    }
+    names = [SERIES_ATTRIBUTE[metric] + (f"#{hook_id}" if hook_id else "") for metric in metrics]
+    starts = _starts(step, count, now_ms())
+    counts = _bucket_counts(series_pk(tenant_id), step, starts[0], starts[-1], names)
+    return [
+        {
+            "metric": metric,
+            "step_seconds": STEP_MS[step] // 1000,
+            "points": [[start, counts[name].get(start, 0)] for start in starts],
+        }
+        for metric, name in zip(metrics, names, strict=True)
+    ]
 
 
-def _bucket_counts(pk: str, step: str, first: int, last: int, name: str) -> dict[int, int]:
-    counts: dict[int, int] = {}
+def _bucket_counts(pk: str, step: str, first: int, last: int, names: list[str]) -> dict[str, dict[int, int]]:
+    counts: dict[str, dict[int, int]] = {name: {} for name in names}
+    aliases = {f"#n{n}": name for n, name in enumerate(names)}
     request = {
         "TableName": TABLE,
         "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
@@ -158,13 +168,14 @@ def _bucket_counts(pk: str, step: str, first: int, last: int, name: str) -> dict
             ":first": {"S": bucket_sk(step, first)},
             ":last": {"S": bucket_sk(step, last)},
         },
-        "ProjectionExpression": "sk, #n",
-        "ExpressionAttributeNames": {"#n": name},
+        "ProjectionExpression": ", ".join(["sk", *aliases]),
+        "ExpressionAttributeNames": aliases,
     }
     while True:
         page = call(lambda r=dict(request): client(Activity).query(**r), what="Query Activity buckets")
         for item in page.get("Items", []):
-            counts[int(item["sk"]["S"][2:])] = int(item.get(name, {}).get("N", "0"))
+            for name in names:
+                counts[name][int(item["sk"]["S"][2:])] = int(item.get(name, {}).get("N", "0"))
         if not page.get("LastEvaluatedKey"):
             return counts
         request["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from django.shortcuts import redirect
 
 from activity.history import history_page
-from activity.selectors import WINDOWS, series_get, stats_get
+from activity.selectors import WINDOWS, series_of, stats_get
 from activity.serializers import HistoryQuerySerializer
 from console.charts import HEIGHT, WIDTH, drawn
 from console.pages import console_page, page, require_scope
@@ -33,10 +33,10 @@ def overview(request):
         return page(request, "console/overview.html", {"stats": None})
     window = request.GET.get("window") if request.GET.get("window") in WINDOWS else "1h"
     tenant_id = request.principal.tenant_id
-    charts = []
-    for metric in SERIES:
-        series = series_get(tenant_id=tenant_id, metric=metric, window=window)
-        charts.append({"metric": metric, "step": series["step_seconds"], "drawn": drawn(series["points"])})
+    charts = [
+        {"metric": series["metric"], "step": series["step_seconds"], "drawn": drawn(series["points"])}
+        for series in series_of(tenant_id=tenant_id, metrics=list(SERIES), window=window)
+    ]
     context = {
         "stats": stats_get(tenant_id=tenant_id),
         "charts": charts,
