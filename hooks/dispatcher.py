@@ -117,9 +117,17 @@ class Dispatcher:
 
     def run_until_idle(self, *, deadline_ms: int | None = None) -> int:
         """Rounds while they start attempts (and the deadline leaves room), then waits for
-        them: what is due now, made (`run_deliveries --once`, a test). The attempts made."""
-        while self._has_room(deadline_ms) and self.round(deadline_ms=deadline_ms):
-            pass
+        them: what is due now, made (`run_deliveries --once`, `run_due`). A round that starts
+        nothing while this process's own attempts still hold places (a hook's backlog beyond
+        its HOOK_MAX_IN_FLIGHT) waits for them to end, then looks again. The attempts made."""
+        while self._has_room(deadline_ms):
+            if self.round(deadline_ms=deadline_ms):
+                continue
+            with self._lock:
+                running = bool(self._running or self._offers)
+            if not running:
+                break
+            self.wait()  # their places come back, their lanes are woken
         self.wait()
         return self.attempted
 

@@ -3,11 +3,13 @@ the function stopped) still moves the delivery along its schedule, to `failed` a
 8th; an unreadable secret or event is a failed attempt that says why; and no attempt starts
 that cannot end before the function running it must stop. In process, the clock moved."""
 
+import threading
 import time
 from datetime import UTC, datetime
 
 from events.models import Event
 from hooks import dispatch, fanout, handler, lifecycle, outcomes
+from hooks.dispatcher import Dispatcher
 from hooks.models import FAILED, PENDING, SUCCEEDED, Delivery
 from hooks.schedule import DELAYS_MS, JITTER, MAX_ATTEMPTS
 from hooks.selectors import hooks_active
@@ -123,6 +125,29 @@ def test_the_stream_function_attempts_nothing_and_run_due_claims_only_what_fits(
     assert handler.run_due({}, context(one_attempt - 1)) == {"attempted": 0}  # not even one fits
     assert handler.run_due({}, context(one_attempt)) == {"attempted": 40}  # each ends in time (the clock stands)
     assert {d.status for d in deliveries_of(TENANT, hook_id)} == {SUCCEEDED}
+
+
+def test_run_due_waits_for_the_places_its_own_attempts_hold_and_goes_on(clock, fake, monkeypatch):
+    """40 due, 10 places (HOOK_MAX_IN_FLIGHT): the first 10 attempts answer only after the
+    second round has found every place taken; run_due waits for them, then takes the rest."""
+    subscribe(fake, TENANT)
+    handler.handle_stream(stream_of(TENANT, 40))
+    second_round, rounds = threading.Event(), []
+    counted = Dispatcher.round
+
+    def round_counted(self, **kwargs):
+        made = counted(self, **kwargs)
+        rounds.append(made)
+        if len(rounds) == 2:
+            second_round.set()
+        return made
+
+    monkeypatch.setattr(Dispatcher, "round", round_counted)
+    monkeypatch.setattr(dispatch, "attempt_deliver", lambda **kwargs: (second_round.wait(30), fake(**kwargs))[1])
+
+    assert handler.run_due() == {"attempted": 40}
+    assert rounds[:2] == [10, 0]
+    assert len(fake.sent) == 40
 
 
 def test_run_due_with_64_hanging_deliveries_returns_before_its_deadline(local_targets, monkeypatch):
