@@ -7,13 +7,21 @@ requests gives moto the guarantee that the code (and its concurrency tests) rely
 moto's DynamoDB differs from DynamoDB otherwise, devstack/moto_patches.py patches it (for
 the one moto version it was written for).
 
+It serves HTTP itself (KeptAlive), keeping each client's connection open between requests:
+werkzeug's development server, which moto's own server uses, closes every connection after
+one answer, so each store call paid a new connection, and the store a new thread for it.
+
     python -m devstack.localstore [--host 127.0.0.1] [--port 8001]   (port 0: any free one)
 """
 
 import argparse
-import logging
+import io
+import socket
 import sys
 import threading
+import urllib.parse
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from devstack import moto_patches
 
@@ -51,6 +59,79 @@ class Serialized:
             return list(self.app(environ, start_response))
 
 
+class KeptAlive(BaseHTTPRequestHandler):
+    """HTTP/1.1 with connections kept open, for the one WSGI app of `server.app`. A request's
+    body is read whole (by its Content-Length: DynamoDB's clients send no chunked bodies)
+    before the app sees it, so the connection is at the next request's first line whatever
+    the app reads; each answer is one write, sent at once (TCP_NODELAY: no wait for the
+    client's delayed ACK)."""
+
+    protocol_version = "HTTP/1.1"
+
+    def setup(self):
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def do_POST(self):
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            self.send_error(HTTPStatus.LENGTH_REQUIRED)
+            return
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        answer: list = []
+        chunks = self.server.app(
+            self._environ(body), lambda status, headers, exc_info=None: answer.extend([status, headers])
+        )
+        content = b"".join(chunks)
+        status, headers = answer
+        lines = [f"HTTP/1.1 {status}"]
+        lines += [f"{name}: {value}" for name, value in headers if name.lower() != "content-length"]
+        lines.append(f"Content-Length: {len(content)}")
+        if self.close_connection:  # the client asked (Connection: close)
+            lines.append("Connection: close")
+        self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + content)
+
+    do_GET = do_POST
+
+    def _environ(self, body: bytes) -> dict:
+        path, _, query = self.path.partition("?")
+        environ = {
+            "REQUEST_METHOD": self.command,
+            "SCRIPT_NAME": "",
+            "PATH_INFO": urllib.parse.unquote(path, "latin-1"),
+            "QUERY_STRING": query,
+            "SERVER_NAME": self.server.server_address[0],
+            "SERVER_PORT": str(self.server.server_address[1]),
+            "SERVER_PROTOCOL": self.request_version,
+            "REMOTE_ADDR": self.client_address[0],
+            "REMOTE_PORT": str(self.client_address[1]),
+            "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+            "CONTENT_LENGTH": str(len(body)),
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+        }
+        for name in self.headers:
+            key = "HTTP_" + name.upper().replace("-", "_")
+            if key not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+                environ[key] = ",".join(self.headers.get_all(name))
+        return environ
+
+    def log_message(self, format, *args):
+        pass  # a line per request is noise; errors reach the client as answers
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address, app):
+        super().__init__(address, KeptAlive)
+        self.app = app
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -61,16 +142,11 @@ def main(argv: list[str] | None = None) -> None:
     except moto_patches.UnsupportedMoto as exc:
         sys.exit(f"devstack.localstore: {exc}")
 
-    from moto.moto_server.werkzeug_app import MotoRequestHandler, create_backend_app
-    from werkzeug.serving import make_server
+    from moto.moto_server.werkzeug_app import create_backend_app
 
-    class KeepAlive(MotoRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     # Only DynamoDB and its streams, behind one lock: a stream read never sees half a write.
     app = Serialized(ByTarget(create_backend_app("dynamodb"), create_backend_app("dynamodbstreams")))
-    server = make_server(args.host, args.port, app, threaded=True, request_handler=KeepAlive)
+    server = Server((args.host, args.port), app)
     # The first line is the contract with whoever started us (make run, the test fixtures).
     print(f"listening on http://{args.host}:{server.server_port}", flush=True)
     try:

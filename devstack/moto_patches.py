@@ -224,6 +224,52 @@ def _wire_value(value):
     raise TypeError(f"no wire form for {type(value).__name__}")
 
 
+# Attribute types whose value moto compares as it is stored (numbers are Decimal'd).
+AS_STORED = frozenset({"S", "B", "BOOL"})
+
+
+def values_compared_directly() -> list[tuple[object, str, object]]:
+    """Speed, not behaviour: moto compares and hashes attribute values (a query's sort, a key
+    condition, an item's key in its table's dicts) through `DynamoType.cast_value`, which
+    asks five `is_*` methods before it returns a string as it is: in the fair-delivery test
+    those comparisons took a fifth of the store's time. The same values, the common types
+    first (tests/devstack/test_moto_patches.py compares both for every type).
+
+    Private names: DynamoType.cast_value (a property) and its `type` and `value`."""
+    from decimal import Decimal
+
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    general = vars(DynamoType)["cast_value"].fget
+
+    def cast_value(self):
+        kind = self.type
+        if kind in AS_STORED:
+            return self.value
+        if kind == "N":
+            return Decimal(self.value)
+        return general(self)
+
+    return [(DynamoType, "cast_value", property(cast_value))]
+
+
+def handlers_listed_once() -> list[tuple[object, str, object]]:
+    """Speed, not behaviour: on every request moto lists its response class's methods with
+    `inspect.getmembers` to check that the action has one (half a millisecond a request,
+    always the same list). Listed once per class instead.
+
+    Private names: moto.core.responses.method_names_from_class (imported there from
+    moto.core.utils)."""
+    import functools
+
+    from moto.core import responses
+
+    original = responses.method_names_from_class
+    if hasattr(original, "cache_info"):  # already listed once (applied twice)
+        original = original.__wrapped__
+    return [(responses, "method_names_from_class", functools.cache(original))]
+
+
 def patches() -> list[tuple[object, str, object]]:
     """(owner, name, replacement) for every patch; each is applied by setattr."""
     return [
@@ -231,6 +277,8 @@ def patches() -> list[tuple[object, str, object]]:
         *transactions_undo_in_place(),
         *requests_one_at_a_time(),
         *answers_dumped(),
+        *values_compared_directly(),
+        *handlers_listed_once(),
     ]
 
 

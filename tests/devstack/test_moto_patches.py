@@ -273,21 +273,77 @@ def test_answers_holding_items_are_dumped_as_motos_serializer_writes_them(monkey
     assert [(q["Count"], len(q.get("Items", []))) for q in queries] == [(2, 2), (4, 0), (0, 0), (4, 4)]
 
 
-def test_applied_puts_moto_back_as_it_was():
-    import moto.dynamodb.models as models
+# A value of every attribute type, nested ones included.
+VALUES = [
+    {"S": "x"},
+    {"S": ""},
+    {"N": "1.50"},
+    {"N": "-3"},
+    {"B": "AAE="},
+    {"BOOL": True},
+    {"BOOL": False},
+    {"NULL": True},
+    {"SS": ["a", "b"]},
+    {"NS": ["1", "2.0"]},
+    {"BS": ["AAE="]},
+    {"L": [{"S": "a"}, {"N": "1"}, {"L": []}]},
+    {"M": {"k": {"N": "2"}, "m": {"M": {"x": {"S": "y"}}}}},
+]
 
-    before = (DynamoDBStreamsBackend.__init__, DynamoDBBackend.transact_write_items, ActionResult.execute_result)
+
+def test_values_are_compared_as_moto_compares_them():
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    general = [DynamoType(value).cast_value for value in VALUES]
+    keys = [DynamoType({"N": n}) for n in ("10", "9", "-1")] + [DynamoType({"S": s}) for s in ("b", "a", "B")]
+    general_order = sorted(keys[:3]) + sorted(keys[3:])
 
     with moto_patches.applied():
-        assert DynamoDBBackend.transact_write_items is not before[1]
-        assert ActionResult.execute_result is not before[2]
+        patched = [DynamoType(value).cast_value for value in VALUES]
+        patched_order = sorted(keys[:3]) + sorted(keys[3:])
+        equal = [DynamoType(value) == DynamoType(value) for value in VALUES]
+
+    assert [(type(v), v) for v in patched] == [(type(v), v) for v in general]
+    assert [k.value for k in patched_order] == [k.value for k in general_order] == ["-1", "9", "10", "B", "a", "b"]
+    assert all(equal)
+
+
+def test_handlers_are_listed_once_per_class_as_moto_lists_them():
+    from moto.core import responses
+    from moto.dynamodb.responses import DynamoHandler
+
+    listed = responses.method_names_from_class(DynamoHandler)
+
+    with moto_patches.applied():
+        first = responses.method_names_from_class(DynamoHandler)
+        again = responses.method_names_from_class(DynamoHandler)
+
+    assert first == listed
+    assert again is first
+    assert "transact_write_items" in first
+
+
+def test_applied_puts_moto_back_as_it_was():
+    import moto.dynamodb.models as models
+    from moto.core import responses
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    def current():
+        return (
+            DynamoDBStreamsBackend.__init__,
+            DynamoDBBackend.transact_write_items,
+            ActionResult.execute_result,
+            vars(DynamoType)["cast_value"],
+            responses.method_names_from_class,
+        )
+
+    before = current()
+
+    with moto_patches.applied():
+        assert [now is then for now, then in zip(current(), before, strict=True)] == [False] * 5
         assert models.copy is not copy
 
-    assert (
-        DynamoDBStreamsBackend.__init__,
-        DynamoDBBackend.transact_write_items,
-        ActionResult.execute_result,
-    ) == before
+    assert current() == before
     assert models.copy is copy
 
 
