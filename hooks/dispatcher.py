@@ -61,6 +61,8 @@ class Dispatcher:
         # Attempts made (a claim lost to another process, or to a deleted or disabled hook,
         # makes none).
         self.attempted = 0
+        # A turn since the last round began found every place of its hook taken.
+        self._short_of_places = False
 
     def round(self, *, deadline_ms: int | None = None) -> int:
         """One look at every ready lane, those ready longest first; the deliveries it handed
@@ -118,14 +120,16 @@ class Dispatcher:
     def run_until_idle(self, *, deadline_ms: int | None = None) -> int:
         """Rounds while they start attempts (and the deadline leaves room), then waits for
         them: what is due now, made (`run_deliveries --once`, `run_due`). A round that starts
-        nothing while this process's own attempts still hold places (a hook's backlog beyond
-        its HOOK_MAX_IN_FLIGHT) waits for them to end, then looks again. The attempts made."""
+        nothing because a hook's places were all taken, while this process's own attempts are
+        running (a hook's backlog beyond its HOOK_MAX_IN_FLIGHT), waits for them to end, then
+        looks again. The attempts made."""
         while self._has_room(deadline_ms):
+            self._short_of_places = False
             if self.round(deadline_ms=deadline_ms):
                 continue
             with self._lock:
                 running = bool(self._running or self._offers)
-            if not running:
+            if not (running and self._short_of_places):
                 break
             self.wait()  # their places come back, their lanes are woken
         self.wait()
@@ -206,6 +210,7 @@ class Dispatcher:
             )
             places = taken.taken
             if not places:
+                self._short_of_places = True
                 self._give_back(slots)
                 lanes.lane_set_aside(
                     tenant_id=tenant_id, hook_id=hook_id, version=version, until_ms=taken.first_free_ms
