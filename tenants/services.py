@@ -123,7 +123,10 @@ def api_key_touch(*, principal: Principal) -> None:
             ApiKey,
             principal.key_hash,
             actions=[ApiKey.last_used_at.set(now)],
-            condition=ApiKey.last_used_at.does_not_exist() | (ApiKey.last_used_at < now - LAST_USED_RESOLUTION_MS),
+            # Never an upsert: a key deleted meanwhile is not made again as a record without
+            # its tenant or scopes (whose lookup would then fail).
+            condition=ApiKey.key_hash.exists()
+            & (ApiKey.last_used_at.does_not_exist() | (ApiKey.last_used_at < now - LAST_USED_RESOLUTION_MS)),
             token=None,
             return_item=False,
         )

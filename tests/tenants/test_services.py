@@ -104,6 +104,18 @@ def test_last_used_is_written_at_most_once_an_hour(time_machine):
     assert ApiKey.get(hash_key(key)).last_used_at == first + 61 * 60 * 1000
 
 
+def test_touching_a_key_whose_record_is_gone_writes_nothing():
+    """The write is an update with a condition: without `exists` it would make a record of
+    only the hash and the time, whose lookup then fails for want of a tenant and scopes."""
+    _, key = api_key_issue(tenant_id="acme")
+    principal = tenant_get_by_api_key(api_key=key)
+    ApiKey.get(hash_key(key)).delete()
+
+    api_key_touch(principal=principal)
+
+    assert list(ApiKey.scan()) == []
+
+
 def test_seed_creates_three_tenants_once_and_rotate_replaces_their_keys():
     first = tenants_seed()
     again = tenants_seed()
