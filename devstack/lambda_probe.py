@@ -2,11 +2,19 @@
 
 As a script it is what Lambda's runtime does on a cold start, in a fresh interpreter started
 with `python -I -S -B` (no site-packages, nothing written to disk): put the package folder
-first on sys.path, import Zappa's `handler`, answer one event. It prints one JSON line:
-the milliseconds that took, the response, and any module loaded from outside the package
-and the standard library (there should be none).
+first on sys.path, import Zappa's `handler` (the init), answer each event in turn. It prints
+one JSON line: the init's milliseconds, each answer with its milliseconds, `ms` (the init and
+the first answer: the cold start), and any module loaded from outside the package and the
+standard library (there should be none).
 
-    python -I -S -B devstack/lambda_probe.py PACKAGE_DIR '{"httpMethod": "GET", ...}'
+With AWS_LAMBDA_INITIALIZATION_TYPE=snap-start in its environment it does what SnapStart
+does instead: the init as Lambda runs it for a snapshot, then the runtime's before-snapshot
+hooks (popped until none is left, as awslambdaric runs them), then its after-restore hooks
+(the instance restored from the snapshot), then the events; `restore_ms` is the hooks' time
+after the restore. The runtime provides `snapshot_restore_py`: PROBE_RUNTIME_PATH names the
+folder it is read from (none of the package's).
+
+    python -I -S -B devstack/lambda_probe.py PACKAGE_DIR EVENT_JSON [EVENT_JSON ...]
 """
 
 import base64
@@ -60,14 +68,46 @@ def _foreign_modules(package_dir: str) -> list[str]:
 
 def main() -> None:
     started = time.perf_counter()
-    package_dir, event = sys.argv[1], json.loads(sys.argv[2])
+    package_dir, events = sys.argv[1], [json.loads(argument) for argument in sys.argv[2:]]
     os.chdir(package_dir)
     sys.path.insert(0, package_dir)
+    snapstart = os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start"
+    if snapstart:
+        sys.path.append(os.environ["PROBE_RUNTIME_PATH"])
     import handler
 
-    response = handler.lambda_handler(event, None)
-    elapsed_ms = (time.perf_counter() - started) * 1000
-    print(json.dumps({"ms": elapsed_ms, "response": response, "foreign_modules": _foreign_modules(package_dir)}))
+    if snapstart:
+        from snapshot_restore_py import get_after_restore, get_before_snapshot
+
+        hooks = get_before_snapshot()
+        while hooks:
+            hook, args, kwargs = hooks.pop()
+            hook(*args, **kwargs)
+    init_ms = (time.perf_counter() - started) * 1000
+    restore_ms = 0.0
+    if snapstart:
+        restored = time.perf_counter()
+        for hook, args, kwargs in get_after_restore():
+            hook(*args, **kwargs)
+        restore_ms = (time.perf_counter() - restored) * 1000
+    answers = []
+    for event in events:
+        asked = time.perf_counter()
+        response = handler.lambda_handler(event, None)
+        answers.append({"ms": (time.perf_counter() - asked) * 1000, "response": response})
+    foreign = [name for name in _foreign_modules(package_dir) if name != "snapshot_restore_py"]
+    print(
+        json.dumps(
+            {
+                "init_ms": init_ms,
+                "restore_ms": restore_ms,
+                "answers": answers,
+                "ms": init_ms + restore_ms + answers[0]["ms"],
+                "response": answers[0]["response"],
+                "foreign_modules": foreign,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":
