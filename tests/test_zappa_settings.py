@@ -177,6 +177,22 @@ def test_the_delivery_functions_take_no_snapshot(stage):
     assert (cli.use_apigateway, cli.stage_config["keep_warm"]) == (False, False)
 
 
+@pytest.mark.parametrize("stage", STAGES)
+def test_every_function_makes_its_app_on_import_from_the_apps_own_init_module(stage):
+    """With INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT (a Lambda environment variable: Zappa's
+    handler reads it as it is imported) the handler loads its settings, sets Django up and
+    makes the WSGI application in Lambda's init, not in the first invocation: what a
+    SnapStart snapshot must hold. The application is triggerapi.lambda_app's (Zappa's
+    `app_function` beside `django_settings`), which warms up on an init for a snapshot."""
+    cli = zappa_cli(stage, load=True)
+    written = cli.get_zappa_settings_string()
+
+    assert (cli.django_settings, cli.app_function) == ("triggerapi.settings", "triggerapi.lambda_app.application")
+    assert cli.aws_environment_variables == {"INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT": "true"}
+    assert "APP_MODULE='triggerapi.lambda_app'\nAPP_FUNCTION='application'\n" in written
+    assert "DJANGO_SETTINGS='triggerapi.settings'\n" in written
+
+
 def function_arn(cli: ZappaCLI) -> str:
     return f"arn:aws:lambda:{cli.zappa.aws_region}:{ACCOUNT}:function:{cli.lambda_name}"
 

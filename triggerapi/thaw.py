@@ -80,8 +80,8 @@ def random_reseed() -> None:
 
 @after_restore
 def store_reconnect() -> None:
-    """New clients for the store: the snapshot's sockets belong to a network that is gone,
-    and each copy would share them."""
+    """New connections to the store: the snapshot's sockets belong to a network that is gone,
+    and each copy would share them (the clients stay: triggerapi/store.py `reconnect`)."""
     store.reconnect(all_models())
 
 

@@ -8,7 +8,9 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 import pytest
+import snapshot_restore_py
 
+from bench.coldstart import stage_env
 from devstack.lambda_probe import rest_event
 from devstack.processes import ROOT, manage, server_env
 from scripts.package import PYTHON
@@ -106,4 +108,40 @@ def test_the_unzipped_package_answers_api_gateway_in_an_interpreter_without_site
 
     answer = json.loads(result.stdout.splitlines()[-1])
     assert (answer["response"]["statusCode"], answer["response"]["body"]) == (200, '{"status":"ready"}')
+    assert answer["foreign_modules"] == []
+
+
+@pytest.mark.parametrize("initialization", ["on-demand", "snap-start"])
+def test_the_packaged_handler_answers_a_first_and_a_second_request_on_either_start(
+    unzipped, dynamodb_url, initialization
+):
+    """As Lambda runs the zip: a clean interpreter imports the handler with the stage's
+    environment (the handler made on import), then two authenticated requests. With
+    `snap-start`, the init warms up against its stub store, then the runtime's before-snapshot
+    and after-restore hooks run (devstack/lambda_probe.py) before the requests reach the
+    store. No timing is asserted: `make bench-coldstart` measures."""
+    store_env = {**server_env(dynamodb_url), "TABLE_PREFIX": "TriggerApi"}
+    manage(store_env, "create_tables")
+    key = json.loads(manage(store_env, "issue_key", f"zip-{initialization}", "--json"))["key"]
+    names = ("DYNAMODB_HOST", "SECRET_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+    lambda_env = {
+        "AWS_LAMBDA_FUNCTION_NAME": "triggerapi-prod",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": initialization,
+        "PROBE_RUNTIME_PATH": str(Path(snapshot_restore_py.__file__).parent),
+        **stage_env(),
+        **{name: store_env[name] for name in names},
+    }
+    request = rest_event("GET", "/v1/events", query={"limit": "1"}, headers={"Authorization": f"Bearer {key}"})
+    probe = [sys.executable, "-I", "-S", "-B", str(ROOT / "devstack" / "lambda_probe.py"), str(unzipped)]
+
+    result = subprocess.run(
+        [*probe, json.dumps(request), json.dumps(request)], env=lambda_env, capture_output=True, text=True
+    )
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    answer = json.loads(result.stdout.splitlines()[-1])
+    assert [(a["response"]["statusCode"], json.loads(a["response"]["body"])["events"]) for a in answer["answers"]] == [
+        (200, []),
+        (200, []),
+    ]
     assert answer["foreign_modules"] == []
