@@ -9,8 +9,6 @@ class TenantsConfig(AppConfig):
     secret_prefixes = (KEY_PREFIX,)
 
     def ready(self):
-        # Registers the Bearer scheme with drf-spectacular (extensions register on import).
-        from tenants import openapi  # noqa: F401
         from tenants.models import ApiKey
         from triggerapi.tables import Table
 

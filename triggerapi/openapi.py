@@ -8,6 +8,11 @@ from rest_framework import serializers
 from triggerapi.exceptions import INTERNAL_ERROR, IdempotencyKeyReused, LengthRequired, ServiceUnavailable, envelope
 from triggerapi.headers import API_CACHE_CONTROL
 
+# The Bearer scheme, registered with drf-spectacular (an extension registers when its module is
+# imported): here, where the schema is made, not in an app's ready(), so that a function that
+# never draws the schema (the delivery functions) does not import drf-spectacular at start-up.
+from tenants import openapi as _bearer  # noqa: E402, F401  isort: skip
+
 # Each status the API answers with, the contract's codes for it, and a typical message.
 ERRORS = {
     400: [

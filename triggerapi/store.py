@@ -20,6 +20,7 @@ from django.conf import settings
 from pynamodb.exceptions import DoesNotExist, PynamoDBException
 from pynamodb.models import Model
 
+from triggerapi import session  # noqa: F401  (every table's client from one botocore session)
 from triggerapi.context import note_store_call, time_left
 
 logger = logging.getLogger(__name__)
