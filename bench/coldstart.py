@@ -31,9 +31,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-import snapshot_restore_py
-
-from devstack.lambda_probe import rest_event
+from devstack.lambda_probe import rest_event, runtime_path
 from devstack.processes import ROOT, manage, server_env, start_store
 
 RUNS = 5
@@ -97,10 +95,10 @@ def main() -> None:
         manage(env, "create_tables")
         key = json.loads(manage(env, "issue_key", "coldstart", "--json"))["key"]
         lambda_env = {**LAMBDA_ENV, **stage_env(), "DYNAMODB_HOST": url}
-        lambda_env["PROBE_RUNTIME_PATH"] = str(Path(snapshot_restore_py.__file__).parent)
         events = requests_for(key)
         results = {}
-        with zipfile.ZipFile(archive) as zipped, tempfile.TemporaryDirectory() as scratch:
+        with zipfile.ZipFile(archive) as zipped, tempfile.TemporaryDirectory() as scratch, runtime_path() as runtime:
+            lambda_env["PROBE_RUNTIME_PATH"] = runtime
             unzipped = sum(info.file_size for info in zipped.infolist())
             package_dir = Path(scratch) / "package"
             zipped.extractall(package_dir)

@@ -18,12 +18,16 @@ folder it is read from (none of the package's).
 """
 
 import base64
+import contextlib
 import json
 import os
+import shutil
 import sys
 import sysconfig
+import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 
 HOST = "abc123defg.execute-api.us-east-1.amazonaws.com"
 STAGE = "prod"
@@ -57,6 +61,18 @@ def rest_event(method: str, path: str, *, body=None, headers=None, query=None, b
         "body": body,
         "isBase64Encoded": base64_body,
     }
+
+
+@contextlib.contextmanager
+def runtime_path() -> Iterator[str]:
+    """A folder holding what Lambda's Python runtime provides the function besides the standard
+    library and the zip, for PROBE_RUNTIME_PATH: `snapshot_restore_py` alone (the site-packages
+    it comes from would let any module the zip lacks be found there)."""
+    import snapshot_restore_py
+
+    with tempfile.TemporaryDirectory() as folder:
+        shutil.copy(snapshot_restore_py.__file__, folder)
+        yield folder
 
 
 def _foreign_modules(package_dir: str) -> list[str]:

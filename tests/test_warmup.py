@@ -65,7 +65,7 @@ def test_only_an_init_for_a_snapshot_warms_up(monkeypatch, initialization, warme
 
     importlib.reload(lambda_app)
 
-    assert served == [application] * warmed
+    assert served == [lambda_app.application] * warmed
 
 
 def test_the_warm_up_tenant_is_no_tenant_anyone_can_have():

@@ -3,10 +3,11 @@ beside `django_settings`): Django's, warmed up first when Lambda initialises for
 snapshot (triggerapi/warmup.py). With INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT (the stages'
 `aws_environment_variables`) Zappa's handler imports this module in the init itself."""
 
+from django.core.wsgi import get_wsgi_application
+
 from triggerapi import warmup
-from triggerapi.wsgi import application
+
+application = get_wsgi_application()
 
 if warmup.wanted():
     warmup.warm(application)
-
-__all__ = ["application"]

@@ -57,6 +57,9 @@ def lambda_handler():
     and so is this thread's script prefix, which Django sets to the stage (`/prod`) on each
     request it serves and the test client never resets."""
     prefix = get_script_prefix()
+    # Zappa imports the app's module (`app_function`) as it makes the handler: imported again
+    # here, so that its application (its middleware) reads the settings the test set.
+    sys.modules.pop("triggerapi.lambda_app", None)
     with mock.patch.dict(os.environ):
         try:
             yield LambdaHandler(SETTINGS_MODULE)

@@ -8,10 +8,9 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 import pytest
-import snapshot_restore_py
 
 from bench.coldstart import stage_env
-from devstack.lambda_probe import rest_event
+from devstack.lambda_probe import rest_event, runtime_path
 from devstack.processes import ROOT, manage, server_env
 from scripts.package import PYTHON
 
@@ -127,16 +126,17 @@ def test_the_packaged_handler_answers_a_first_and_a_second_request_on_either_sta
     lambda_env = {
         "AWS_LAMBDA_FUNCTION_NAME": "triggerapi-prod",
         "AWS_LAMBDA_INITIALIZATION_TYPE": initialization,
-        "PROBE_RUNTIME_PATH": str(Path(snapshot_restore_py.__file__).parent),
         **stage_env(),
         **{name: store_env[name] for name in names},
     }
     request = rest_event("GET", "/v1/events", query={"limit": "1"}, headers={"Authorization": f"Bearer {key}"})
     probe = [sys.executable, "-I", "-S", "-B", str(ROOT / "devstack" / "lambda_probe.py"), str(unzipped)]
 
-    result = subprocess.run(
-        [*probe, json.dumps(request), json.dumps(request)], env=lambda_env, capture_output=True, text=True
-    )
+    with runtime_path() as runtime:
+        lambda_env["PROBE_RUNTIME_PATH"] = runtime
+        result = subprocess.run(
+            [*probe, json.dumps(request), json.dumps(request)], env=lambda_env, capture_output=True, text=True
+        )
 
     assert result.returncode == 0, result.stderr[-3000:]
     answer = json.loads(result.stdout.splitlines()[-1])
