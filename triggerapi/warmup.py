@@ -123,9 +123,15 @@ class StubStore:
 
 
 def _serve(application, method: str, path: str, body: dict | None, key: str) -> int:
-    path, _, query = path.partition("?")
     data = json.dumps(body).encode() if body is not None else b""
-    host = _allowed_host()
+    headers = {"Authorization": f"Bearer {key}", "Accept": "application/json", "Content-Type": "application/json"}
+    return wsgi_request(application, method, path, data, headers, host=_allowed_host())[0]
+
+
+def wsgi_request(application, method: str, path: str, data: bytes, headers: dict, *, host: str) -> tuple[int, bytes]:
+    """One request straight through a WSGI application, as a server would hand it over (no
+    test client between them): its status and body."""
+    path, _, query = path.partition("?")
     environ = {
         "REQUEST_METHOD": method,
         "SCRIPT_NAME": "",
@@ -136,9 +142,6 @@ def _serve(application, method: str, path: str, body: dict | None, key: str) -> 
         "SERVER_PROTOCOL": "HTTP/1.1",
         "REMOTE_ADDR": "127.0.0.1",
         "HTTP_HOST": host,
-        "HTTP_AUTHORIZATION": f"Bearer {key}",
-        "HTTP_ACCEPT": "application/json",
-        "CONTENT_TYPE": "application/json",
         "CONTENT_LENGTH": str(len(data)),
         "wsgi.version": (1, 0),
         "wsgi.url_scheme": "https",
@@ -148,14 +151,17 @@ def _serve(application, method: str, path: str, body: dict | None, key: str) -> 
         "wsgi.multiprocess": False,
         "wsgi.run_once": False,
     }
+    for name, value in headers.items():
+        key = name.upper().replace("-", "_")
+        environ[key if key == "CONTENT_TYPE" else f"HTTP_{key}"] = value
     answered: list[str] = []
     chunks = application(environ, lambda status, headers, exc_info=None: answered.append(status))
     try:
-        b"".join(chunks)
+        content = b"".join(chunks)
     finally:
         if hasattr(chunks, "close"):
             chunks.close()
-    return int(answered[0].split()[0])
+    return int(answered[0].split()[0]), content
 
 
 def _allowed_host() -> str:
