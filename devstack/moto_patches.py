@@ -224,8 +224,7 @@ def _wire_value(value):
     raise TypeError(f"no wire form for {type(value).__name__}")
 
 
-# Attribute types whose value moto compares as it is stored (numbers are Decimal'd).
-AS_STORED = frozenset({"S", "B", "BOOL"})
+AS_STORED = frozenset({"S", "B", "BOOL"})  # compared as stored (numbers are Decimal'd)
 
 
 def values_compared_directly() -> list[tuple[object, str, object]]:
@@ -264,9 +263,7 @@ def handlers_listed_once() -> list[tuple[object, str, object]]:
 
     from moto.core import responses
 
-    original = responses.method_names_from_class
-    if hasattr(original, "cache_info"):  # already listed once (applied twice)
-        original = original.__wrapped__
+    original = getattr(responses.method_names_from_class, "__wrapped__", responses.method_names_from_class)
     return [(responses, "method_names_from_class", functools.cache(original))]
 
 
