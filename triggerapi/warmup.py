@@ -1,4 +1,4 @@
-"""The init does the work on the API stage (docs/DEPLOY.md, "SnapStart").
+"""The init does the work on the API stage (docs/DEPLOY.md, "The init does the work").
 
 With SnapStart Lambda runs a version's init once, snapshots the process, and starts every
 instance from that snapshot: whatever a first request sets up on first use (Django's URL
@@ -36,7 +36,7 @@ from triggerapi.tables import all_models
 
 logger = logging.getLogger(__name__)
 
-# (method, path, body): one request per router, each answered with its status.
+# (method, path, body, the status it answers): one request per router.
 REQUESTS = (
     ("POST", "/v1/events", {"event_type": "triggerapi.warmup"}, 201),
     ("GET", "/v1/events?limit=1", None, 200),
