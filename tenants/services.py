@@ -39,8 +39,16 @@ def api_key_issue(*, tenant_id: str, scopes: tuple[str, ...] = SCOPES) -> tuple[
     if not scopes or unknown:
         raise ApiKeyError(f"Scopes must be a non-empty subset of {', '.join(SCOPES)}.")
     key = generate_key()
+    record = api_key_record(key, tenant_id=tenant_id, scopes=scopes)
+    writes.put(record, condition=ApiKey.key_hash.does_not_exist(), token=writes.new_token())
+    return record, key
+
+
+def api_key_record(key: str, *, tenant_id: str, scopes) -> ApiKey:
+    """The record of a key, active from now, not yet stored (the warm-up's stub store answers
+    with one that never is: triggerapi/warmup.py)."""
     prefix, last4 = display_parts(key)
-    record = ApiKey(
+    return ApiKey(
         hash_key(key),
         tenant_id=tenant_id,
         prefix=prefix,
@@ -50,8 +58,6 @@ def api_key_issue(*, tenant_id: str, scopes: tuple[str, ...] = SCOPES) -> tuple[
         created_at=now_ms(),
         scopes_version=SCOPES_VERSION,
     )
-    writes.put(record, condition=ApiKey.key_hash.does_not_exist(), token=writes.new_token())
-    return record, key
 
 
 def api_key_revoke(*, key_or_prefix: str) -> tuple[ApiKey, bool]:

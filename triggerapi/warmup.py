@@ -16,11 +16,9 @@ make new store connections in each instance.
 Only for a snapshot (AWS_LAMBDA_INITIALIZATION_TYPE is `snap-start`): on any other start the
 warm-up would add to the cold start what it saves the first request."""
 
-import io
 import json
 import logging
 import os
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -28,11 +26,12 @@ from botocore.awsrequest import AWSResponse
 from django.conf import settings
 from django.core.cache import cache
 
-from tenants.keys import display_parts, generate_key, hash_key
+from tenants.keys import generate_key
 from tenants.models import SCOPES, ApiKey
+from tenants.services import api_key_record
 from triggerapi import store
-from triggerapi.store import now_ms
 from triggerapi.tables import all_models
+from triggerapi.wsgi_environ import wsgi_environ
 
 logger = logging.getLogger(__name__)
 
@@ -84,15 +83,7 @@ class StubStore:
     first handlers, so that it answers before anything else would send)."""
 
     def __init__(self, key: str):
-        prefix, last4 = display_parts(key)
-        record = ApiKey(
-            hash_key(key),
-            tenant_id=WARMUP_TENANT,
-            prefix=prefix,
-            last4=last4,
-            scopes=set(SCOPES),
-            created_at=now_ms(),
-        )
+        record = api_key_record(key, tenant_id=WARMUP_TENANT, scopes=SCOPES)
         self.key_hash = record.key_hash
         self.key_item = record.serialize()
         self.key_table = ApiKey.Meta.table_name
@@ -131,29 +122,17 @@ def _serve(application, method: str, path: str, body: dict | None, key: str) -> 
 def wsgi_request(application, method: str, path: str, data: bytes, headers: dict, *, host: str) -> tuple[int, bytes]:
     """One request straight through a WSGI application, as a server would hand it over (no
     test client between them): its status and body."""
-    path, _, query = path.partition("?")
-    environ = {
-        "REQUEST_METHOD": method,
-        "SCRIPT_NAME": "",
-        "PATH_INFO": path,
-        "QUERY_STRING": query,
-        "SERVER_NAME": host,
-        "SERVER_PORT": "443",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "127.0.0.1",
-        "HTTP_HOST": host,
-        "CONTENT_LENGTH": str(len(data)),
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": "https",
-        "wsgi.input": io.BytesIO(data),
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-    }
-    for name, value in headers.items():
-        key = name.upper().replace("-", "_")
-        environ[key if key == "CONTENT_TYPE" else f"HTTP_{key}"] = value
+    environ = wsgi_environ(
+        method,
+        path,
+        data,
+        headers.items(),
+        server=(host, 443),
+        remote=("127.0.0.1", 0),
+        scheme="https",
+        multithread=False,
+    )
+    environ["HTTP_HOST"] = host
     answered: list[str] = []
     chunks = application(environ, lambda status, headers, exc_info=None: answered.append(status))
     try:
