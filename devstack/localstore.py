@@ -15,15 +15,14 @@ one answer, so each store call paid a new connection, and the store a new thread
 """
 
 import argparse
-import io
 import socket
 import sys
 import threading
-import urllib.parse
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from devstack import moto_patches
+from triggerapi.wsgi_environ import wsgi_environ
 
 STREAMS_TARGET_PREFIX = "DynamoDBStreams_"
 
@@ -93,32 +92,15 @@ class KeptAlive(BaseHTTPRequestHandler):
     do_GET = do_POST
 
     def _environ(self, body: bytes) -> dict:
-        path, _, query = self.path.partition("?")
-        environ = {
-            "REQUEST_METHOD": self.command,
-            "SCRIPT_NAME": "",
-            "PATH_INFO": urllib.parse.unquote(path, "latin-1"),
-            "QUERY_STRING": query,
-            "SERVER_NAME": self.server.server_address[0],
-            "SERVER_PORT": str(self.server.server_address[1]),
-            "SERVER_PROTOCOL": self.request_version,
-            "REMOTE_ADDR": self.client_address[0],
-            "REMOTE_PORT": str(self.client_address[1]),
-            "CONTENT_TYPE": self.headers.get("Content-Type", ""),
-            "CONTENT_LENGTH": str(len(body)),
-            "wsgi.version": (1, 0),
-            "wsgi.url_scheme": "http",
-            "wsgi.input": io.BytesIO(body),
-            "wsgi.errors": sys.stderr,
-            "wsgi.multithread": True,
-            "wsgi.multiprocess": False,
-            "wsgi.run_once": False,
-        }
-        for name in self.headers:
-            key = "HTTP_" + name.upper().replace("-", "_")
-            if key not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
-                environ[key] = ",".join(self.headers.get_all(name))
-        return environ
+        return wsgi_environ(
+            self.command,
+            self.path,
+            body,
+            self.headers.items(),
+            server=self.server.server_address[:2],
+            remote=self.client_address[:2],
+            protocol=self.request_version,
+        )
 
     def log_message(self, format, *args):
         pass  # a line per request is noise; errors reach the client as answers
