@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from activity.selectors import SERIES_ATTRIBUTE, WINDOWS
 from triggerapi.pagination import PageSerializer, cursor_field, limit_field
-from triggerapi.serializers import ExactStringField, QuerySerializer
+from triggerapi.serializers import ExactStringField, Output, QuerySerializer
 
 Count = serializers.IntegerField
 Ms = serializers.IntegerField
@@ -17,12 +17,12 @@ def windows(names: str, help_text: str) -> serializers.DictField:
     return serializers.DictField(child=Count(), help_text=f"{help_text} By window: {names}.")
 
 
-class LatencySerializer(serializers.Serializer):
+class LatencySerializer(Output):
     p50 = Ms(allow_null=True, help_text="ms from ingest to a succeeding attempt; null with none in the hour.")
     p99 = Ms(allow_null=True)
 
 
-class EventStatsSerializer(serializers.Serializer):
+class EventStatsSerializer(Output):
     undelivered = Count(help_text="Events in status `undelivered` (leased ones included).")
     failed = Count(help_text="Events in status `failed`.")
     oldest_undelivered_age_ms = Ms(allow_null=True, help_text="Age of the oldest undelivered event; null with none.")
@@ -30,7 +30,7 @@ class EventStatsSerializer(serializers.Serializer):
     delivered = windows("`1m`, `1h`, `24h`", "Acknowledgements (pull).")
 
 
-class HookStatsSerializer(serializers.Serializer):
+class HookStatsSerializer(Output):
     id = serializers.CharField()
     status = serializers.CharField()
     pending = Count(help_text="Deliveries still owed.")
@@ -40,7 +40,7 @@ class HookStatsSerializer(serializers.Serializer):
     latency_ms = LatencySerializer()
 
 
-class StatsSerializer(serializers.Serializer):
+class StatsSerializer(Output):
     as_of = Ms(help_text="When the counts were read (epoch ms).")
     events = EventStatsSerializer()
     hooks = HookStatsSerializer(many=True)
@@ -68,7 +68,7 @@ class SeriesQuerySerializer(StrictQuerySerializer):
     )
 
 
-class SeriesSerializer(serializers.Serializer):
+class SeriesSerializer(Output):
     metric = serializers.CharField()
     step_seconds = serializers.IntegerField(help_text="60 (1h), 900 (24h) or 3600 (7d).")
     points = serializers.ListField(
@@ -82,7 +82,7 @@ class HistoryQuerySerializer(StrictQuerySerializer):
     cursor = cursor_field()
 
 
-class HistoryEntrySerializer(serializers.Serializer):
+class HistoryEntrySerializer(Output):
     at = Ms()
     what = serializers.CharField(help_text="ingested, claimed, extended, released, acked, lease_expired, failed, ...")
 

@@ -9,6 +9,7 @@ from triggerapi.serializers import (
     ExactStringField,
     JSONIntegerField,
     OptionsSerializer,
+    Output,
     QuerySerializer,
 )
 
@@ -150,18 +151,18 @@ class AckManySerializer(OptionsSerializer):
 # documents these, so a shape is written once.
 
 
-class ReceiptSerializer(serializers.Serializer):
+class ReceiptSerializer(Output):
     id = serializers.CharField()
     created_at = serializers.IntegerField()
     status = serializers.ChoiceField(choices=STATUSES)
 
 
 # Renders an `Ingested` batch.
-class BatchReceiptsSerializer(serializers.Serializer):
+class BatchReceiptsSerializer(Output):
     events = ReceiptSerializer(many=True, source="receipts", help_text="In request order.")
 
 
-class EventSerializer(serializers.Serializer):
+class EventSerializer(Output):
     id = serializers.CharField(source="event_id")
     created_at = serializers.IntegerField()
     status = serializers.ChoiceField(choices=STATUSES)
@@ -185,12 +186,12 @@ class EventPageSerializer(PageSerializer):
     item_serializer = EventSerializer
 
 
-class AckedSerializer(serializers.Serializer):
+class AckedSerializer(Output):
     id = serializers.CharField()
     status = ConstantField("acknowledged")
 
 
-class AckManyResultSerializer(serializers.Serializer):
+class AckManyResultSerializer(Output):
     acknowledged = serializers.ListField(child=serializers.CharField(), help_text="Including already delivered ones.")
     not_found = serializers.ListField(child=serializers.CharField())
 
@@ -201,11 +202,11 @@ class LeasedEventSerializer(EventSerializer):
     lease_id = serializers.CharField(help_text="Names this lease: extend and release it with this id.")
 
 
-class ClaimedSerializer(serializers.Serializer):
+class ClaimedSerializer(Output):
     events = LeasedEventSerializer(many=True, help_text="Oldest first, each leased until its lease_expires_at.")
 
 
-class ReplayedSerializer(serializers.Serializer):
+class ReplayedSerializer(Output):
     replayed = serializers.IntegerField(help_text="How many events went back to undelivered in this call.")
     next_cursor = serializers.CharField(
         allow_null=True, help_text="Send the same body with this `cursor` to go on; null when done."

@@ -3,7 +3,7 @@ from rest_framework import serializers
 from hooks.addresses import MAX_URL_LENGTH
 from hooks.models import DELIVERY_STATUSES, DISABLED, DISABLED_REASONS, HOOK_STATUSES
 from triggerapi.pagination import PageQuerySerializer, PageSerializer
-from triggerapi.serializers import ExactStringField, JSONIntegerField, OptionsSerializer
+from triggerapi.serializers import ExactStringField, JSONIntegerField, OptionsSerializer, Output
 
 MAX_EVENT_TYPES = 50
 MAX_RATE_LIMIT = 1000
@@ -73,7 +73,7 @@ class DeliveryQuerySerializer(PageQuerySerializer):
 # Output
 
 
-class HookSerializer(serializers.Serializer):
+class HookSerializer(Output):
     id = serializers.CharField(source="hook_id")
     target_url = serializers.CharField()
     event_types = serializers.ListField(child=serializers.CharField())
@@ -114,17 +114,17 @@ class HookPageSerializer(PageSerializer):
     item_serializer = HookSerializer
 
 
-class SecretSerializer(serializers.Serializer):
+class SecretSerializer(Output):
     secret = serializers.CharField(help_text="The new secret; the previous one keeps signing beside it for 24 h.")
 
 
-class TestResultSerializer(serializers.Serializer):
+class TestResultSerializer(Output):
     status_code = serializers.IntegerField(allow_null=True)
     duration_ms = serializers.IntegerField()
     error = serializers.CharField(allow_null=True)
 
 
-class DeliverySerializer(serializers.Serializer):
+class DeliverySerializer(Output):
     id = serializers.CharField(source="delivery_id")
     hook_id = serializers.CharField()
     event_id = serializers.CharField()
@@ -142,7 +142,7 @@ class DeliveryPageSerializer(PageSerializer):
     item_serializer = DeliverySerializer
 
 
-class AttemptSerializer(serializers.Serializer):
+class AttemptSerializer(Output):
     attempt = serializers.IntegerField(help_text="Its number among the delivery's attempts, from 1.")
     started_at = serializers.IntegerField(help_text="When it started (epoch ms).")
     duration_ms = serializers.IntegerField()
@@ -156,5 +156,5 @@ class AttemptSerializer(serializers.Serializer):
     )
 
 
-class AttemptListSerializer(serializers.Serializer):
+class AttemptListSerializer(Output):
     attempts = AttemptSerializer(many=True, help_text="Every attempt made, oldest first.")

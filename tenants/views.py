@@ -6,9 +6,10 @@ from rest_framework.views import APIView
 from limits.selectors import tenant_limits
 from tenants.permissions import ANY_SCOPE
 from triggerapi.openapi import api_responses
+from triggerapi.serializers import Output
 
 
-class KeySerializer(serializers.Serializer):
+class KeySerializer(Output):
     prefix = serializers.CharField(source="key_prefix", help_text="The key's first characters, as list_keys shows.")
     scopes = serializers.SerializerMethodField()
 
@@ -16,14 +17,14 @@ class KeySerializer(serializers.Serializer):
         return sorted(principal.scopes)
 
 
-class LimitsSerializer(serializers.Serializer):
+class LimitsSerializer(Output):
     rate = serializers.IntegerField(help_text="Requests per second (the token bucket's rate).")
     burst = serializers.IntegerField(help_text="Requests at once (the bucket's size).")
     waiting_claims = serializers.IntegerField(help_text="Claims with wait_seconds > 0 waiting at once.")
     deliveries_per_second = serializers.IntegerField(help_text="Webhook attempts started per second, all hooks.")
 
 
-class MeSerializer(serializers.Serializer):
+class MeSerializer(Output):
     tenant_id = serializers.CharField()
     key = KeySerializer()
     limits = LimitsSerializer()

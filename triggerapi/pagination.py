@@ -26,7 +26,7 @@ from rest_framework.response import Response
 
 from triggerapi import store
 from triggerapi.indexes import KeyedIndex, items_get, table_key
-from triggerapi.serializers import QuerySerializer, StrictIntegerField
+from triggerapi.serializers import Output, QuerySerializer, StrictIntegerField
 from triggerapi.store import StoreUnavailable
 from triggerapi.tables import key_attributes
 
@@ -189,7 +189,7 @@ class PageQuerySerializer(QuerySerializer):
 # A `Page` as every list answers it: its items under the list's own name (`events`,
 # `hooks`), then `next_cursor` and `has_more`; a subclass names the two. (A comment, not a
 # docstring: the schema would show a docstring as the description of every page.)
-class PageSerializer(serializers.Serializer):
+class PageSerializer(Output):
     items_name: str
     item_serializer: type[serializers.Serializer]
 

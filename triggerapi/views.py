@@ -3,7 +3,6 @@ from functools import partial
 
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework import serializers
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.response import Response
 
@@ -11,18 +10,18 @@ from triggerapi import store
 from triggerapi.exceptions import ServiceUnavailable
 from triggerapi.http_methods import JSONBesidesThePageMixin
 from triggerapi.openapi import error_responses
-from triggerapi.serializers import ConstantField
+from triggerapi.serializers import ConstantField, Output
 from triggerapi.store import StoreUnavailable
 from triggerapi.tables import NotReady, key_attributes, tables
 
 logger = logging.getLogger(__name__)
 
 
-class HealthySerializer(serializers.Serializer):
+class HealthySerializer(Output):
     status = ConstantField("healthy")
 
 
-class ReadySerializer(serializers.Serializer):
+class ReadySerializer(Output):
     status = ConstantField("ready")
 
 
