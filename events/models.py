@@ -93,6 +93,7 @@ class Event(Model):
     def payload_object(self) -> dict:
         return json.loads(self.payload)
 
+    @property  # a property, not a method: DRF inspects a method's signature on every render
     def available_at(self) -> int | None:
         """When a claim may next hand the event out: its inbox key's time (its creation, the
         end of its lease or release delay, its retry or replay); None unless undelivered."""
