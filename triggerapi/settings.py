@@ -150,6 +150,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "browser.renderers.BrowsableAPIRenderer",
     ],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "triggerapi.negotiation.ContentNegotiation",
     "DEFAULT_SCHEMA_CLASS": "triggerapi.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "triggerapi.exceptions.exception_handler",
     "UNAUTHENTICATED_USER": None,
