@@ -96,7 +96,8 @@ DATABASES: dict = {}
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        # LocMemCache without its pickling (triggerapi/cache.py): API keys, tenant limits.
+        "BACKEND": "triggerapi.cache.ObjectCache",
         "LOCATION": "triggerapi",
         "OPTIONS": {"MAX_ENTRIES": 10_000},
     }
