@@ -8,6 +8,15 @@ import json
 import logging
 from datetime import UTC, datetime
 
+# Where a line was logged from (a walk up the stack), and which thread, asyncio task or
+# multiprocessing process logged it, are looked up for every record unless switched off (the
+# logging HOWTO's "Optimization"): no line of ours shows them, and a request logs two.
+# (The process id stays: gunicorn's own lines show it.)
+logging._srcfile = None
+logging.logThreads = False
+logging.logMultiprocessing = False
+logging.logAsyncioTasks = False
+
 # What every LogRecord carries by itself; anything else on a record came from `extra`.
 _RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
     "message",
