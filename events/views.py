@@ -1,4 +1,6 @@
-from django.urls import reverse
+from functools import lru_cache
+
+from django.urls import get_script_prefix, get_urlconf, reverse
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -49,6 +51,21 @@ def _idempotency_key(request) -> str | None:
     return key
 
 
+# Where an ingested event is (Location): its route reversed once per script prefix (API
+# Gateway's stage, `/prod`) and URLconf, the id put in the placeholder's place (an event id
+# is a ULID: nothing in it to quote). Reversing it for every ingest was 3 % of its CPU.
+_ID = "EVENTID"
+
+
+def _event_path() -> str:
+    return _event_path_under(get_script_prefix(), get_urlconf())
+
+
+@lru_cache(maxsize=16)
+def _event_path_under(prefix: str, urlconf) -> str:
+    return reverse("event-detail", kwargs={"event_id": _ID}, urlconf=urlconf)
+
+
 def _ingested(result: services.Ingested, body, headers: dict) -> Response:
     if result.answered_again:
         headers["Idempotent-Replayed"] = "true"
@@ -72,7 +89,7 @@ class EventViewSet(PagedViewSetMixin, viewsets.ViewSet):
             tenant_id=request.user.tenant_id, payload=payload, idempotency_key=_idempotency_key(request)
         )
         receipt = result.receipts[0]
-        location = request.build_absolute_uri(reverse("event-detail", kwargs={"event_id": receipt["id"]}))
+        location = request.build_absolute_uri(_event_path().replace(_ID, receipt["id"]))
         return _ingested(result, ReceiptSerializer(receipt).data, {"Location": location})
 
     @action(detail=False, methods=["post"])

@@ -1,8 +1,10 @@
 import json
 
 import pytest
+from django.core.handlers.wsgi import WSGIHandler
 
 from events.models import Event
+from triggerapi.wsgi_environ import wsgi_environ
 
 
 def post_raw(client, body: bytes | str, content_type: str = "application/json", **headers):
@@ -227,3 +229,25 @@ def test_numbers_at_the_edges_of_the_range_round_trip(acme, number):
     event_id = post_raw(acme, body).json()["id"]
 
     assert exact(acme.get(f"/v1/events/{event_id}").json()["payload"]) == exact(json.loads(body))
+
+
+def test_location_keeps_each_requests_script_prefix(issue_key):
+    """The route is reversed once per script prefix (events.views._event_path): a stage's
+    prefix never leaks into another request's Location. Through the WSGI handler, which sets
+    the prefix from SCRIPT_NAME as a server's request does (the test client does not)."""
+    application = WSGIHandler()
+    key = issue_key("acme", ("ingest",))
+    answered: list[dict] = []
+    for prefix in ("/prod", "", "/dev", "/prod"):
+        environ = wsgi_environ(
+            "POST",
+            "/v1/events",
+            b'{"n": 1}',
+            [("Authorization", f"Bearer {key}"), ("Content-Type", "application/json")],
+            server=("testserver", 80),
+            remote=("127.0.0.1", 0),
+        )
+        environ["SCRIPT_NAME"] = prefix
+        body = b"".join(application(environ, lambda status, headers, *_: answered.append(dict(headers))))
+        event_id = json.loads(body)["id"]
+        assert answered[-1]["Location"] == f"http://testserver{prefix}/v1/events/{event_id}"
