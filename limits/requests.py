@@ -13,6 +13,7 @@ import logging
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 
 from django.conf import settings
 from rest_framework.permissions import BasePermission
@@ -64,7 +65,14 @@ def _shape(tenant_id: str) -> Shape:
     except StoreUnavailable as exc:
         logger.warning("Tenant limits unreadable, the defaults apply", extra={"tenant": tenant_id, "error": str(exc)})
         limits = Limits.defaults()
-    return Shape(limits.rate, limits.burst)
+    return _shape_of(limits.rate, limits.burst)
+
+
+@lru_cache(maxsize=64)
+def _shape_of(rate: float, burst: int) -> Shape:
+    """One Shape per rate and burst: its shards, interval and tau are worked out once, not
+    for every request (a tenant's limits change rarely, and few tenants set their own)."""
+    return Shape(rate, burst)
 
 
 def refusal(answer: Answer) -> RateLimited:

@@ -7,6 +7,7 @@ import logging
 import re
 import time
 import uuid
+from functools import lru_cache
 
 from django.conf import settings
 
@@ -30,7 +31,12 @@ def route_of(request) -> str | None:
     match = getattr(request, "resolver_match", None)
     if match is None or match.url_name == "not-found":
         return None
-    route = _PATH_CONVERTER.sub(r"{\1}", _REGEX_GROUP.sub(r"{\1}", match.route))
+    return _route_named(match.route)
+
+
+@lru_cache(maxsize=256)  # one per URL pattern
+def _route_named(pattern: str) -> str:
+    route = _PATH_CONVERTER.sub(r"{\1}", _REGEX_GROUP.sub(r"{\1}", pattern))
     return "/" + route.removeprefix("^").removesuffix("$").removesuffix("/?")
 
 
