@@ -82,8 +82,8 @@ class StubStore:
     after the request is signed and serialised, before a connection is asked for; among the
     first handlers, so that it answers before anything else would send)."""
 
-    def __init__(self, key: str):
-        record = api_key_record(key, tenant_id=WARMUP_TENANT, scopes=SCOPES)
+    def __init__(self, key: str, *, tenant_id: str = WARMUP_TENANT):
+        record = api_key_record(key, tenant_id=tenant_id, scopes=SCOPES)
         self.key_hash = record.key_hash
         self.key_item = record.serialize()
         self.key_table = ApiKey.Meta.table_name
