@@ -38,6 +38,6 @@ def print_results(
     print("|---|---|---|---|---|")
     for name, median, most, n, target in calls:
         print(f"| {name} | {median} | {most} | {n} | {target} |")
-    print("\n3b. app CPU per request (Django test client, moto in process, raw store calls subtracted)")
+    print("\n3b. app CPU per request (WSGI app in process, store stubbed or moto, store's CPU subtracted)")
     for line in cpu + extra:
         print(line)
