@@ -2,6 +2,7 @@ import json
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
+from django.urls import set_script_prefix
 
 from events.models import Event
 from triggerapi.wsgi_environ import wsgi_environ
@@ -231,13 +232,14 @@ def test_numbers_at_the_edges_of_the_range_round_trip(acme, number):
     assert exact(acme.get(f"/v1/events/{event_id}").json()["payload"]) == exact(json.loads(body))
 
 
-def test_location_keeps_each_requests_script_prefix(issue_key):
+def test_location_keeps_each_requests_script_prefix(issue_key, request):
     """The route is reversed once per script prefix (events.views._event_path): a stage's
     prefix never leaks into another request's Location. Through the WSGI handler, which sets
     the prefix from SCRIPT_NAME as a server's request does (the test client does not)."""
     application = WSGIHandler()
     key = issue_key("acme", ("ingest",))
     answered: list[dict] = []
+    request.addfinalizer(lambda: set_script_prefix("/"))  # the handler leaves it set on this thread
     for prefix in ("/prod", "", "/dev", "/prod"):
         environ = wsgi_environ(
             "POST",
