@@ -130,7 +130,7 @@ def main() -> None:
 def measure(args) -> None:
     from django.core.handlers.wsgi import WSGIHandler
 
-    from bench.memory_store import MemoryStore
+    from bench.memory_store import KEPT, MemoryStore
     from events.ids import new_event_ids
     from events.lifecycle import new_event
     from events.models import Event
@@ -161,7 +161,7 @@ def measure(args) -> None:
     def ingest(n):
         status, content = call("POST", "/v1/events", body.encode())
         assert status == 201, content
-        if len(kept) < 100:
+        if len(kept) < KEPT:
             kept.append(json.loads(content)["id"])
 
     def raw_put(n):

@@ -1,9 +1,5 @@
 """The store for bench.cpu's ingests and gets, in process (imported after Django's set-up)."""
 
-import json
-
-from botocore.awsrequest import AWSResponse
-
 from events.models import Event
 from triggerapi.warmup import StubStore
 
@@ -19,19 +15,13 @@ class MemoryStore(StubStore):
         super().__init__(key, tenant_id=tenant_id)
         self.items: dict[tuple[str, str], dict] = {}
 
-    def answer(self, request, **kwargs) -> AWSResponse:
-        operation = request.headers["X-Amz-Target"].decode().rsplit(".", 1)[1]
-        body = json.loads(request.body or b"{}")
+    def reply(self, operation: str, body: dict) -> dict:
         if operation not in ("PutItem", "GetItem") or body.get("TableName") != Event.Meta.table_name:
-            return super().answer(request, **kwargs)
+            return super().reply(operation, body)
         if operation == "PutItem":
             item = body["Item"]
             if len(self.items) < KEPT:
                 self.items[(item["tenant_id"]["S"], item["sk"]["S"])] = item
-            found = {}
-        else:
-            item = self.items.get((body["Key"]["tenant_id"]["S"], body["Key"]["sk"]["S"]))
-            found = {"Item": item} if item else {}
-        response = AWSResponse(request.url, 200, {"Content-Type": "application/x-amz-json-1.0"}, None)
-        response._content = json.dumps(found).encode()
-        return response
+            return {}
+        item = self.items.get((body["Key"]["tenant_id"]["S"], body["Key"]["sk"]["S"]))
+        return {"Item": item} if item else {}

@@ -101,16 +101,19 @@ class StubStore:
 
     def answer(self, request, **kwargs) -> AWSResponse:
         operation = request.headers["X-Amz-Target"].decode().rsplit(".", 1)[1]
-        body = json.loads(request.body or b"{}")
-        answer = EMPTY.get(operation, {})
-        if operation == "GetItem" and body.get("TableName") == self.key_table:
-            if body["Key"]["key_hash"]["S"] == self.key_hash:
-                answer = {"Item": self.key_item}
-        elif operation == "BatchGetItem":
-            answer = {"Responses": {table: [] for table in body["RequestItems"]}, "UnprocessedKeys": {}}
+        answer = self.reply(operation, json.loads(request.body or b"{}"))
         response = AWSResponse(request.url, 200, {"Content-Type": "application/x-amz-json-1.0"}, None)
         response._content = json.dumps(answer).encode()
         return response
+
+    def reply(self, operation: str, body: dict) -> dict:
+        """DynamoDB's answer to `operation` with this request `body`."""
+        if operation == "GetItem" and body.get("TableName") == self.key_table:
+            if body["Key"]["key_hash"]["S"] == self.key_hash:
+                return {"Item": self.key_item}
+        elif operation == "BatchGetItem":
+            return {"Responses": {table: [] for table in body["RequestItems"]}, "UnprocessedKeys": {}}
+        return EMPTY.get(operation, {})
 
 
 def _serve(application, method: str, path: str, body: dict | None, key: str) -> int:
